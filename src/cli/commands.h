@@ -1,0 +1,18 @@
+/*
+ * The CLI's subcommands. Each lives in src/cli/<name>.c as
+ * int sg_cli_<name>(int argc, char **argv), where argv[0] is the subcommand name;
+ * it returns the process exit status.
+ */
+#ifndef SG_CLI_COMMANDS_H
+#define SG_CLI_COMMANDS_H
+
+/* XX(name, one-line summary) */
+#define SG_CLI_COMMANDS(XX)                                            \
+  XX(serve, "run the gateway (stdio transport) on a catalog")          \
+  XX(audit, "read the audit log: audit tail [-n N] [--db FILE]")
+
+#define XX(name, summary) int sg_cli_##name(int argc, char **argv);
+SG_CLI_COMMANDS(XX)
+#undef XX
+
+#endif
