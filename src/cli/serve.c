@@ -1,9 +1,204 @@
-#include "cli/commands.h"
+/*
+ * scopegate serve: runs the gateway over stdio for one principal that the operator
+ * names (flags or SCOPEGATE_* environment variables), on a catalog directory, with the
+ * audit in a SQLite file. Downstream servers the principal can reach are started ahead
+ * of the first call. The process ends when the client closes stdin or on SIGINT or
+ * SIGTERM, after calls in flight are cancelled and audited.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "mcp/gateway.h"
+#include "mcp/session.h"
+#include "transport/stdio.h"
+
+typedef struct {
+  sg_gateway_t gw;
+  uv_signal_t sigint, sigterm;
+  sg_conn_t *conn;
+  int stopping;
+} serve_t;
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: scopegate serve [--catalog DIR] [--db FILE] --role ROLE --tenant TENANT --env ENV\n"
+          "                       [--subject SUBJECT] [--max-message BYTES] [--max-depth N]\n"
+          "\n"
+          "Serves MCP over stdio. The identity of the instance comes from the operator:\n"
+          "  --role      role in the capability matrix   (or SCOPEGATE_ROLE)\n"
+          "  --tenant    tenant the calls are made for   (or SCOPEGATE_TENANT)\n"
+          "  --env       environment                     (or SCOPEGATE_ENV)\n"
+          "  --subject   who is calling (default local:$USER; or SCOPEGATE_SUBJECT)\n"
+          "  --catalog   catalog directory (default: catalog; or SCOPEGATE_CATALOG)\n"
+          "  --db        audit database (default: var/scopegate.db; or SCOPEGATE_DB)\n");
+}
+
+static const char *flag_or_env(const char *flag, const char *env, const char *dflt) {
+  if (flag) return flag;
+  const char *v = getenv(env);
+  return v && *v ? v : dflt;
+}
+
+/* Creates the database's directory when missing, so the default location just works. */
+static void ensure_parent_dir(const char *path) {
+  char copy[PATH_MAX];
+  snprintf(copy, sizeof copy, "%s", path);
+  char *dir = dirname(copy);
+  struct stat st;
+  if (stat(dir, &st) == 0) return;
+  char partial[PATH_MAX] = "";
+  for (char *tok = strtok(dir, "/"); tok; tok = strtok(NULL, "/")) {
+    size_t n = strlen(partial);
+    snprintf(partial + n, sizeof partial - n, "%s%s", (n || copy[0] == '/') ? "/" : "", tok);
+    if (mkdir(partial, 0700) != 0 && errno != EEXIST) return;
+  }
+}
+
+static void pool_closed(void *arg) {
+  serve_t *sv = arg;
+  uv_close((uv_handle_t *)&sv->sigint, NULL);
+  uv_close((uv_handle_t *)&sv->sigterm, NULL);
+}
+
+static void session_ended(void *arg) {
+  serve_t *sv = arg;
+  sv->conn = NULL;
+  sg_info("client disconnected; shutting down");
+  sg_pool_close(sv->gw.pool, pool_closed, sv);
+}
+
+static void on_signal(uv_signal_t *h, int signo) {
+  serve_t *sv = h->data;
+  if (sv->stopping++) return;
+  sg_info("signal %d: shutting down", signo);
+  /* Ending the client connection cancels and audits its calls, then session_ended
+   * closes the downstream servers. */
+  if (sv->conn) sv->conn->handler->on_closed(sv->conn);
+}
 
 int sg_cli_serve(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "scopegate serve: unavailable\n");
-  return 2;
+  static const struct option opts[] = {
+      {"catalog", required_argument, NULL, 'c'}, {"db", required_argument, NULL, 'd'},
+      {"role", required_argument, NULL, 'r'},    {"tenant", required_argument, NULL, 't'},
+      {"env", required_argument, NULL, 'e'},     {"subject", required_argument, NULL, 's'},
+      {"max-message", required_argument, NULL, 'm'}, {"max-depth", required_argument, NULL, 'D'},
+      {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+  const char *catalog_dir = NULL, *db = NULL, *role = NULL, *tenant = NULL, *env = NULL,
+             *subject = NULL;
+  long max_message = SG_JSON_DEFAULT_MAX_BYTES, max_depth = SG_JSON_DEFAULT_MAX_DEPTH;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+      case 'c': catalog_dir = optarg; break;
+      case 'd': db = optarg; break;
+      case 'r': role = optarg; break;
+      case 't': tenant = optarg; break;
+      case 'e': env = optarg; break;
+      case 's': subject = optarg; break;
+      case 'm': max_message = strtol(optarg, NULL, 10); break;
+      case 'D': max_depth = strtol(optarg, NULL, 10); break;
+      case 'h': usage(stdout); return 0;
+      default: usage(stderr); return 2;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "scopegate serve: unexpected argument '%s'\n", argv[optind]);
+    usage(stderr);
+    return 2;
+  }
+  catalog_dir = flag_or_env(catalog_dir, "SCOPEGATE_CATALOG", "catalog");
+  db = flag_or_env(db, "SCOPEGATE_DB", "var/scopegate.db");
+  role = flag_or_env(role, "SCOPEGATE_ROLE", NULL);
+  tenant = flag_or_env(tenant, "SCOPEGATE_TENANT", NULL);
+  env = flag_or_env(env, "SCOPEGATE_ENV", NULL);
+  char default_subject[128];
+  struct passwd *pw = getpwuid(getuid());
+  snprintf(default_subject, sizeof default_subject, "local:%s", pw ? pw->pw_name : "unknown");
+  subject = flag_or_env(subject, "SCOPEGATE_SUBJECT", default_subject);
+  if (!role || !tenant || !env) {
+    fprintf(stderr, "scopegate serve: the instance needs an identity: --role, --tenant and --env\n");
+    usage(stderr);
+    return 2;
+  }
+  if (max_message < 1024 || max_depth < 4 || max_depth > 1000) {
+    fprintf(stderr, "scopegate serve: --max-message must be >= 1024 and --max-depth in 4..1000\n");
+    return 2;
+  }
+
+  int status = 1;
+  serve_t sv;
+  memset(&sv, 0, sizeof sv);
+  sg_buf_t errors;
+  sg_buf_init(&errors);
+  if (sg_catalog_load(catalog_dir, &sv.gw.catalog, &errors) != 0) {
+    fprintf(stderr, "scopegate serve: catalog %s is invalid:\n%s", catalog_dir, errors.data ? errors.data : "");
+    sg_buf_free(&errors);
+    return 1;
+  }
+  sg_buf_free(&errors);
+  const sg_role_t *r = sg_catalog_role(sv.gw.catalog, role);
+  if (r == NULL) {
+    fprintf(stderr, "scopegate serve: role \"%s\" is not in %s/matrix.json\n", role, catalog_dir);
+    sg_catalog_unref(sv.gw.catalog);
+    return 1;
+  }
+  ensure_parent_dir(db);
+  char err[512];
+  if (sg_store_open(db, &sv.gw.store, err, sizeof err) != 0) {
+    fprintf(stderr, "scopegate serve: %s\n", err);
+    sg_catalog_unref(sv.gw.catalog);
+    return 1;
+  }
+
+  signal(SIGPIPE, SIG_IGN);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  sv.gw.loop = &loop;
+  sv.gw.limits.max_bytes = (size_t)max_message;
+  sv.gw.limits.max_depth = (int)max_depth;
+  unsigned char rnd[8];
+  if (uv_random(NULL, NULL, rnd, sizeof rnd, 0, NULL) != 0) memset(rnd, 0, sizeof rnd);
+  for (int i = 0; i < 8; i++) snprintf(sv.gw.instance + 2 * i, 3, "%02x", rnd[i]);
+  sv.gw.pool = sg_pool_new(&loop);
+
+  sg_principal_t who = {subject, role, tenant, env};
+  if (sg_stdio_open(&loop, (size_t)max_message, &sg_session_handler, NULL, &sv.conn) != 0) goto done;
+  sg_session_new(&sv.gw, sv.conn, &who, session_ended, &sv);
+
+  /* Start the servers this principal can reach, so the first call does not wait. */
+  for (size_t i = 0; i < r->ngrants; i++) {
+    sg_downstream_t *ds;
+    sg_pool_get(sv.gw.pool, r->grants[i].tool->server, tenant, env, &ds);
+  }
+  uv_signal_init(&loop, &sv.sigint);
+  uv_signal_init(&loop, &sv.sigterm);
+  sv.sigint.data = sv.sigterm.data = &sv;
+  uv_signal_start(&sv.sigint, on_signal, SIGINT);
+  uv_signal_start(&sv.sigterm, on_signal, SIGTERM);
+  sg_info("serving %s for subject %s (role %s, tenant %s, env %s); audit in %s", catalog_dir,
+          subject, role, tenant, env, db);
+
+  uv_run(&loop, UV_RUN_DEFAULT);
+  status = 0;
+done:
+  if (uv_loop_close(&loop) != 0) {
+    sg_error("internal: handles left open at exit");
+    status = 1;
+  }
+  sg_store_close(sv.gw.store);
+  sg_catalog_unref(sv.gw.catalog);
+  return status;
 }

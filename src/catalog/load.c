@@ -1,0 +1,411 @@
+/*
+ * Loading a catalog directory. Every file is read strictly (duplicate keys and unknown
+ * fields are errors, so a misspelt restriction is never silently ignored) and every
+ * problem is reported, not just the first, with the file and a JSON Pointer to the
+ * offending value. Only a catalog without problems is returned.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog/catalog.h"
+#include "core/error.h"
+#include "json/parse.h"
+#include "json/pointer.h"
+
+typedef struct {
+  sg_buf_t *errors;
+  int count;
+  const char *file; /* path relative to the catalog directory, for messages */
+} loader_t;
+
+__attribute__((format(printf, 3, 4))) static void problem(loader_t *l, const char *ptr,
+                                                          const char *fmt, ...) {
+  l->count++;
+  if (l->errors == NULL) return;
+  sg_buf_printf(l->errors, "%s: %s: ", l->file, ptr[0] ? ptr : "(root)");
+  va_list ap;
+  va_start(ap, fmt);
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  sg_buf_printf(l->errors, "%s\n", msg);
+}
+
+static void ptr_join(char *out, size_t outlen, const char *base, const char *token) {
+  snprintf(out, outlen, "%s", base);
+  sg_json_pointer_append(out, outlen, token);
+}
+
+/* Reports every key of obj that is not in allowed (a NULL-terminated list). */
+static void only_keys(loader_t *l, json_t *obj, const char *ptr, const char *const *allowed) {
+  const char *key;
+  json_t *v;
+  json_object_foreach(obj, key, v) {
+    int ok = 0;
+    for (const char *const *a = allowed; *a; a++)
+      if (strcmp(*a, key) == 0) ok = 1;
+    if (!ok) {
+      char p[512];
+      ptr_join(p, sizeof p, ptr, key);
+      problem(l, p, "unknown field \"%s\"", key);
+    }
+  }
+}
+
+/* Returns a copy of obj[key] when it is a non-empty string; reports otherwise. */
+static char *req_string(loader_t *l, json_t *obj, const char *ptr, const char *key) {
+  char p[512];
+  ptr_join(p, sizeof p, ptr, key);
+  json_t *v = json_object_get(obj, key);
+  if (v == NULL) {
+    problem(l, ptr, "missing required field \"%s\"", key);
+    return NULL;
+  }
+  if (!json_is_string(v) || json_string_length(v) == 0) {
+    problem(l, p, "must be a non-empty string");
+    return NULL;
+  }
+  return strdup(json_string_value(v));
+}
+
+static uint64_t opt_ms(loader_t *l, json_t *obj, const char *ptr, const char *key,
+                       uint64_t dflt) {
+  json_t *v = json_object_get(obj, key);
+  if (v == NULL) return dflt;
+  if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
+      json_integer_value(v) > 24 * 3600 * 1000) {
+    char p[512];
+    ptr_join(p, sizeof p, ptr, key);
+    problem(l, p, "must be a positive number of milliseconds (at most one day)");
+    return dflt;
+  }
+  return (uint64_t)json_integer_value(v);
+}
+
+static json_t *load_json(loader_t *l, const char *dir, const char *rel) {
+  char path[PATH_MAX], err[PATH_MAX + 256];
+  snprintf(path, sizeof path, "%s/%s", dir, rel);
+  json_t *v = NULL;
+  l->file = rel;
+  if (sg_json_load_file(path, &v, err, sizeof err) != 0) {
+    problem(l, "", "%s", err);
+    return NULL;
+  }
+  if (!json_is_object(v)) {
+    problem(l, "", "must be a JSON object");
+    json_decref(v);
+    return NULL;
+  }
+  return v;
+}
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *resolve_dir(const char *base, const char *rel) {
+  char joined[PATH_MAX], real[PATH_MAX];
+  if (rel[0] == '/') snprintf(joined, sizeof joined, "%s", rel);
+  else snprintf(joined, sizeof joined, "%s/%s", base, rel);
+  if (realpath(joined, real) == NULL) return NULL;
+  return strdup(real);
+}
+
+static void load_servers(loader_t *l, sg_catalog_t *c) {
+  static const char *const top_keys[] = {"servers", NULL};
+  static const char *const server_keys[] = {
+      "transport", "command", "args", "cwd", "env", "call_timeout_ms", "startup_timeout_ms",
+      NULL};
+  json_t *root = load_json(l, c->dir, "servers.json");
+  if (root == NULL) return;
+  only_keys(l, root, "", top_keys);
+  json_t *servers = json_object_get(root, "servers");
+  if (!json_is_object(servers) || json_object_size(servers) == 0) {
+    problem(l, "/servers", "must be an object naming at least one server");
+    json_decref(root);
+    return;
+  }
+  c->servers = calloc(json_object_size(servers), sizeof *c->servers);
+  const char *name;
+  json_t *s;
+  json_object_foreach(servers, name, s) {
+    char ptr[512], p[512];
+    ptr_join(ptr, sizeof ptr, "/servers", name);
+    if (!json_is_object(s)) {
+      problem(l, ptr, "must be an object");
+      continue;
+    }
+    only_keys(l, s, ptr, server_keys);
+    sg_server_conf_t *sc = &c->servers[c->nservers++];
+    sc->name = strdup(name);
+    const char *transport = json_string_value(json_object_get(s, "transport"));
+    if (transport == NULL || strcmp(transport, "stdio") != 0) {
+      ptr_join(p, sizeof p, ptr, "transport");
+      problem(l, p, "must be \"stdio\" (the only downstream transport this build supports)");
+    }
+    sc->command = req_string(l, s, ptr, "command");
+    json_t *args = json_object_get(s, "args");
+    size_t nargs = json_is_array(args) ? json_array_size(args) : 0;
+    if (args && !json_is_array(args)) {
+      ptr_join(p, sizeof p, ptr, "args");
+      problem(l, p, "must be an array of strings");
+    }
+    sc->argv = calloc(nargs + 2, sizeof *sc->argv);
+    sc->argv[0] = strdup(sc->command ? sc->command : "");
+    for (size_t i = 0; i < nargs; i++) {
+      json_t *a = json_array_get(args, i);
+      if (!json_is_string(a)) {
+        ptr_join(p, sizeof p, ptr, "args");
+        sg_json_pointer_append_index(p, sizeof p, i);
+        problem(l, p, "must be a string");
+      }
+      sc->argv[i + 1] = strdup(json_is_string(a) ? json_string_value(a) : "");
+    }
+    const char *cwd = json_string_value(json_object_get(s, "cwd"));
+    sc->cwd = resolve_dir(c->dir, cwd ? cwd : ".");
+    if (sc->cwd == NULL) {
+      ptr_join(p, sizeof p, ptr, "cwd");
+      problem(l, p, "directory \"%s\" does not exist (relative paths start at the catalog)",
+              cwd ? cwd : ".");
+    }
+    json_t *env = json_object_get(s, "env");
+    sc->env = calloc((env ? json_object_size(env) : 0) + 1, sizeof *sc->env);
+    if (env && !json_is_object(env)) {
+      ptr_join(p, sizeof p, ptr, "env");
+      problem(l, p, "must be an object of strings");
+    } else if (env) {
+      const char *k;
+      json_t *v;
+      size_t i = 0;
+      json_object_foreach(env, k, v) {
+        if (!json_is_string(v) || k[0] == '\0' || strchr(k, '=')) {
+          ptr_join(p, sizeof p, ptr, "env");
+          sg_json_pointer_append(p, sizeof p, k);
+          problem(l, p, "must be a string under a name without '='");
+          continue;
+        }
+        size_t n = strlen(k) + json_string_length(v) + 2;
+        sc->env[i] = malloc(n);
+        snprintf(sc->env[i++], n, "%s=%s", k, json_string_value(v));
+      }
+    }
+    sc->call_timeout_ms = opt_ms(l, s, ptr, "call_timeout_ms", 120000);
+    sc->startup_timeout_ms = opt_ms(l, s, ptr, "startup_timeout_ms", 20000);
+  }
+  qsort(c->servers, c->nservers, sizeof *c->servers, cmp_names);
+  json_decref(root);
+}
+
+static int tool_name_ok(const char *name) {
+  size_t n = strlen(name);
+  if (n == 0 || n > 128) return 0;
+  for (const char *p = name; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '_' || *p == '-' || *p == '.'))
+      return 0;
+  return 1;
+}
+
+static void load_tool(loader_t *l, sg_catalog_t *c, const char *rel) {
+  static const char *const keys[] = {"name",   "title",       "server",      "tool",
+                                     "access", "description", "inputSchema", NULL};
+  json_t *root = load_json(l, c->dir, rel);
+  if (root == NULL) return;
+  only_keys(l, root, "", keys);
+  sg_tool_t *t = &c->tools[c->ntools++];
+  t->name = req_string(l, root, "", "name");
+  if (t->name && !tool_name_ok(t->name))
+    problem(l, "/name", "tool names use 1 to 128 of A-Z a-z 0-9 _ - .");
+  char *server = req_string(l, root, "", "server");
+  if (server && (t->server = sg_catalog_server(c, server)) == NULL)
+    problem(l, "/server", "no server \"%s\" in servers.json", server);
+  free(server);
+  t->downstream_name = req_string(l, root, "", "tool");
+  t->description = req_string(l, root, "", "description");
+  char *access = req_string(l, root, "", "access");
+  if (access && strcmp(access, "write") == 0) t->access = SG_ACCESS_WRITE;
+  else if (access && strcmp(access, "read") != 0)
+    problem(l, "/access", "must be \"read\" or \"write\"");
+  free(access);
+  json_t *title = json_object_get(root, "title");
+  if (title && !json_is_string(title)) problem(l, "/title", "must be a string");
+  json_t *schema = json_object_get(root, "inputSchema");
+  if (!json_is_object(schema)) {
+    problem(l, "/inputSchema", "must be a JSON Schema object");
+  } else {
+    const char *type = json_string_value(json_object_get(schema, "type"));
+    if (type == NULL || strcmp(type, "object") != 0)
+      problem(l, "/inputSchema/type", "a tool's input schema must have \"type\": \"object\"");
+    sg_schema_error_t serr;
+    if (sg_schema_compile(schema, NULL, &t->schema, &serr) != 0) {
+      char p[600];
+      snprintf(p, sizeof p, "/inputSchema%s", serr.keyword_location);
+      problem(l, p, "schema does not compile: %s", serr.message);
+      t->schema = NULL;
+    }
+    t->input_schema = json_incref(schema);
+  }
+  if (t->name && t->description && t->input_schema) {
+    t->listing = json_pack("{s:s, s:s, s:O, s:{s:b, s:b}}", "name", t->name, "description",
+                           t->description, "inputSchema", t->input_schema, "annotations",
+                           "readOnlyHint", t->access == SG_ACCESS_READ, "destructiveHint",
+                           t->access == SG_ACCESS_WRITE);
+    if (title) json_object_set(t->listing, "title", title);
+  }
+  json_decref(root);
+}
+
+static int ends_with_json(const char *name) {
+  size_t n = strlen(name);
+  return n > 5 && strcmp(name + n - 5, ".json") == 0 && name[0] != '.';
+}
+
+static void load_tools(loader_t *l, sg_catalog_t *c) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/tools", c->dir);
+  struct dirent **entries = NULL;
+  int n = scandir(path, &entries, NULL, alphasort);
+  l->file = "tools/";
+  if (n < 0) {
+    problem(l, "", "cannot read the tools directory");
+    return;
+  }
+  c->tools = calloc((size_t)n + 1, sizeof *c->tools);
+  for (int i = 0; i < n; i++) {
+    if (ends_with_json(entries[i]->d_name)) {
+      char rel[PATH_MAX];
+      snprintf(rel, sizeof rel, "tools/%s", entries[i]->d_name);
+      load_tool(l, c, rel);
+    }
+    free(entries[i]);
+  }
+  free(entries);
+  for (size_t i = 0; i < c->ntools; i++)
+    if (c->tools[i].name == NULL) c->tools[i].name = strdup("");
+  qsort(c->tools, c->ntools, sizeof *c->tools, cmp_names);
+  l->file = "tools/";
+  for (size_t i = 1; i < c->ntools; i++)
+    if (c->tools[i].name[0] && strcmp(c->tools[i].name, c->tools[i - 1].name) == 0)
+      problem(l, "", "tool \"%s\" is defined twice", c->tools[i].name);
+  if (c->ntools == 0) problem(l, "", "no tool definitions (*.json) found");
+}
+
+static int cmp_grants(const void *a, const void *b) {
+  const sg_grant_t *x = a, *y = b;
+  return strcmp(x->tool->name, y->tool->name);
+}
+
+static void load_role(loader_t *l, sg_catalog_t *c, sg_role_t *r, json_t *spec,
+                      const char *ptr) {
+  static const char *const role_keys[] = {"tools", NULL};
+  static const char *const grant_keys[] = {"approval", NULL};
+  if (!json_is_object(spec)) {
+    problem(l, ptr, "must be an object");
+    return;
+  }
+  only_keys(l, spec, ptr, role_keys);
+  char tp[512];
+  ptr_join(tp, sizeof tp, ptr, "tools");
+  json_t *tools = json_object_get(spec, "tools");
+  if (!json_is_object(tools)) {
+    problem(l, tp, "must be an object mapping tool names to grants");
+    return;
+  }
+  r->grants = calloc(json_object_size(tools) + 1, sizeof *r->grants);
+  r->tool_listing = json_array();
+  const char *name;
+  json_t *g;
+  json_object_foreach(tools, name, g) {
+    char gp[512], p[600];
+    ptr_join(gp, sizeof gp, tp, name);
+    if (strchr(name, '*')) {
+      problem(l, gp, "wildcards are not allowed; grant each tool by name");
+      continue;
+    }
+    const sg_tool_t *t = sg_catalog_tool(c, name);
+    if (t == NULL) {
+      problem(l, gp, "grants unknown tool \"%s\"", name);
+      continue;
+    }
+    if (!json_is_object(g)) {
+      problem(l, gp, "a grant must be an object (use {} for a plain grant)");
+      continue;
+    }
+    only_keys(l, g, gp, grant_keys);
+    sg_grant_t *grant = &r->grants[r->ngrants++];
+    grant->tool = t;
+    json_t *approval = json_object_get(g, "approval");
+    const char *mode = json_string_value(approval);
+    snprintf(p, sizeof p, "%s/approval", gp);
+    if (approval == NULL) {
+      if (t->access == SG_ACCESS_WRITE)
+        problem(l, gp, "write tool \"%s\" needs an approval mode (\"required\" or \"auto\")",
+                name);
+    } else if (mode && strcmp(mode, "required") == 0) {
+      grant->approval = SG_APPROVAL_REQUIRED;
+    } else if (mode && strcmp(mode, "auto") == 0) {
+      grant->approval = SG_APPROVAL_AUTO;
+    } else {
+      problem(l, p, "must be \"required\" or \"auto\"");
+    }
+  }
+  qsort(r->grants, r->ngrants, sizeof *r->grants, cmp_grants);
+  for (size_t i = 0; i < r->ngrants; i++)
+    if (r->grants[i].tool->listing) json_array_append(r->tool_listing, r->grants[i].tool->listing);
+}
+
+static void load_matrix(loader_t *l, sg_catalog_t *c) {
+  static const char *const top_keys[] = {"roles", NULL};
+  json_t *root = load_json(l, c->dir, "matrix.json");
+  if (root == NULL) return;
+  only_keys(l, root, "", top_keys);
+  json_t *roles = json_object_get(root, "roles");
+  if (!json_is_object(roles) || json_object_size(roles) == 0) {
+    problem(l, "/roles", "must be an object naming at least one role");
+    json_decref(root);
+    return;
+  }
+  c->roles = calloc(json_object_size(roles), sizeof *c->roles);
+  const char *name;
+  json_t *spec;
+  json_object_foreach(roles, name, spec) {
+    char ptr[512];
+    ptr_join(ptr, sizeof ptr, "/roles", name);
+    sg_role_t *r = &c->roles[c->nroles++];
+    r->name = strdup(name);
+    load_role(l, c, r, spec, ptr);
+    if (r->tool_listing == NULL) r->tool_listing = json_array();
+  }
+  qsort(c->roles, c->nroles, sizeof *c->roles, cmp_names);
+  json_decref(root);
+}
+
+int sg_catalog_load(const char *dir, sg_catalog_t **out, sg_buf_t *errors) {
+  *out = NULL;
+  loader_t l = {errors, 0, ""};
+  sg_catalog_t *c = calloc(1, sizeof *c);
+  if (c == NULL) return SG_ENOMEM;
+  c->refs = 1;
+  char real[PATH_MAX];
+  if (realpath(dir, real) == NULL) {
+    l.file = dir;
+    problem(&l, "", "catalog directory does not exist");
+    sg_catalog_unref(c);
+    return SG_ECATALOG;
+  }
+  c->dir = strdup(real);
+  load_servers(&l, c);
+  load_tools(&l, c);
+  load_matrix(&l, c);
+  if (l.count > 0) {
+    sg_catalog_unref(c);
+    return SG_ECATALOG;
+  }
+  *out = c;
+  return 0;
+}

@@ -1,0 +1,23 @@
+/*
+ * The downstream pool: one downstream instance per (server, tenant, environment), so a
+ * process is never shared between tenants or environments. Instances are created on
+ * first use (or ahead of time with sg_pool_get) and live until the pool closes.
+ */
+#ifndef SG_DOWNSTREAM_POOL_H
+#define SG_DOWNSTREAM_POOL_H
+
+#include <uv.h>
+
+#include "catalog/catalog.h"
+#include "downstream/server.h"
+
+typedef struct sg_pool sg_pool_t;
+
+sg_pool_t *sg_pool_new(uv_loop_t *loop);
+/* Returns the instance for (conf, tenant, env), starting one when there is none. */
+int sg_pool_get(sg_pool_t *p, const sg_server_conf_t *conf, const char *tenant, const char *env,
+                sg_downstream_t **out);
+/* Closes every instance; calls done(arg) once all are gone and frees the pool. */
+void sg_pool_close(sg_pool_t *p, void (*done)(void *arg), void *arg);
+
+#endif

@@ -1,0 +1,599 @@
+/*
+ * A stdio downstream MCP server: spawn, MCP client handshake, request forwarding with
+ * gateway-owned ids, progress routing, timeouts, and restart with backoff. See
+ * server.h for the state machine. Each spawned process lives in its own child_t so a
+ * restart never waits for the previous process's handles to finish closing.
+ */
+#include "downstream/server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "json/frame.h"
+#include "json/parse.h"
+#include "json/rpc.h"
+
+#define SWEEP_INTERVAL_MS 250
+#define BACKOFF_FIRST_MS 200
+#define BACKOFF_MAX_MS 10000
+#define STABLE_AFTER_US (10u * 1000000u) /* up this long: the next crash restarts quickly */
+#define QUEUE_LIMIT 1024
+#define MAX_LINE (64u * 1024u * 1024u)
+#define TERM_AFTER_MS 2000
+#define KILL_AFTER_MS 4000
+#define CLIENT_PROTOCOL_VERSION "2025-11-25"
+
+typedef enum { DS_STARTING, DS_READY, DS_BACKOFF, DS_CLOSING } ds_state_t;
+
+typedef struct child {
+  uv_process_t proc;
+  uv_pipe_t in;  /* the child's stdin: we write */
+  uv_pipe_t out; /* the child's stdout: we read */
+  int open_handles;
+  int exited;
+  int pid;
+  sg_downstream_t *ds;
+  sg_framer_t framer;
+} child_t;
+
+struct sg_ds_request {
+  sg_ds_request_t *prev, *next;
+  sg_downstream_t *ds;
+  int64_t id;
+  char *method;
+  json_t *params; /* held until sent */
+  sg_ds_response_cb cb;
+  sg_ds_progress_cb pcb;
+  void *ctx;
+  uint64_t deadline_us;
+};
+
+struct sg_downstream {
+  uv_loop_t *loop;
+  const sg_server_conf_t *conf;
+  char *tenant;
+  char *env;
+  ds_state_t state;
+  child_t *child;       /* the current process, NULL between processes */
+  int children_open;    /* processes whose handles are not all closed yet */
+  uv_timer_t restart_timer, sweep_timer, kill_timer;
+  int timers_open;
+  sg_ds_request_t queue;    /* list head: waiting for READY */
+  sg_ds_request_t inflight; /* list head: sent, awaiting a response */
+  size_t nqueued;
+  int64_t next_id;
+  int64_t init_id;
+  uint64_t backoff_ms;
+  uint64_t ready_since_us;
+  uint64_t startup_deadline_us;
+  void (*close_done)(void *arg);
+  void *close_arg;
+};
+
+/* ---- request lists ---- */
+
+static void list_init(sg_ds_request_t *head) { head->prev = head->next = head; }
+static int list_empty(const sg_ds_request_t *head) { return head->next == head; }
+static void list_push(sg_ds_request_t *head, sg_ds_request_t *r) {
+  r->prev = head->prev;
+  r->next = head;
+  head->prev->next = r;
+  head->prev = r;
+}
+static void list_remove(sg_ds_request_t *r) {
+  r->prev->next = r->next;
+  r->next->prev = r->prev;
+  r->prev = r->next = r;
+}
+
+static void request_free(sg_ds_request_t *r) {
+  free(r->method);
+  json_decref(r->params);
+  free(r);
+}
+
+/* Removes r from its list and runs its callback with an error; the callback may submit
+ * new requests, so callers iterate by re-reading the list head. */
+static void request_fail(sg_ds_request_t *r, int err, const char *why) {
+  list_remove(r);
+  if (r->params) r->ds->nqueued--; /* only queued requests still hold their params */
+  r->cb(r->ctx, err, NULL, why);
+  request_free(r);
+}
+
+static void fail_all(sg_ds_request_t *head, int err, const char *why) {
+  while (!list_empty(head)) request_fail(head->next, err, why);
+}
+
+/* ---- writing to the child ---- */
+
+typedef struct {
+  uv_write_t req;
+  char *data;
+} write_t;
+
+static void write_cb(uv_write_t *req, int status) {
+  write_t *w = (write_t *)req;
+  if (status < 0 && status != UV_ECANCELED) sg_debug("downstream write failed: %s", uv_strerror(status));
+  free(w->data);
+  free(w);
+}
+
+static int child_send(child_t *c, json_t *msg) {
+  if (c == NULL || c->exited || uv_is_closing((uv_handle_t *)&c->in)) return SG_EDOWNSTREAM;
+  sg_buf_t b;
+  sg_buf_init(&b);
+  if (sg_json_dump_line(msg, &b) != 0) return SG_ENOMEM;
+  write_t *w = malloc(sizeof *w);
+  if (w == NULL) {
+    sg_buf_free(&b);
+    return SG_ENOMEM;
+  }
+  size_t len;
+  w->data = sg_buf_steal(&b, &len);
+  uv_buf_t buf = uv_buf_init(w->data, (unsigned)len);
+  int rc = uv_write(&w->req, (uv_stream_t *)&c->in, &buf, 1, write_cb);
+  if (rc < 0) {
+    free(w->data);
+    free(w);
+    return SG_EDOWNSTREAM;
+  }
+  return 0;
+}
+
+static int send_request(sg_downstream_t *ds, sg_ds_request_t *r) {
+  json_t *params = r->params;
+  r->params = NULL;
+  if (params == NULL) params = json_object();
+  if (r->pcb) {
+    json_t *meta = json_object_get(params, "_meta");
+    if (!json_is_object(meta)) {
+      meta = json_object();
+      json_object_set_new(params, "_meta", meta);
+    }
+    json_object_set_new(meta, "progressToken", json_integer(r->id));
+  }
+  json_t *id = json_integer(r->id);
+  json_t *msg = sg_rpc_request(id, r->method, params);
+  int rc = child_send(ds->child, msg);
+  json_decref(msg);
+  json_decref(id);
+  return rc;
+}
+
+/* ---- process lifecycle ---- */
+
+static void spawn_child(sg_downstream_t *ds);
+static void finish_close(sg_downstream_t *ds);
+
+static void child_handle_closed(uv_handle_t *h) {
+  child_t *c = h->data;
+  if (--c->open_handles > 0) return;
+  sg_downstream_t *ds = c->ds;
+  sg_framer_free(&c->framer);
+  free(c);
+  ds->children_open--;
+  finish_close(ds);
+}
+
+static void child_close(child_t *c) {
+  uv_handle_t *hs[] = {(uv_handle_t *)&c->proc, (uv_handle_t *)&c->in, (uv_handle_t *)&c->out};
+  for (int i = 0; i < 3; i++)
+    if (!uv_is_closing(hs[i])) uv_close(hs[i], child_handle_closed);
+}
+
+static void schedule_restart(sg_downstream_t *ds) {
+  ds->state = DS_BACKOFF;
+  uv_timer_start(&ds->restart_timer, (uv_timer_cb)spawn_child, ds->backoff_ms, 0);
+  sg_info("downstream %s (tenant %s, env %s): restarting in %llu ms", ds->conf->name,
+          ds->tenant, ds->env, (unsigned long long)ds->backoff_ms);
+  ds->backoff_ms = ds->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ds->backoff_ms * 2;
+}
+
+/* The current process is gone (exited, or its output ended): fail what it was serving
+ * and, unless the gateway is closing, restart it. */
+static void child_gone(sg_downstream_t *ds, const char *why) {
+  child_t *c = ds->child;
+  if (c == NULL) return;
+  ds->child = NULL;
+  if (ds->state == DS_READY && sg_mono_us() - ds->ready_since_us > STABLE_AFTER_US)
+    ds->backoff_ms = BACKOFF_FIRST_MS;
+  char msg[256];
+  snprintf(msg, sizeof msg, "downstream server \"%s\" %s", ds->conf->name, why);
+  fail_all(&ds->inflight, SG_EDOWNSTREAM, msg);
+  if (ds->state != DS_CLOSING) schedule_restart(ds);
+}
+
+static void exit_cb(uv_process_t *proc, int64_t status, int signo) {
+  child_t *c = proc->data;
+  c->exited = 1;
+  char why[96];
+  if (signo) snprintf(why, sizeof why, "was killed by signal %d", signo);
+  else snprintf(why, sizeof why, "exited with status %lld", (long long)status);
+  sg_warn("downstream %s pid %d %s", c->ds->conf->name, c->pid, why);
+  if (c->ds->child == c) child_gone(c->ds, why);
+  child_close(c);
+}
+
+static void handle_line(sg_downstream_t *ds, child_t *c, const char *line, size_t len);
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)h;
+  (void)suggested;
+  static char slab[65536];
+  *buf = uv_buf_init(slab, sizeof slab);
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  child_t *c = s->data;
+  if (nread < 0) {
+    /* Output ended: a server that stops talking is as good as gone. */
+    uv_read_stop(s);
+    if (c->ds->state == DS_CLOSING) return; /* expected: the close path ends the process */
+    if (!c->exited) uv_process_kill(&c->proc, SIGKILL);
+    if (c->ds->child == c) child_gone(c->ds, "closed its output");
+    return;
+  }
+  if (sg_framer_push(&c->framer, buf->base, (size_t)nread) != 0) return;
+  const char *line;
+  size_t len;
+  int rc;
+  while (c->ds->child == c && (rc = sg_framer_next(&c->framer, &line, &len)) != 0) {
+    if (rc < 0) sg_warn("downstream %s sent an oversized message; ignored", c->ds->conf->name);
+    else handle_line(c->ds, c, line, len);
+  }
+}
+
+static char **child_env(const sg_server_conf_t *conf) {
+  /* Downstreams get a small inherited environment and what the catalog adds, never the
+   * gateway's whole environment (which may hold its own secrets). */
+  static const char *const inherit[] = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ",
+                                        "USER", NULL};
+  size_t n = 0;
+  for (char **e = conf->env; *e; e++) n++;
+  char **env = calloc(n + 8, sizeof *env);
+  size_t i = 0;
+  for (const char *const *k = inherit; *k; k++) {
+    const char *v = getenv(*k);
+    if (v == NULL) continue;
+    size_t len = strlen(*k) + strlen(v) + 2;
+    env[i] = malloc(len);
+    snprintf(env[i++], len, "%s=%s", *k, v);
+  }
+  for (char **e = conf->env; *e; e++) env[i++] = strdup(*e);
+  return env;
+}
+
+static void spawn_child(sg_downstream_t *ds) {
+  if (ds->state == DS_CLOSING) return;
+  child_t *c = calloc(1, sizeof *c);
+  c->ds = ds;
+  sg_framer_init(&c->framer, MAX_LINE);
+  uv_pipe_init(ds->loop, &c->in, 0);
+  uv_pipe_init(ds->loop, &c->out, 0);
+  c->proc.data = c->in.data = c->out.data = c;
+  c->open_handles = 3;
+  ds->children_open++;
+
+  uv_stdio_container_t stdio[3];
+  stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
+  stdio[0].data.stream = (uv_stream_t *)&c->in;
+  stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+  stdio[1].data.stream = (uv_stream_t *)&c->out;
+  stdio[2].flags = UV_INHERIT_FD;
+  stdio[2].data.fd = 2;
+  char **env = child_env(ds->conf);
+  uv_process_options_t opts;
+  memset(&opts, 0, sizeof opts);
+  opts.file = ds->conf->command;
+  opts.args = ds->conf->argv;
+  opts.cwd = ds->conf->cwd;
+  opts.env = env;
+  opts.stdio = stdio;
+  opts.stdio_count = 3;
+  opts.exit_cb = exit_cb;
+  int rc = uv_spawn(ds->loop, &c->proc, &opts);
+  for (char **e = env; *e; e++) free(*e);
+  free(env);
+  if (rc < 0) {
+    sg_error("downstream %s: cannot start \"%s\": %s", ds->conf->name, ds->conf->command,
+             uv_strerror(rc));
+    c->exited = 1;
+    child_close(c);
+    schedule_restart(ds);
+    return;
+  }
+  c->pid = c->proc.pid;
+  ds->child = c;
+  ds->state = DS_STARTING;
+  ds->startup_deadline_us = sg_mono_us() + ds->conf->startup_timeout_ms * 1000u;
+  uv_read_start((uv_stream_t *)&c->out, alloc_cb, read_cb);
+  sg_info("downstream %s (tenant %s, env %s) started, pid %d", ds->conf->name, ds->tenant,
+          ds->env, c->pid);
+
+  ds->init_id = ds->next_id++;
+  json_t *id = json_integer(ds->init_id);
+  json_t *msg = sg_rpc_request(
+      id, "initialize",
+      json_pack("{s:s, s:{}, s:{s:s, s:s}}", "protocolVersion", CLIENT_PROTOCOL_VERSION,
+                "capabilities", "clientInfo", "name", "scopegate", "version", "0.1.0"));
+  child_send(c, msg);
+  json_decref(msg);
+  json_decref(id);
+}
+
+static void become_ready(sg_downstream_t *ds, json_t *result) {
+  const char *version = json_string_value(json_object_get(result, "protocolVersion"));
+  static const char *const supported[] = {"2025-03-26", "2025-06-18", "2025-11-25", NULL};
+  int ok = 0;
+  for (const char *const *v = supported; version && *v; v++)
+    if (strcmp(version, *v) == 0) ok = 1;
+  if (!ok) {
+    sg_error("downstream %s answered initialize with unsupported protocol version %s",
+             ds->conf->name, version ? version : "(none)");
+    uv_process_kill(&ds->child->proc, SIGTERM);
+    child_gone(ds, "speaks an unsupported protocol version");
+    return;
+  }
+  json_t *note = sg_rpc_notification("notifications/initialized", NULL);
+  child_send(ds->child, note);
+  json_decref(note);
+  ds->state = DS_READY;
+  ds->ready_since_us = sg_mono_us();
+  sg_info("downstream %s ready (protocol %s)", ds->conf->name, version);
+  uint64_t now = sg_mono_us();
+  while (!list_empty(&ds->queue)) {
+    sg_ds_request_t *r = ds->queue.next;
+    list_remove(r);
+    ds->nqueued--;
+    r->deadline_us = now + ds->conf->call_timeout_ms * 1000u;
+    list_push(&ds->inflight, r);
+    if (send_request(ds, r) != 0) request_fail(r, SG_EDOWNSTREAM, "could not write to the downstream server");
+  }
+}
+
+static sg_ds_request_t *find_inflight(sg_downstream_t *ds, json_t *id) {
+  if (!json_is_integer(id)) return NULL;
+  int64_t want = json_integer_value(id);
+  for (sg_ds_request_t *r = ds->inflight.next; r != &ds->inflight; r = r->next)
+    if (r->id == want) return r;
+  return NULL;
+}
+
+static void handle_line(sg_downstream_t *ds, child_t *c, const char *line, size_t len) {
+  sg_json_limits_t lim = {MAX_LINE, 256};
+  char err[256];
+  json_t *msg = NULL;
+  if (sg_json_parse(line, len, &lim, &msg, err, sizeof err) != 0) {
+    sg_warn("downstream %s sent invalid JSON (%s); ignored", ds->conf->name, err);
+    return;
+  }
+  sg_rpc_msg_t m;
+  if (sg_rpc_classify(msg, &m, err, sizeof err) != 0) {
+    sg_warn("downstream %s sent an invalid message (%s); ignored", ds->conf->name, err);
+    json_decref(msg);
+    return;
+  }
+  switch (m.kind) {
+    case SG_MSG_RESULT:
+    case SG_MSG_ERROR: {
+      if (ds->state == DS_STARTING && json_is_integer(m.id) &&
+          json_integer_value(m.id) == ds->init_id) {
+        if (m.kind == SG_MSG_RESULT) {
+          become_ready(ds, m.result);
+        } else {
+          sg_error("downstream %s refused initialize", ds->conf->name);
+          uv_process_kill(&c->proc, SIGTERM);
+          child_gone(ds, "refused to initialize");
+        }
+        break;
+      }
+      sg_ds_request_t *r = find_inflight(ds, m.id);
+      if (r == NULL) {
+        sg_debug("downstream %s answered unknown id; ignored", ds->conf->name);
+        break;
+      }
+      list_remove(r);
+      r->cb(r->ctx, 0, msg, NULL);
+      request_free(r);
+      break;
+    }
+    case SG_MSG_REQUEST: {
+      /* Servers may ping; nothing else is asked of a client that declared no
+       * capabilities. */
+      json_t *reply = strcmp(m.method, "ping") == 0
+                          ? sg_rpc_result(m.id, json_object())
+                          : sg_rpc_error(m.id, -32601, "method not found", NULL);
+      child_send(c, reply);
+      json_decref(reply);
+      break;
+    }
+    case SG_MSG_NOTIFICATION:
+      if (strcmp(m.method, "notifications/progress") == 0) {
+        sg_ds_request_t *r = find_inflight(ds, json_object_get(m.params, "progressToken"));
+        if (r && r->pcb) r->pcb(r->ctx, m.params);
+      } else {
+        sg_debug("downstream %s notification %s", ds->conf->name, m.method);
+      }
+      break;
+  }
+  json_decref(msg);
+}
+
+/* ---- timers ---- */
+
+static void sweep_cb(uv_timer_t *t) {
+  sg_downstream_t *ds = t->data;
+  uint64_t now = sg_mono_us();
+  char why[256];
+  for (sg_ds_request_t *r = ds->queue.next, *next; r != &ds->queue; r = next) {
+    next = r->next;
+    if (r->deadline_us > now) continue;
+    snprintf(why, sizeof why, "downstream server \"%s\" did not become ready within %llu ms",
+             ds->conf->name, (unsigned long long)ds->conf->startup_timeout_ms);
+    request_fail(r, SG_EDOWNSTREAM, why);
+    next = ds->queue.next; /* the callback may have changed the list */
+  }
+  for (sg_ds_request_t *r = ds->inflight.next, *next; r != &ds->inflight; r = next) {
+    next = r->next;
+    if (r->deadline_us > now) continue;
+    snprintf(why, sizeof why, "downstream server \"%s\" did not answer within %llu ms",
+             ds->conf->name, (unsigned long long)ds->conf->call_timeout_ms);
+    json_t *note = sg_rpc_notification(
+        "notifications/cancelled", json_pack("{s:I, s:s}", "requestId", (json_int_t)r->id,
+                                             "reason", "timed out at the gateway"));
+    child_send(ds->child, note);
+    json_decref(note);
+    request_fail(r, SG_EDOWNSTREAM_TIMEOUT, why);
+    next = ds->inflight.next;
+  }
+  if (ds->state == DS_STARTING && ds->child && now > ds->startup_deadline_us) {
+    sg_error("downstream %s did not answer initialize in time", ds->conf->name);
+    uv_process_kill(&ds->child->proc, SIGKILL);
+    child_gone(ds, "did not initialize in time");
+  }
+}
+
+static void kill_cb(uv_timer_t *t) {
+  sg_downstream_t *ds = t->data;
+  /* Any process not yet exited during close: first a TERM, then a KILL. */
+  child_t *c = ds->child;
+  if (c == NULL || c->exited) return;
+  int sig = uv_timer_get_repeat(t) ? SIGTERM : SIGKILL;
+  uv_process_kill(&c->proc, sig);
+  if (sig == SIGTERM) {
+    uv_timer_stop(t);
+    uv_timer_start(t, kill_cb, KILL_AFTER_MS - TERM_AFTER_MS, 0);
+  }
+}
+
+/* ---- public API ---- */
+
+int sg_downstream_start(uv_loop_t *loop, const sg_server_conf_t *conf, const char *tenant,
+                        const char *env, sg_downstream_t **out) {
+  sg_downstream_t *ds = calloc(1, sizeof *ds);
+  if (ds == NULL) return SG_ENOMEM;
+  ds->loop = loop;
+  ds->conf = conf;
+  ds->tenant = strdup(tenant);
+  ds->env = strdup(env);
+  list_init(&ds->queue);
+  list_init(&ds->inflight);
+  ds->next_id = 1;
+  ds->backoff_ms = BACKOFF_FIRST_MS;
+  uv_timer_init(loop, &ds->restart_timer);
+  uv_timer_init(loop, &ds->sweep_timer);
+  uv_timer_init(loop, &ds->kill_timer);
+  ds->restart_timer.data = ds->sweep_timer.data = ds->kill_timer.data = ds;
+  ds->timers_open = 3;
+  uv_timer_start(&ds->sweep_timer, sweep_cb, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
+  ds->state = DS_BACKOFF;
+  spawn_child(ds);
+  *out = ds;
+  return 0;
+}
+
+int sg_downstream_request(sg_downstream_t *ds, const char *method, json_t *params,
+                          sg_ds_response_cb cb, sg_ds_progress_cb pcb, void *ctx,
+                          sg_ds_request_t **handle) {
+  if (ds->state == DS_CLOSING) {
+    json_decref(params);
+    return SG_ESHUTDOWN;
+  }
+  if (ds->state != DS_READY && ds->nqueued >= QUEUE_LIMIT) {
+    json_decref(params);
+    return SG_EDOWNSTREAM;
+  }
+  sg_ds_request_t *r = calloc(1, sizeof *r);
+  if (r == NULL) {
+    json_decref(params);
+    return SG_ENOMEM;
+  }
+  r->ds = ds;
+  r->id = ds->next_id++;
+  r->method = strdup(method);
+  r->params = params ? params : json_object();
+  r->cb = cb;
+  r->pcb = pcb;
+  r->ctx = ctx;
+  uint64_t now = sg_mono_us();
+  if (ds->state == DS_READY) {
+    r->deadline_us = now + ds->conf->call_timeout_ms * 1000u;
+    list_push(&ds->inflight, r);
+    if (send_request(ds, r) != 0) {
+      list_remove(r);
+      request_free(r);
+      return SG_EDOWNSTREAM;
+    }
+  } else {
+    r->deadline_us = now + ds->conf->startup_timeout_ms * 1000u;
+    list_push(&ds->queue, r);
+    ds->nqueued++;
+  }
+  if (handle) *handle = r;
+  return 0;
+}
+
+void sg_downstream_cancel(sg_ds_request_t *r, const char *reason) {
+  sg_downstream_t *ds = r->ds;
+  if (r->params == NULL && ds->child) {
+    json_t *note = sg_rpc_notification(
+        "notifications/cancelled",
+        json_pack("{s:I, s:s}", "requestId", (json_int_t)r->id, "reason", reason));
+    child_send(ds->child, note);
+    json_decref(note);
+  }
+  request_fail(r, SG_ECANCELLED, reason);
+}
+
+static void timer_closed(uv_handle_t *h) {
+  sg_downstream_t *ds = h->data;
+  if (--ds->timers_open > 0) return;
+  void (*done)(void *) = ds->close_done;
+  void *arg = ds->close_arg;
+  free(ds->tenant);
+  free(ds->env);
+  free(ds);
+  if (done) done(arg);
+}
+
+static void finish_close(sg_downstream_t *ds) {
+  if (ds->state != DS_CLOSING || ds->children_open > 0) return;
+  if (uv_is_closing((uv_handle_t *)&ds->sweep_timer)) return;
+  uv_close((uv_handle_t *)&ds->restart_timer, timer_closed);
+  uv_close((uv_handle_t *)&ds->sweep_timer, timer_closed);
+  uv_close((uv_handle_t *)&ds->kill_timer, timer_closed);
+}
+
+void sg_downstream_close(sg_downstream_t *ds, void (*done)(void *arg), void *arg) {
+  ds->close_done = done;
+  ds->close_arg = arg;
+  ds->state = DS_CLOSING;
+  uv_timer_stop(&ds->restart_timer);
+  uv_timer_stop(&ds->sweep_timer);
+  fail_all(&ds->queue, SG_ESHUTDOWN, "the gateway is shutting down");
+  fail_all(&ds->inflight, SG_ESHUTDOWN, "the gateway is shutting down");
+  child_t *c = ds->child;
+  if (c && !c->exited) {
+    /* Closing stdin is the polite way to ask an MCP stdio server to exit. */
+    if (!uv_is_closing((uv_handle_t *)&c->in)) uv_close((uv_handle_t *)&c->in, child_handle_closed);
+    uv_timer_start(&ds->kill_timer, kill_cb, TERM_AFTER_MS, 1);
+  }
+  finish_close(ds);
+}
+
+const char *sg_downstream_name(const sg_downstream_t *ds) { return ds->conf->name; }
+
+int sg_downstream_pid(const sg_downstream_t *ds) { return ds->child ? ds->child->pid : 0; }
+
+int sg_downstream_matches(const sg_downstream_t *ds, const sg_server_conf_t *conf,
+                          const char *tenant, const char *env) {
+  return strcmp(ds->conf->name, conf->name) == 0 && strcmp(ds->tenant, tenant) == 0 &&
+         strcmp(ds->env, env) == 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * One downstream MCP server reached over stdio: scopegate spawns it with uv_spawn,
+ * initializes it as an MCP client would, forwards requests with gateway-owned ids, and
+ * restarts it with backoff when it exits. A downstream instance serves exactly one
+ * (server, tenant, environment); the pool (pool.h) keeps them apart.
+ *
+ * State machine (performed by the named functions):
+ *
+ *        spawn_child()            initialize answered        child exits
+ *   IDLE ─────────────▶ STARTING ──────────────────▶ READY ────────────▶ BACKOFF
+ *                          ▲  │ exits / bad answer                          │
+ *                          │  └─────────────────────▶ BACKOFF               │
+ *                          └──────────────── restart_timer_cb() ◀───────────┘
+ *   any state ── sg_downstream_close() ──▶ CLOSING ── last handle closed ──▶ freed
+ *
+ * Requests submitted before READY wait in a queue (bounded in length and by the
+ * server's startup timeout). Every request's callback runs exactly once: with the
+ * response, or with an error when the server exits, times out, or the gateway closes.
+ */
+#ifndef SG_DOWNSTREAM_SERVER_H
+#define SG_DOWNSTREAM_SERVER_H
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "catalog/catalog.h"
+
+typedef struct sg_downstream sg_downstream_t;
+typedef struct sg_ds_request sg_ds_request_t;
+
+/* The response is borrowed: a whole JSON-RPC response object (result or error), or NULL
+ * when err < 0, in which case why says what happened in words. */
+typedef void (*sg_ds_response_cb)(void *ctx, int err, json_t *response, const char *why);
+/* params of a notifications/progress for this request (borrowed). */
+typedef void (*sg_ds_progress_cb)(void *ctx, json_t *params);
+
+/* Creates and starts a downstream for conf (borrowed from a catalog the caller keeps
+ * alive until sg_downstream_close completes). */
+int sg_downstream_start(uv_loop_t *loop, const sg_server_conf_t *conf, const char *tenant,
+                        const char *env, sg_downstream_t **out);
+
+/* Sends method with params (stolen) under a new gateway id. When pcb is given, a progress
+ * token is attached and progress notifications are passed to pcb. On success *handle
+ * identifies the request until its callback runs. */
+int sg_downstream_request(sg_downstream_t *ds, const char *method, json_t *params,
+                          sg_ds_response_cb cb, sg_ds_progress_cb pcb, void *ctx,
+                          sg_ds_request_t **handle);
+
+/* Tells the server the request is cancelled and runs its callback with SG_ECANCELLED. */
+void sg_downstream_cancel(sg_ds_request_t *req, const char *reason);
+
+/* Fails what is pending with SG_ESHUTDOWN, stops the server (stdin closed, then SIGTERM,
+ * then SIGKILL) and frees ds once every handle is closed; then calls done(arg). */
+void sg_downstream_close(sg_downstream_t *ds, void (*done)(void *arg), void *arg);
+
+const char *sg_downstream_name(const sg_downstream_t *ds);
+int sg_downstream_pid(const sg_downstream_t *ds);
+int sg_downstream_matches(const sg_downstream_t *ds, const sg_server_conf_t *conf,
+                          const char *tenant, const char *env);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * The pure decision function for tools/call (see decide.h for the order of checks).
+ * Messages name the tool, the parameter and the rule; they never echo argument values,
+ * which may be long or sensitive.
+ */
+#include "policy/decide.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+
+static void deny(sg_decision_t *d, int err) {
+  d->allow = 0;
+  d->err = err;
+}
+
+void sg_policy_decide(const sg_catalog_t *cat, const sg_principal_t *who, const char *tool_name,
+                      json_t *args, sg_decision_t *d) {
+  memset(d, 0, sizeof *d);
+  d->tool = sg_catalog_tool(cat, tool_name);
+  if (d->tool == NULL) {
+    deny(d, SG_EUNKNOWN_TOOL);
+    snprintf(d->message, sizeof d->message, "unknown tool \"%.128s\"", tool_name);
+    return;
+  }
+  const sg_role_t *role = sg_catalog_role(cat, who->role);
+  d->grant = role ? sg_role_grant(role, tool_name) : NULL;
+  if (d->grant == NULL) {
+    deny(d, SG_ENOT_GRANTED);
+    snprintf(d->message, sizeof d->message, "tool \"%.128s\" is not granted to role \"%.128s\"",
+             tool_name, who->role);
+    return;
+  }
+  sg_schema_error_t serr;
+  if (sg_schema_validate(d->tool->schema, args, &serr) != 0) {
+    deny(d, SG_EINVALID_ARGS);
+    snprintf(d->pointer, sizeof d->pointer, "%s", serr.instance_location);
+    snprintf(d->keyword, sizeof d->keyword, "%s", serr.keyword);
+    snprintf(d->message, sizeof d->message, "invalid arguments for \"%.100s\": %.250s: %.300s (%.60s)",
+             tool_name, serr.instance_location[0] ? serr.instance_location : "(arguments)",
+             serr.message, serr.keyword);
+    return;
+  }
+  if (d->grant->approval == SG_APPROVAL_REQUIRED) {
+    deny(d, SG_EAPPROVAL_REQUIRED);
+    snprintf(d->message, sizeof d->message,
+             "tool \"%.128s\" requires human approval for role \"%.128s\", and this gateway has no "
+             "approval channel configured",
+             tool_name, who->role);
+    return;
+  }
+  d->allow = 1;
+  snprintf(d->message, sizeof d->message, "allowed");
+}

@@ -1,0 +1,35 @@
+/*
+ * The decision function: given a principal, the catalog, a tool name and arguments,
+ * decide whether the call may be forwarded, and if not, why. It is pure — no I/O, no
+ * clock, no allocation that outlives the call — so the same inputs always give the same
+ * decision and it can be tested without a loop, a socket or a database.
+ *
+ * Checks, in order (the first that fails decides):
+ *   unknown_tool       the tool is not in the catalog (whatever a downstream advertises)
+ *   not_granted        the principal's role has no grant for the tool
+ *   invalid_arguments  the arguments do not match the catalog's inputSchema
+ *   approval_required  the grant needs a human approval, which this gateway cannot obtain
+ */
+#ifndef SG_POLICY_DECIDE_H
+#define SG_POLICY_DECIDE_H
+
+#include <jansson.h>
+
+#include "catalog/catalog.h"
+#include "policy/principal.h"
+
+typedef struct {
+  int allow;               /* 1: forward; 0: deny */
+  int err;                 /* SG_E* reason when denied, 0 when allowed */
+  const sg_tool_t *tool;   /* NULL when the tool is unknown */
+  const sg_grant_t *grant; /* NULL unless granted */
+  char message[768];       /* for the client and the audit; names the parameter and rule */
+  char pointer[512];       /* failing instance location for invalid_arguments */
+  char keyword[64];        /* failing schema keyword for invalid_arguments */
+} sg_decision_t;
+
+/* args is the call's "arguments" object (borrowed). */
+void sg_policy_decide(const sg_catalog_t *cat, const sg_principal_t *who, const char *tool_name,
+                      json_t *args, sg_decision_t *out);
+
+#endif
