@@ -1,3 +1,101 @@
+/*
+ * Unit tests for the pure decision function: each reason, in its order of precedence.
+ */
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "core/error.h"
+#include "fixtures.h"
+#include "policy/decide.h"
 #include "runner.h"
 
-const sg_test_t sg_suite_policy[] = {SG_SUITE_END};
+static sg_catalog_t *load(const char *approval) {
+  sg_catalog_t *c = NULL;
+  CHECK_INT_EQ(sg_catalog_load(fx_small_catalog(approval), &c, NULL), 0);
+  return c;
+}
+
+static sg_decision_t decide(sg_catalog_t *c, const char *role, const char *tool, const char *args) {
+  sg_principal_t who = {"alice", role, "acme", "prod"};
+  json_t *a = json_loads(args, 0, NULL);
+  CHECK(a != NULL);
+  sg_decision_t d;
+  sg_policy_decide(c, &who, tool, a, &d);
+  json_decref(a);
+  return d;
+}
+
+static void unknown_tool_first(void) {
+  sg_catalog_t *c = load("auto");
+  sg_decision_t d = decide(c, "reader", "do-lookup", "{}"); /* the downstream's name */
+  CHECK(!d.allow);
+  CHECK_INT_EQ(d.err, SG_EUNKNOWN_TOOL);
+  CHECK(d.tool == NULL);
+  /* Unknown beats not granted and invalid: nothing is revealed about arguments. */
+  d = decide(c, "nobody", "ghost", "{\"x\":1}");
+  CHECK_INT_EQ(d.err, SG_EUNKNOWN_TOOL);
+  sg_catalog_unref(c);
+}
+
+static void not_granted_before_schema(void) {
+  sg_catalog_t *c = load("auto");
+  sg_decision_t d = decide(c, "reader", "store", "{\"bad\":[]}");
+  CHECK_INT_EQ(d.err, SG_ENOT_GRANTED);
+  CHECK(strstr(d.message, "\"store\" is not granted to role \"reader\"") != NULL);
+  d = decide(c, "no-such-role", "lookup", "{\"q\":\"a\"}");
+  CHECK_INT_EQ(d.err, SG_ENOT_GRANTED);
+  sg_catalog_unref(c);
+}
+
+static void invalid_arguments_name_parameter_and_keyword(void) {
+  sg_catalog_t *c = load("auto");
+  sg_decision_t d = decide(c, "reader", "lookup", "{\"q\":\"much too long\"}");
+  CHECK_INT_EQ(d.err, SG_EINVALID_ARGS);
+  CHECK_STR_EQ(d.pointer, "/q");
+  CHECK_STR_EQ(d.keyword, "maxLength");
+  CHECK(strstr(d.message, "/q") != NULL);
+  d = decide(c, "reader", "lookup", "{\"q\":\"ok\",\"n\":0}");
+  CHECK_STR_EQ(d.pointer, "/n");
+  CHECK_STR_EQ(d.keyword, "minimum");
+  d = decide(c, "reader", "lookup", "{\"q\":\"ok\",\"n\":\"3\"}"); /* a number as a string */
+  CHECK_STR_EQ(d.keyword, "type");
+  d = decide(c, "reader", "lookup", "{\"q\":\"ok\",\"tenant\":\"globex\"}");
+  CHECK_STR_EQ(d.keyword, "additionalProperties");
+  d = decide(c, "reader", "lookup", "{\"n\":2}");
+  CHECK_STR_EQ(d.keyword, "required");
+  sg_catalog_unref(c);
+}
+
+static void allowed_and_approval(void) {
+  sg_catalog_t *c = load("auto");
+  sg_decision_t d = decide(c, "reader", "lookup", "{\"q\":\"ok\",\"n\":2}");
+  CHECK(d.allow);
+  CHECK_INT_EQ(d.err, 0);
+  CHECK_STR_EQ(d.tool->downstream_name, "do-lookup");
+  d = decide(c, "writer", "store", "{}");
+  CHECK(d.allow);
+  sg_catalog_unref(c);
+  c = load("required");
+  d = decide(c, "writer", "store", "{}");
+  CHECK(!d.allow);
+  CHECK_INT_EQ(d.err, SG_EAPPROVAL_REQUIRED);
+  sg_catalog_unref(c);
+}
+
+static void same_inputs_same_decision(void) {
+  sg_catalog_t *c = load("auto");
+  for (int i = 0; i < 3; i++) {
+    sg_decision_t a = decide(c, "reader", "lookup", "{\"q\":5}");
+    sg_decision_t b = decide(c, "reader", "lookup", "{\"q\":5}");
+    CHECK(memcmp(&a, &b, sizeof a) == 0);
+  }
+  sg_catalog_unref(c);
+}
+
+const sg_test_t sg_suite_policy[] = {
+    {"unknown_tool_first", unknown_tool_first},
+    {"not_granted_before_schema", not_granted_before_schema},
+    {"invalid_arguments_name_parameter_and_keyword", invalid_arguments_name_parameter_and_keyword},
+    {"allowed_and_approval", allowed_and_approval},
+    {"same_inputs_same_decision", same_inputs_same_decision},
+    SG_SUITE_END};
