@@ -40,7 +40,7 @@ fi
 ninja -C "$build" tools/bench/echo_server tools/bench/load_client >/dev/null
 scopegate_build_error=
 if ! out=$(ninja -C "$build" src/scopegate 2>&1); then
-  scopegate_build_error=$( (printf '%s\n' "$out" | grep -m1 'error:') ||
+  scopegate_build_error=$( (printf '%s\n' "$out" | grep -m1 -E 'error:|undefined reference') ||
     (printf '%s\n' "$out" | grep -m1 'FAILED') || true)
   scopegate_build_error=${scopegate_build_error:-ninja failed}
 fi
