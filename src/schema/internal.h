@@ -1,0 +1,186 @@
+/*
+ * The compiled form of a schema, shared by the compiler (compile.c) and the validator
+ * (validate.c). A compiled schema is a graph of nodes, one per schema object or boolean;
+ * $ref edges may point anywhere in it, cycles included. Every node, string and array
+ * lives in the schema's arena and is freed with it; PCRE2 codes are listed separately;
+ * "enum" and "const" values point into the schema documents, which the compiled schema
+ * holds references to. After sg_schema_compile returns, nothing in the graph changes.
+ */
+#ifndef SG_SCHEMA_INTERNAL_H
+#define SG_SCHEMA_INTERNAL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "schema/regex.h"
+#include "schema/schema.h"
+
+/* Evaluation depth (schema nodes entered, through $ref and applicators) beyond which an
+   instance is refused rather than risk the C stack. */
+#define SG__MAX_DEPTH 512
+
+/* Bits of the "type" keyword. */
+enum {
+  SG__T_NULL = 1 << 0,
+  SG__T_BOOLEAN = 1 << 1,
+  SG__T_OBJECT = 1 << 2,
+  SG__T_ARRAY = 1 << 3,
+  SG__T_NUMBER = 1 << 4,
+  SG__T_STRING = 1 << 5,
+  SG__T_INTEGER = 1 << 6
+};
+
+/* Formats asserted when sg_schema_opts_t.format_assert is set. */
+typedef enum {
+  SG__F_NONE = 0,
+  SG__F_DATE_TIME,
+  SG__F_DATE,
+  SG__F_TIME,
+  SG__F_DURATION,
+  SG__F_EMAIL,
+  SG__F_HOSTNAME,
+  SG__F_IPV4,
+  SG__F_IPV6,
+  SG__F_URI,
+  SG__F_URI_REFERENCE,
+  SG__F_UUID,
+  SG__F_REGEX,
+  SG__F_JSON_POINTER,
+  SG__F_UNKNOWN /* a format the validator does not know: accepted */
+} sg__format_t;
+
+typedef struct sg__node sg__node_t;
+
+/* A link to a subschema. path is the link's JSON Pointer relative to the parent node,
+   escaped and without the leading "/" ("properties/a~1b", "allOf/2", "$ref"); it builds
+   keyword locations when an error is reported. node is NULL when the keyword is absent. */
+typedef struct {
+  const char *path;
+  const sg__node_t *node;
+} sg__edge_t;
+
+/* A number from the schema, kept exactly: integers as integers. */
+typedef struct {
+  int set;
+  int is_int;
+  json_int_t i;
+  double d;
+} sg__num_t;
+
+typedef struct {
+  const char *name;
+  size_t len;
+  sg__edge_t edge;
+} sg__prop_t;
+
+typedef struct {
+  pcre2_code *re;
+  const char *src;
+  sg__edge_t edge;
+} sg__patprop_t;
+
+typedef struct {
+  const char *name;
+  const char **required;
+  size_t nrequired;
+} sg__depreq_t;
+
+typedef struct {
+  const char *name;
+  sg__edge_t edge;
+} sg__depschema_t;
+
+/* A schema resource (the document root, or an object with $id): the unit of dynamic
+   scope, with the $dynamicAnchor names it declares. */
+typedef struct {
+  const char *name;
+  const sg__node_t *node;
+} sg__anchor_t;
+
+typedef struct {
+  const char *uri;
+  sg__anchor_t *dynamic;
+  size_t ndynamic;
+} sg__resource_t;
+
+struct sg__node {
+  int boolean; /* -1: an object schema; 0: false; 1: true */
+  sg_schema_draft_t draft;
+  const sg__resource_t *res; /* the resource this node belongs to */
+
+  unsigned types; /* SG__T_* bits; 0 when "type" is absent */
+  json_t *enum_;  /* borrowed from the document; NULL when absent */
+  json_t *const_; /* borrowed; meaningful when has_const */
+  int has_const;
+
+  sg__num_t minimum, maximum, ex_minimum, ex_maximum, multiple_of;
+
+  long min_length, max_length; /* -1 when absent */
+  pcre2_code *pattern;
+  const char *pattern_src;
+  sg__format_t format;
+  const char *format_name;
+
+  long min_items, max_items;       /* -1 when absent */
+  long min_contains, max_contains; /* min_contains is 1 when absent; max -1 */
+  int unique_items;
+  sg__edge_t *prefix; /* prefixItems, or draft-07 "items" given as an array */
+  size_t nprefix;
+  sg__edge_t items; /* applies to the items after prefix */
+  sg__edge_t contains;
+  sg__edge_t unevaluated_items;
+
+  long min_props, max_props; /* -1 when absent */
+  sg__prop_t *props;         /* sorted by name (bytes, then length) */
+  size_t nprops;
+  sg__patprop_t *patprops;
+  size_t npatprops;
+  sg__edge_t additional;
+  sg__edge_t property_names;
+  sg__edge_t unevaluated_props;
+  const char **required;
+  size_t nrequired;
+  sg__depreq_t *dep_required;
+  size_t ndep_required;
+  sg__depschema_t *dep_schemas;
+  size_t ndep_schemas;
+  const char *dep_keyword; /* "dependentRequired"/"dependentSchemas" or "dependencies" */
+
+  sg__edge_t *all_of, *any_of, *one_of;
+  size_t nall_of, nany_of, none_of;
+  sg__edge_t not_, if_, then_, else_;
+  sg__edge_t ref;
+  sg__edge_t dynamic_ref;
+  const char *dynamic_anchor; /* NULL: the $dynamicRef acts as a plain $ref */
+};
+
+/* Arena: blocks freed all at once. Allocations are zeroed and suitably aligned. */
+typedef struct sg__arena_block sg__arena_block_t;
+typedef struct {
+  sg__arena_block_t *head;
+} sg__arena_t;
+
+void *sg__arena_alloc(sg__arena_t *a, size_t n);
+char *sg__arena_strndup(sg__arena_t *a, const char *s, size_t n);
+void sg__arena_free(sg__arena_t *a);
+
+struct sg_schema {
+  sg__arena_t arena;
+  const sg__node_t *root;
+  json_t **docs; /* references held on every document the graph points into */
+  size_t ndocs;
+  pcre2_code **codes;
+  size_t ncodes;
+};
+
+/* JSON value equality as JSON Schema defines it: numbers compare by value (1 == 1.0). */
+int sg__json_equal(json_t *a, json_t *b);
+
+/* Number of Unicode code points in a UTF-8 string. */
+size_t sg__utf8_length(const char *s, size_t len);
+
+/* Checks s against a known format; 1 when it conforms. */
+int sg__format_check(sg__format_t f, const char *s, size_t len);
+sg__format_t sg__format_lookup(const char *name);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * ECMA-262 patterns on PCRE2. PCRE2 without PCRE2_UCP already gives \d, \w and \b their
+ * ECMA (ASCII) meaning, and PCRE2_DOLLAR_ENDONLY gives "$" its ECMA meaning (the end of
+ * the subject, not before a final newline). What differs is rewritten here: \s and \S
+ * (ECMA counts Unicode spaces and the BOM), ".", \uXXXX and \u{...} escapes, \xHH, \v, \0,
+ * the empty classes [] and [^], a literal "[" inside a class, and identity escapes of
+ * letters that PCRE2 would read as its own extensions.
+ */
+#include "schema/regex.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+
+/* ECMA WhiteSpace and LineTerminator, as class contents, and their complement. */
+#define WS_CLASS                                                                  \
+  "\\t\\n\\x{0b}\\f\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}" \
+  "\\x{205f}\\x{3000}\\x{feff}"
+#define NWS_CLASS                                                                       \
+  "\\x{0}-\\x{8}\\x{e}-\\x{1f}\\x{21}-\\x{9f}\\x{a1}-\\x{167f}\\x{1681}-\\x{1fff}"       \
+  "\\x{200b}-\\x{2027}\\x{202a}-\\x{202e}\\x{2030}-\\x{205e}\\x{2060}-\\x{2fff}"         \
+  "\\x{3001}-\\x{fefe}\\x{ff00}-\\x{10ffff}"
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Reads n hex digits at p (bounded by end); returns the value or -1. */
+static long hexn(const char *p, const char *end, int n) {
+  if (end - p < n) return -1;
+  long v = 0;
+  for (int i = 0; i < n; i++) {
+    int h = hexval(p[i]);
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+/* Translates one escape starting after the backslash at *pp; advances *pp past it. */
+static int escape(sg_buf_t *b, const char **pp, const char *end, int in_class) {
+  const char *p = *pp;
+  char c = *p++;
+  int rc = 0;
+  long cp;
+  switch (c) {
+    case 's':
+      rc = sg_buf_append_str(b, in_class ? WS_CLASS : "[" WS_CLASS "]");
+      break;
+    case 'S':
+      rc = sg_buf_append_str(b, in_class ? NWS_CLASS : "[" NWS_CLASS "]");
+      break;
+    case 'v':
+      rc = sg_buf_append_str(b, "\\x{0b}");
+      break;
+    case '0':
+      if (p < end && *p >= '0' && *p <= '9') {
+        rc = sg_buf_append(b, "\\0", 2); /* legacy octal; PCRE2 reads it the same way */
+      } else {
+        rc = sg_buf_append_str(b, "\\x{0}");
+      }
+      break;
+    case 'x':
+      cp = hexn(p, end, 2);
+      if (cp < 0) {
+        rc = sg_buf_append(b, "x", 1);
+      } else {
+        rc = sg_buf_printf(b, "\\x{%lx}", cp);
+        p += 2;
+      }
+      break;
+    case 'u':
+      if (p < end && *p == '{') {
+        const char *q = p + 1;
+        cp = 0;
+        while (q < end && hexval(*q) >= 0 && cp <= 0x10ffff) cp = cp * 16 + hexval(*q++);
+        if (q < end && *q == '}' && q > p + 1 && cp <= 0x10ffff) {
+          if (cp >= 0xd800 && cp <= 0xdfff) return SG_EINVAL;
+          rc = sg_buf_printf(b, "\\x{%lx}", cp);
+          p = q + 1;
+          break;
+        }
+        rc = sg_buf_append(b, "u", 1);
+        break;
+      }
+      cp = hexn(p, end, 4);
+      if (cp < 0) {
+        rc = sg_buf_append(b, "u", 1);
+        break;
+      }
+      p += 4;
+      if (cp >= 0xd800 && cp <= 0xdbff) {
+        long lo = -1;
+        if (end - p >= 6 && p[0] == '\\' && p[1] == 'u') lo = hexn(p + 2, end, 4);
+        if (lo < 0xdc00 || lo > 0xdfff) return SG_EINVAL;
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        p += 6;
+      } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+        return SG_EINVAL;
+      }
+      rc = sg_buf_printf(b, "\\x{%lx}", cp);
+      break;
+    case 'c':
+      if (p < end && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) {
+        rc = sg_buf_printf(b, "\\x{%x}", (unsigned)(*p % 32));
+        p++;
+      } else {
+        rc = sg_buf_append(b, "\\\\c", 3);
+      }
+      break;
+    case 'k':
+    case 'p':
+    case 'P':
+    case 'd':
+    case 'D':
+    case 'w':
+    case 'W':
+    case 'b':
+    case 'B':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
+      rc = sg_buf_printf(b, "\\%c", c);
+      break;
+    default:
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+        /* Not an ECMA escape: the letter itself. */
+        rc = sg_buf_append(b, &c, 1);
+      } else {
+        /* Digits (back references) and punctuation keep their backslash; any other
+           UTF-8 lead byte is copied as is and its continuation bytes follow. */
+        char e[2] = {'\\', c};
+        rc = ((unsigned char)c < 0x80) ? sg_buf_append(b, e, 2) : sg_buf_append(b, &c, 1);
+      }
+      break;
+  }
+  *pp = p;
+  return rc;
+}
+
+int sg__regex_translate(const char *src, size_t len, char **out, size_t *outlen) {
+  sg_buf_t b;
+  sg_buf_init(&b);
+  const char *p = src, *end = src + len;
+  int in_class = 0, rc = sg_buf_reserve(&b, len + 16);
+  while (rc == 0 && p < end) {
+    char c = *p++;
+    if (c == '\\') {
+      if (p == end) {
+        rc = sg_buf_append(&b, "\\\\", 2);
+        break;
+      }
+      char kind = *p;
+      rc = escape(&b, &p, end, in_class);
+      /* PCRE2 refuses a range that starts at a class escape; ECMA reads the "-" as
+         a literal. */
+      if (rc == 0 && in_class && strchr("sSdDwW", kind) && p < end - 1 && *p == '-' &&
+          p[1] != ']') {
+        rc = sg_buf_append(&b, "\\-", 2);
+        p++;
+      }
+    } else if (in_class) {
+      if (c == ']') in_class = 0;
+      rc = (c == '[') ? sg_buf_append(&b, "\\[", 2) : sg_buf_append(&b, &c, 1);
+    } else if (c == '[') {
+      if (p < end && *p == ']') {
+        rc = sg_buf_append_str(&b, "(?!)");
+        p++;
+      } else if (end - p >= 2 && p[0] == '^' && p[1] == ']') {
+        rc = sg_buf_append_str(&b, "(?s:.)");
+        p += 2;
+      } else {
+        in_class = 1;
+        rc = sg_buf_append(&b, "[", 1);
+        if (rc == 0 && p < end && *p == '^') {
+          rc = sg_buf_append(&b, "^", 1);
+          p++;
+        }
+      }
+    } else if (c == '.') {
+      rc = sg_buf_append_str(&b, "[^\\n\\r\\x{2028}\\x{2029}]");
+    } else {
+      rc = sg_buf_append(&b, &c, 1);
+    }
+  }
+  if (rc) {
+    sg_buf_free(&b);
+    return rc;
+  }
+  *out = sg_buf_steal(&b, outlen);
+  if (*out == NULL) return SG_ENOMEM;
+  return 0;
+}
+
+int sg__regex_compile(const char *src, size_t len, pcre2_code **out, char *msg, size_t msglen) {
+  char *pat = NULL;
+  size_t plen = 0;
+  *out = NULL;
+  int rc = sg__regex_translate(src, len, &pat, &plen);
+  if (rc == SG_ENOMEM) return rc;
+  if (rc) {
+    snprintf(msg, msglen, "pattern has an unpaired surrogate escape");
+    return SG_ESCHEMA;
+  }
+  int errcode = 0;
+  PCRE2_SIZE erroff = 0;
+  pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, plen,
+                                 PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_BACKSLASH_C,
+                                 &errcode, &erroff, NULL);
+  free(pat);
+  if (re == NULL) {
+    if (errcode == PCRE2_ERROR_NOMEMORY) return SG_ENOMEM;
+    char why[160];
+    pcre2_get_error_message(errcode, (PCRE2_UCHAR *)why, sizeof why);
+    snprintf(msg, msglen, "pattern does not compile: %s", why);
+    return SG_ESCHEMA;
+  }
+  *out = re;
+  return 0;
+}
+
+/* Per-thread matching state; the compiled patterns themselves are never written. */
+static _Thread_local pcre2_match_data *tl_md;
+static _Thread_local pcre2_match_context *tl_mc;
+
+int sg__regex_search(const pcre2_code *re, const char *s, size_t len) {
+  if (tl_mc == NULL) {
+    tl_mc = pcre2_match_context_create(NULL);
+    if (tl_mc == NULL) return SG__RE_LIMIT;
+    pcre2_set_match_limit(tl_mc, SG__RE_MATCH_LIMIT);
+    pcre2_set_depth_limit(tl_mc, SG__RE_DEPTH_LIMIT);
+    pcre2_set_heap_limit(tl_mc, SG__RE_HEAP_LIMIT_KIB);
+  }
+  if (tl_md == NULL) {
+    tl_md = pcre2_match_data_create(1, NULL);
+    if (tl_md == NULL) return SG__RE_LIMIT;
+  }
+  int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, tl_md, tl_mc);
+  if (rc >= 0) return SG__RE_MATCH;
+  if (rc == PCRE2_ERROR_NOMATCH) return SG__RE_NOMATCH;
+  return SG__RE_LIMIT;
+}
+
+void sg__regex_thread_cleanup(void) {
+  pcre2_match_data_free(tl_md);
+  pcre2_match_context_free(tl_mc);
+  tl_md = NULL;
+  tl_mc = NULL;
+}

@@ -1,0 +1,40 @@
+/*
+ * Regular expressions for "pattern" and "patternProperties": ECMA-262 syntax, as JSON
+ * Schema specifies, rewritten into PCRE2 syntax and compiled once in UTF mode. Matching
+ * runs under match, depth and heap limits so that a hostile pattern cannot stall the
+ * gateway; a match that hits a limit reports SG__RE_LIMIT and the caller fails closed.
+ *
+ * The compiled code is owned by the caller (pcre2_code_free). Matching uses a per-thread
+ * match-data block and match context, created on a thread's first match.
+ */
+#ifndef SG_SCHEMA_REGEX_H
+#define SG_SCHEMA_REGEX_H
+
+#include <stddef.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+enum { SG__RE_NOMATCH = 0, SG__RE_MATCH = 1, SG__RE_LIMIT = -1 };
+
+/* Limits applied to every match. */
+#define SG__RE_MATCH_LIMIT 1000000
+#define SG__RE_DEPTH_LIMIT 10000
+#define SG__RE_HEAP_LIMIT_KIB 8192
+
+/* Rewrites the ECMA-262 pattern src (len bytes, UTF-8) into PCRE2 syntax; *out (caller
+   frees) is NUL-terminated. Returns 0, SG_ENOMEM, or SG_EINVAL for syntax that has no
+   PCRE2 equivalent (a lone surrogate escape). */
+int sg__regex_translate(const char *src, size_t len, char **out, size_t *outlen);
+
+/* Compiles an ECMA-262 pattern. On failure returns SG_ESCHEMA and writes a reason into
+   msg. */
+int sg__regex_compile(const char *src, size_t len, pcre2_code **out, char *msg, size_t msglen);
+
+/* Searches s (valid UTF-8) for the pattern: SG__RE_MATCH, SG__RE_NOMATCH, or SG__RE_LIMIT
+   when a limit was hit or matching could not run. */
+int sg__regex_search(const pcre2_code *re, const char *s, size_t len);
+
+void sg__regex_thread_cleanup(void);
+
+#endif

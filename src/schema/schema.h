@@ -1,0 +1,65 @@
+/*
+ * JSON Schema (draft 2020-12 and draft-07): compile once, validate many times.
+ *
+ * Ownership: sg_schema_compile borrows the schema document; the compiled schema keeps its
+ * own references to the JSON it needs, so the caller may drop the document afterwards.
+ * sg_schema_validate borrows the instance. A compiled schema is immutable and may be
+ * shared; it is freed with sg_schema_free once nobody uses it.
+ *
+ * Threads: any number of threads may validate against the same compiled schema at once.
+ * Pattern matching uses one PCRE2 match-data block per thread, created the first time the
+ * thread matches a pattern and reused afterwards, so validation allocates nothing after
+ * that first match. A thread that ends may release its block with
+ * sg_schema_thread_cleanup.
+ *
+ * Failing closed: a pattern that exceeds its match limits, or an evaluation that exceeds
+ * the recursion limit (a $ref cycle, for example), makes the instance invalid, whatever
+ * keywords such as "not" around it would say.
+ */
+#ifndef SG_SCHEMA_SCHEMA_H
+#define SG_SCHEMA_SCHEMA_H
+
+#include <jansson.h>
+
+typedef struct sg_schema sg_schema_t;
+
+typedef enum { SG_DRAFT_2020_12 = 0, SG_DRAFT_07 = 1 } sg_schema_draft_t;
+
+/* Returns a new reference to the schema document at uri (absolute, without a fragment),
+   or NULL when it is unknown. Never called for the documents the compiler knows. */
+typedef json_t *(*sg_schema_resolve_fn)(void *data, const char *uri);
+
+typedef struct {
+  sg_schema_draft_t default_draft; /* used when the schema has no $schema; 2020-12 by default */
+  int format_assert;               /* 0: format is an annotation only */
+  sg_schema_resolve_fn resolve;    /* documents that $ref names by URI; NULL: none */
+  void *resolve_data;
+} sg_schema_opts_t;
+
+typedef struct {
+  /* JSON Pointer into the instance, "" for the root, e.g. "/items/0/name". */
+  char instance_location[512];
+  /* JSON Pointer to the failing keyword along the evaluation path, e.g.
+     "/properties/items/items/properties/name/maxLength"; a $ref shows as its own token
+     ("/properties/a/$ref/maxLength"). For a compile error, the keyword's place in the
+     schema document. */
+  char keyword_location[512];
+  char keyword[64];  /* e.g. "maxLength" */
+  char message[512]; /* short, for people: "string is longer than 10 characters" */
+} sg_schema_error_t;
+
+/* Compiles schema (borrowed). opts may be NULL. On failure returns SG_ESCHEMA (or
+   SG_ENOMEM) and fills err, if non-NULL; keyword_location says where in the schema. */
+int sg_schema_compile(json_t *schema, const sg_schema_opts_t *opts, sg_schema_t **out,
+                      sg_schema_error_t *err);
+
+/* Returns 0 when instance is valid, SG_EINVALID_ARGS when it is not; err, if non-NULL,
+   gets the first error found. */
+int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t *err);
+
+void sg_schema_free(sg_schema_t *s);
+
+/* Frees the calling thread's pattern match-data block, if it has one. */
+void sg_schema_thread_cleanup(void);
+
+#endif

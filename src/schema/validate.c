@@ -1,0 +1,829 @@
+/*
+ * The validator: walks the compiled graph over an instance and stops at the first
+ * failing keyword. Instance and keyword locations are kept as chains of frames on the C
+ * stack and only written out when an error is reported, so a valid instance costs no
+ * allocation. Branches whose failure is expected (anyOf, oneOf, not, if, contains) are
+ * "probed": evaluated with error reporting off.
+ *
+ * unevaluatedProperties and unevaluatedItems need to know what the other keywords of
+ * their schema evaluated. Rather than collect annotations on every evaluation, the
+ * validator asks afterwards, for one property or item at a time, whether an adjacent or
+ * in-place keyword evaluated it (evaluated_prop, evaluated_item), re-probing the branches
+ * of anyOf, oneOf and if that decide it. This costs time only where those keywords
+ * appear and never allocates.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "schema/internal.h"
+#include "schema/uri.h"
+
+typedef struct ipath {
+  const struct ipath *up;
+  const char *key; /* NULL: an array index */
+  size_t keylen;
+  size_t index;
+} ipath_t;
+
+typedef struct kpath {
+  const struct kpath *up;
+  const char *rel; /* an sg__edge_t path */
+} kpath_t;
+
+typedef struct scope {
+  const struct scope *up;
+  const sg__resource_t *res;
+} scope_t;
+
+typedef struct {
+  sg_schema_error_t *out; /* the caller's; NULL when not wanted */
+  int quiet;              /* > 0 while probing */
+  int filled;             /* out holds the first error */
+  int aborted;            /* a limit was hit: invalid, whatever the keywords say */
+  int depth;
+} vctx_t;
+
+/* ---- error reporting ---- */
+
+static size_t put(char *out, size_t cap, size_t pos, const char *s, size_t n) {
+  if (pos >= cap) return pos;
+  size_t room = cap - pos - 1;
+  if (n > room) n = room;
+  memcpy(out + pos, s, n);
+  out[pos + n] = '\0';
+  return pos + n;
+}
+
+static size_t put_ipath(char *out, size_t cap, const ipath_t *p) {
+  if (p == NULL) return 0;
+  size_t pos = put_ipath(out, cap, p->up);
+  pos = put(out, cap, pos, "/", 1);
+  if (p->key) {
+    if (pos < cap) sg__ptr_escape(out + pos, cap - pos, p->key, p->keylen);
+    return pos + strlen(out + pos);
+  }
+  char num[32];
+  int n = snprintf(num, sizeof num, "%zu", p->index);
+  return put(out, cap, pos, num, (size_t)n);
+}
+
+static size_t put_kpath(char *out, size_t cap, const kpath_t *p) {
+  if (p == NULL) return 0;
+  size_t pos = put_kpath(out, cap, p->up);
+  if (p->rel == NULL) return pos;
+  pos = put(out, cap, pos, "/", 1);
+  return put(out, cap, pos, p->rel, strlen(p->rel));
+}
+
+/* Copies at most 40 bytes of s, cut at a character boundary, marking a cut with "...". */
+static const char *clip(char *buf, size_t cap, const char *s, size_t len) {
+  size_t max = cap - 4 < 40 ? cap - 4 : 40;
+  if (len <= max) {
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return buf;
+  }
+  size_t n = max;
+  while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80) n--;
+  memcpy(buf, s, n);
+  memcpy(buf + n, "...", 4);
+  return buf;
+}
+
+/* Fills the error; the keyword location is kp's path followed by kw, unless here is set:
+   then the failing schema is kp itself (a false schema) and kw only names the keyword
+   that led to it. */
+static void vreport(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw, int here,
+                    const char *fmt, va_list ap) {
+  sg_schema_error_t *e = c->out;
+  put_ipath(e->instance_location, sizeof e->instance_location, ip);
+  size_t pos = put_kpath(e->keyword_location, sizeof e->keyword_location, kp);
+  if (kw && *kw && !here) {
+    pos = put(e->keyword_location, sizeof e->keyword_location, pos, "/", 1);
+    put(e->keyword_location, sizeof e->keyword_location, pos, kw, strlen(kw));
+  }
+  snprintf(e->keyword, sizeof e->keyword, "%s", kw ? kw : "");
+  vsnprintf(e->message, sizeof e->message, fmt, ap);
+  c->filled = 1;
+}
+
+/* Records an error (the first one only, and not while probing); returns 0, "invalid". */
+static int fail(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int fail(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
+                const char *fmt, ...) {
+  if (c->out && !c->quiet && !c->filled) {
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c, ip, kp, kw, 0, fmt, ap);
+    va_end(ap);
+  }
+  return 0;
+}
+
+static int fail_here(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int fail_here(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
+                     const char *fmt, ...) {
+  if (c->out && !c->quiet && !c->filled) {
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c, ip, kp, kw, 1, fmt, ap);
+    va_end(ap);
+  }
+  return 0;
+}
+
+/* A limit was hit: the instance is invalid, and this is the error the caller sees. */
+static int abort_eval(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int abort_eval(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
+                      const char *fmt, ...) {
+  if (c->out && !c->aborted) {
+    memset(c->out, 0, sizeof *c->out);
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c, ip, kp, kw, 0, fmt, ap);
+    va_end(ap);
+  }
+  c->aborted = 1;
+  return 0;
+}
+
+/* ---- helpers ---- */
+
+static const char *type_name(json_t *v) {
+  switch (json_typeof(v)) {
+    case JSON_OBJECT:
+      return "object";
+    case JSON_ARRAY:
+      return "array";
+    case JSON_STRING:
+      return "string";
+    case JSON_INTEGER:
+      return "integer";
+    case JSON_REAL:
+      return "number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+      return "boolean";
+    default:
+      return "null";
+  }
+}
+
+static unsigned type_bits(json_t *v) {
+  switch (json_typeof(v)) {
+    case JSON_OBJECT:
+      return SG__T_OBJECT;
+    case JSON_ARRAY:
+      return SG__T_ARRAY;
+    case JSON_STRING:
+      return SG__T_STRING;
+    case JSON_INTEGER:
+      return SG__T_INTEGER | SG__T_NUMBER;
+    case JSON_REAL: {
+      double d = json_real_value(v);
+      return SG__T_NUMBER | (isfinite(d) && d == floor(d) ? SG__T_INTEGER : 0);
+    }
+    case JSON_TRUE:
+    case JSON_FALSE:
+      return SG__T_BOOLEAN;
+    default:
+      return SG__T_NULL;
+  }
+}
+
+static void type_list(char *buf, size_t cap, unsigned types) {
+  static const char *const names[] = {"null",   "boolean", "object", "array",
+                                      "number", "string",  "integer"};
+  size_t pos = 0;
+  buf[0] = '\0';
+  int first = 1;
+  for (int i = 0; i < 7; i++) {
+    if (!(types & (1u << i))) continue;
+    if (!first) pos = put(buf, cap, pos, " or ", 4);
+    pos = put(buf, cap, pos, names[i], strlen(names[i]));
+    first = 0;
+  }
+  if (first) put(buf, cap, 0, "nothing", 7);
+}
+
+/* Compares a JSON number with a schema number: -1, 0 or 1. */
+static int num_cmp(json_t *v, const sg__num_t *n) {
+  if (json_is_integer(v)) {
+    json_int_t a = json_integer_value(v);
+    if (n->is_int) return (a > n->i) - (a < n->i);
+    long double x = (long double)a, y = (long double)n->d;
+    return (x > y) - (x < y);
+  }
+  double a = json_real_value(v);
+  if (n->is_int) {
+    long double x = (long double)a, y = (long double)n->i;
+    return (x > y) - (x < y);
+  }
+  return (a > n->d) - (a < n->d);
+}
+
+static void num_text(char *buf, size_t cap, const sg__num_t *n) {
+  if (n->is_int) {
+    snprintf(buf, cap, "%lld", (long long)n->i);
+  } else {
+    snprintf(buf, cap, "%.17g", n->d);
+    /* Prefer the shortest spelling that reads back the same. */
+    for (int prec = 1; prec < 17; prec++) {
+      char t[64];
+      snprintf(t, sizeof t, "%.*g", prec, n->d);
+      if (strtod(t, NULL) == n->d) {
+        snprintf(buf, cap, "%s", t);
+        break;
+      }
+    }
+  }
+}
+
+static int is_multiple(json_t *v, const sg__num_t *m) {
+  if (json_is_integer(v) && m->is_int) return json_integer_value(v) % m->i == 0;
+  double a = json_is_integer(v) ? (double)json_integer_value(v) : json_real_value(v);
+  if (a == 0) return 1;
+  double q = a / m->d;
+  if (!isfinite(q)) return 0;
+  /* Allow for the rounding of a, m and the division: a few dozen units in the last place
+     of q, which is far below any fraction that a real multiple would leave. */
+  return fabs(q - nearbyint(q)) <= fmax(fabs(q), 1.0) * 1e-14;
+}
+
+static const sg__prop_t *find_prop(const sg__node_t *n, const char *key, size_t len) {
+  size_t lo = 0, hi = n->nprops;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    const sg__prop_t *p = &n->props[mid];
+    size_t k = p->len < len ? p->len : len;
+    int r = memcmp(p->name, key, k);
+    if (r == 0) r = (p->len > len) - (p->len < len);
+    if (r == 0) return p;
+    if (r < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return NULL;
+}
+
+/* ---- uniqueItems ---- */
+
+static uint64_t mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+/* A hash consistent with sg__json_equal: 1 and 1.0 hash alike; member order is ignored. */
+static uint64_t value_hash(json_t *v) {
+  switch (json_typeof(v)) {
+    case JSON_INTEGER:
+      return mix((uint64_t)json_integer_value(v) + 1);
+    case JSON_REAL: {
+      double d = json_real_value(v);
+      if (d == floor(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0)
+        return mix((uint64_t)(json_int_t)d + 1);
+      uint64_t bits;
+      memcpy(&bits, &d, sizeof bits);
+      return mix(bits ^ 0x5555);
+    }
+    case JSON_STRING: {
+      uint64_t h = 1469598103934665603ull;
+      const unsigned char *s = (const unsigned char *)json_string_value(v);
+      for (size_t i = 0, n = json_string_length(v); i < n; i++) h = (h ^ s[i]) * 1099511628211ull;
+      return h;
+    }
+    case JSON_ARRAY: {
+      uint64_t h = 0xa77a;
+      for (size_t i = 0; i < json_array_size(v); i++) h = mix(h * 31 + value_hash(json_array_get(v, i)));
+      return h;
+    }
+    case JSON_OBJECT: {
+      uint64_t h = 0x0b1ec7;
+      const char *k;
+      size_t klen;
+      json_t *m;
+      json_object_keylen_foreach(v, k, klen, m) {
+        uint64_t kh = 1469598103934665603ull;
+        for (size_t i = 0; i < klen; i++) kh = (kh ^ (unsigned char)k[i]) * 1099511628211ull;
+        h += mix(kh ^ value_hash(m));
+      }
+      return h;
+    }
+    case JSON_TRUE:
+      return 0x7e;
+    case JSON_FALSE:
+      return 0xfa;
+    default:
+      return 0x11;
+  }
+}
+
+typedef struct {
+  uint64_t h;
+  size_t i;
+} hidx_t;
+
+static int hidx_cmp(const void *a, const void *b) {
+  const hidx_t *x = a, *y = b;
+  if (x->h != y->h) return x->h < y->h ? -1 : 1;
+  return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Finds two equal items; returns 1 and sets *a < *b when there are. Small arrays are
+   compared pairwise; larger ones are sorted by hash (the one allocation validation may
+   make, and only for uniqueItems over more than 32 items). -1 when memory runs out. */
+static int find_duplicate(json_t *arr, size_t *a, size_t *b) {
+  size_t n = json_array_size(arr);
+  if (n <= 32) {
+    for (size_t i = 0; i < n; i++)
+      for (size_t k = i + 1; k < n; k++)
+        if (sg__json_equal(json_array_get(arr, i), json_array_get(arr, k))) {
+          *a = i;
+          *b = k;
+          return 1;
+        }
+    return 0;
+  }
+  hidx_t *v = malloc(n * sizeof *v);
+  if (v == NULL) return -1;
+  for (size_t i = 0; i < n; i++) {
+    v[i].h = value_hash(json_array_get(arr, i));
+    v[i].i = i;
+  }
+  qsort(v, n, sizeof *v, hidx_cmp);
+  int found = 0;
+  for (size_t i = 0; i < n && !found; i++)
+    for (size_t k = i + 1; k < n && v[k].h == v[i].h && !found; k++)
+      if (sg__json_equal(json_array_get(arr, v[i].i), json_array_get(arr, v[k].i))) {
+        *a = v[i].i < v[k].i ? v[i].i : v[k].i;
+        *b = v[i].i < v[k].i ? v[k].i : v[i].i;
+        found = 1;
+      }
+  free(v);
+  return found;
+}
+
+/* ---- evaluation ---- */
+
+static int v_node(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                  const kpath_t *kp, const scope_t *sc);
+
+static int probe(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                 const kpath_t *kp, const scope_t *sc) {
+  c->quiet++;
+  int ok = v_node(c, n, inst, ip, kp, sc);
+  c->quiet--;
+  return ok && !c->aborted;
+}
+
+static int descend(vctx_t *c, const sg__edge_t *e, json_t *inst, const ipath_t *ip,
+                   const kpath_t *kp, const scope_t *sc) {
+  kpath_t k = {kp, e->path};
+  return v_node(c, e->node, inst, ip, &k, sc);
+}
+
+static int probe_edge(vctx_t *c, const sg__edge_t *e, json_t *inst, const ipath_t *ip,
+                      const kpath_t *kp, const scope_t *sc) {
+  kpath_t k = {kp, e->path};
+  return probe(c, e->node, inst, ip, &k, sc);
+}
+
+/* The node $dynamicRef leads to: the outermost resource in the dynamic scope that
+   declares the anchor, else the statically resolved target. */
+static const sg__node_t *dynamic_target(const sg__node_t *n, const scope_t *sc) {
+  const sg__node_t *t = n->dynamic_ref.node;
+  if (n->dynamic_anchor == NULL) return t;
+  for (; sc; sc = sc->up)
+    for (size_t i = 0; i < sc->res->ndynamic; i++)
+      if (strcmp(sc->res->dynamic[i].name, n->dynamic_anchor) == 0) t = sc->res->dynamic[i].node;
+  return t;
+}
+
+static int enter(vctx_t *c, const sg__node_t *n, const ipath_t *ip, const kpath_t *kp,
+                 const scope_t *sc, scope_t *frame, const scope_t **out) {
+  if (c->aborted) return 0;
+  if (c->depth >= SG__MAX_DEPTH)
+    return abort_eval(c, ip, kp, "", "schema evaluation is nested too deeply (a $ref cycle?)");
+  c->depth++;
+  *out = sc;
+  if (n->res && (sc == NULL || sc->res != n->res)) {
+    frame->up = sc;
+    frame->res = n->res;
+    *out = frame;
+  }
+  return 1;
+}
+
+/* Whether key is evaluated, for unevaluatedProperties, by the keywords of n (other than
+   n's own unevaluatedProperties when self is set) and its in-place subschemas. n is
+   known to validate the instance. */
+static int evaluated_prop(vctx_t *c, const sg__node_t *n, json_t *inst, const char *key,
+                          size_t klen, const scope_t *sc, int self) {
+  scope_t frame;
+  if (n->boolean >= 0) return 0;
+  if (!enter(c, n, NULL, NULL, sc, &frame, &sc)) return 1;
+  int r = 0;
+  if (find_prop(n, key, klen) || n->additional.node || (!self && n->unevaluated_props.node)) {
+    r = 1;
+    goto done;
+  }
+  for (size_t i = 0; i < n->npatprops; i++) {
+    int m = sg__regex_search(n->patprops[i].re, key, klen);
+    if (m == SG__RE_LIMIT) abort_eval(c, NULL, NULL, "patternProperties", "pattern matching exceeded its limits");
+    if (m != SG__RE_NOMATCH) {
+      r = 1;
+      goto done;
+    }
+  }
+  if (n->ref.node && evaluated_prop(c, n->ref.node, inst, key, klen, sc, 0)) r = 1;
+  if (!r && n->dynamic_ref.node &&
+      evaluated_prop(c, dynamic_target(n, sc), inst, key, klen, sc, 0))
+    r = 1;
+  for (size_t i = 0; !r && i < n->nall_of; i++)
+    r = evaluated_prop(c, n->all_of[i].node, inst, key, klen, sc, 0);
+  for (size_t i = 0; !r && i < n->nany_of; i++)
+    r = probe(c, n->any_of[i].node, inst, NULL, NULL, sc) &&
+        evaluated_prop(c, n->any_of[i].node, inst, key, klen, sc, 0);
+  for (size_t i = 0; !r && i < n->none_of; i++)
+    r = probe(c, n->one_of[i].node, inst, NULL, NULL, sc) &&
+        evaluated_prop(c, n->one_of[i].node, inst, key, klen, sc, 0);
+  if (!r && n->if_.node) {
+    if (probe(c, n->if_.node, inst, NULL, NULL, sc)) {
+      r = evaluated_prop(c, n->if_.node, inst, key, klen, sc, 0) ||
+          (n->then_.node && evaluated_prop(c, n->then_.node, inst, key, klen, sc, 0));
+    } else {
+      r = n->else_.node && evaluated_prop(c, n->else_.node, inst, key, klen, sc, 0);
+    }
+  }
+  for (size_t i = 0; !r && i < n->ndep_schemas; i++)
+    r = json_object_get(inst, n->dep_schemas[i].name) &&
+        evaluated_prop(c, n->dep_schemas[i].edge.node, inst, key, klen, sc, 0);
+done:
+  c->depth--;
+  return r;
+}
+
+/* The same for item idx and unevaluatedItems. */
+static int evaluated_item(vctx_t *c, const sg__node_t *n, json_t *inst, size_t idx,
+                          const scope_t *sc, int self) {
+  scope_t frame;
+  if (n->boolean >= 0) return 0;
+  if (!enter(c, n, NULL, NULL, sc, &frame, &sc)) return 1;
+  int r = idx < n->nprefix || n->items.node || (!self && n->unevaluated_items.node);
+  if (!r && n->contains.node) r = probe(c, n->contains.node, json_array_get(inst, idx), NULL, NULL, sc);
+  if (!r && n->ref.node) r = evaluated_item(c, n->ref.node, inst, idx, sc, 0);
+  if (!r && n->dynamic_ref.node) r = evaluated_item(c, dynamic_target(n, sc), inst, idx, sc, 0);
+  for (size_t i = 0; !r && i < n->nall_of; i++)
+    r = evaluated_item(c, n->all_of[i].node, inst, idx, sc, 0);
+  for (size_t i = 0; !r && i < n->nany_of; i++)
+    r = probe(c, n->any_of[i].node, inst, NULL, NULL, sc) &&
+        evaluated_item(c, n->any_of[i].node, inst, idx, sc, 0);
+  for (size_t i = 0; !r && i < n->none_of; i++)
+    r = probe(c, n->one_of[i].node, inst, NULL, NULL, sc) &&
+        evaluated_item(c, n->one_of[i].node, inst, idx, sc, 0);
+  if (!r && n->if_.node) {
+    if (probe(c, n->if_.node, inst, NULL, NULL, sc)) {
+      r = evaluated_item(c, n->if_.node, inst, idx, sc, 0) ||
+          (n->then_.node && evaluated_item(c, n->then_.node, inst, idx, sc, 0));
+    } else {
+      r = n->else_.node && evaluated_item(c, n->else_.node, inst, idx, sc, 0);
+    }
+  }
+  c->depth--;
+  return r;
+}
+
+static int v_number(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                    const kpath_t *kp) {
+  char t[64];
+  if (n->minimum.set && num_cmp(inst, &n->minimum) < 0) {
+    num_text(t, sizeof t, &n->minimum);
+    return fail(c, ip, kp, "minimum", "number is less than %s", t);
+  }
+  if (n->maximum.set && num_cmp(inst, &n->maximum) > 0) {
+    num_text(t, sizeof t, &n->maximum);
+    return fail(c, ip, kp, "maximum", "number is greater than %s", t);
+  }
+  if (n->ex_minimum.set && num_cmp(inst, &n->ex_minimum) <= 0) {
+    num_text(t, sizeof t, &n->ex_minimum);
+    return fail(c, ip, kp, "exclusiveMinimum", "number is not greater than %s", t);
+  }
+  if (n->ex_maximum.set && num_cmp(inst, &n->ex_maximum) >= 0) {
+    num_text(t, sizeof t, &n->ex_maximum);
+    return fail(c, ip, kp, "exclusiveMaximum", "number is not less than %s", t);
+  }
+  if (n->multiple_of.set && !is_multiple(inst, &n->multiple_of)) {
+    num_text(t, sizeof t, &n->multiple_of);
+    return fail(c, ip, kp, "multipleOf", "number is not a multiple of %s", t);
+  }
+  return 1;
+}
+
+static int v_string(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                    const kpath_t *kp) {
+  const char *s = json_string_value(inst);
+  size_t len = json_string_length(inst);
+  /* A string has at most as many code points as bytes, and at least a quarter as many. */
+  if (n->min_length >= 0 && len / 4 < (size_t)n->min_length &&
+      sg__utf8_length(s, len) < (size_t)n->min_length)
+    return fail(c, ip, kp, "minLength", "string is shorter than %ld character%s", n->min_length,
+                n->min_length == 1 ? "" : "s");
+  if (n->max_length >= 0 && len > (size_t)n->max_length &&
+      sg__utf8_length(s, len) > (size_t)n->max_length)
+    return fail(c, ip, kp, "maxLength", "string is longer than %ld character%s", n->max_length,
+                n->max_length == 1 ? "" : "s");
+  if (n->pattern) {
+    int m = sg__regex_search(n->pattern, s, len);
+    if (m == SG__RE_LIMIT)
+      return abort_eval(c, ip, kp, "pattern", "pattern matching exceeded its limits");
+    if (m == SG__RE_NOMATCH) {
+      char p[48];
+      return fail(c, ip, kp, "pattern", "string does not match the pattern \"%s\"",
+                  clip(p, sizeof p, n->pattern_src, strlen(n->pattern_src)));
+    }
+  }
+  if (n->format != SG__F_NONE && !sg__format_check(n->format, s, len)) {
+    char f[48];
+    return fail(c, ip, kp, "format", "string is not a valid %s",
+                clip(f, sizeof f, n->format_name, strlen(n->format_name)));
+  }
+  return 1;
+}
+
+static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                   const kpath_t *kp, const scope_t *sc) {
+  size_t size = json_array_size(inst);
+  if (n->min_items >= 0 && size < (size_t)n->min_items)
+    return fail(c, ip, kp, "minItems", "array has fewer than %ld item%s", n->min_items,
+                n->min_items == 1 ? "" : "s");
+  if (n->max_items >= 0 && size > (size_t)n->max_items)
+    return fail(c, ip, kp, "maxItems", "array has more than %ld item%s", n->max_items,
+                n->max_items == 1 ? "" : "s");
+  if (n->unique_items) {
+    size_t a = 0, b = 0;
+    int d = find_duplicate(inst, &a, &b);
+    if (d < 0) return abort_eval(c, ip, kp, "uniqueItems", "out of memory");
+    if (d) return fail(c, ip, kp, "uniqueItems", "items %zu and %zu are equal", a, b);
+  }
+  for (size_t i = 0; i < size; i++) {
+    const sg__edge_t *e = i < n->nprefix ? &n->prefix[i] : &n->items;
+    if (e->node == NULL) {
+      if (i >= n->nprefix) break;
+      continue;
+    }
+    ipath_t p = {ip, NULL, 0, i};
+    if (!descend(c, e, json_array_get(inst, i), &p, kp, sc)) return 0;
+  }
+  if (n->contains.node) {
+    long min = n->min_contains >= 0 ? n->min_contains : 1, count = 0;
+    for (size_t i = 0; i < size; i++) {
+      ipath_t p = {ip, NULL, 0, i};
+      if (probe_edge(c, &n->contains, json_array_get(inst, i), &p, kp, sc)) count++;
+      if (c->aborted) return 0;
+      if (count >= min && n->max_contains < 0) break;
+    }
+    if (count < min) {
+      if (n->min_contains >= 0)
+        return fail(c, ip, kp, "minContains", "array has fewer than %ld matching items", min);
+      return fail(c, ip, kp, "contains", "no item matches the \"contains\" schema");
+    }
+    if (n->max_contains >= 0 && count > n->max_contains)
+      return fail(c, ip, kp, "maxContains", "array has more than %ld matching item%s",
+                  n->max_contains, n->max_contains == 1 ? "" : "s");
+  }
+  return 1;
+}
+
+static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                    const kpath_t *kp, const scope_t *sc) {
+  size_t size = json_object_size(inst);
+  char q[48], r[48];
+  if (n->min_props >= 0 && size < (size_t)n->min_props)
+    return fail(c, ip, kp, "minProperties", "object has fewer than %ld propert%s",
+                n->min_props, n->min_props == 1 ? "y" : "ies");
+  if (n->max_props >= 0 && size > (size_t)n->max_props)
+    return fail(c, ip, kp, "maxProperties", "object has more than %ld propert%s", n->max_props,
+                n->max_props == 1 ? "y" : "ies");
+  for (size_t i = 0; i < n->nrequired; i++)
+    if (json_object_get(inst, n->required[i]) == NULL)
+      return fail(c, ip, kp, "required", "required property \"%s\" is missing",
+                  clip(q, sizeof q, n->required[i], strlen(n->required[i])));
+  for (size_t i = 0; i < n->ndep_required; i++) {
+    const sg__depreq_t *d = &n->dep_required[i];
+    if (json_object_get(inst, d->name) == NULL) continue;
+    for (size_t k = 0; k < d->nrequired; k++)
+      if (json_object_get(inst, d->required[k]) == NULL)
+        return fail(c, ip, kp, n->dep_keyword, "property \"%s\" requires property \"%s\"",
+                    clip(q, sizeof q, d->name, strlen(d->name)),
+                    clip(r, sizeof r, d->required[k], strlen(d->required[k])));
+  }
+  for (size_t i = 0; i < n->nprops; i++) {
+    const sg__prop_t *p = &n->props[i];
+    json_t *v = json_object_getn(inst, p->name, p->len);
+    if (v == NULL) continue;
+    ipath_t ipk = {ip, p->name, p->len, 0};
+    if (!descend(c, &p->edge, v, &ipk, kp, sc)) return 0;
+  }
+  if (n->npatprops || n->additional.node || n->property_names.node) {
+    const char *key;
+    size_t klen;
+    json_t *v;
+    json_object_keylen_foreach(inst, key, klen, v) {
+      ipath_t ipk = {ip, key, klen, 0};
+      if (n->property_names.node) {
+        json_t *name = json_stringn_nocheck(key, klen);
+        if (name == NULL) return abort_eval(c, ip, kp, "propertyNames", "out of memory");
+        int ok = probe_edge(c, &n->property_names, name, &ipk, kp, sc);
+        json_decref(name);
+        if (!ok)
+          return c->aborted ? 0
+                            : fail(c, ip, kp, "propertyNames", "property name \"%s\" is not allowed",
+                                   clip(q, sizeof q, key, klen));
+      }
+      int matched = find_prop(n, key, klen) != NULL;
+      for (size_t i = 0; i < n->npatprops; i++) {
+        int m = sg__regex_search(n->patprops[i].re, key, klen);
+        if (m == SG__RE_LIMIT)
+          return abort_eval(c, &ipk, kp, "patternProperties", "pattern matching exceeded its limits");
+        if (m == SG__RE_NOMATCH) continue;
+        matched = 1;
+        if (!descend(c, &n->patprops[i].edge, v, &ipk, kp, sc)) return 0;
+      }
+      if (!matched && n->additional.node && !descend(c, &n->additional, v, &ipk, kp, sc)) return 0;
+    }
+  }
+  for (size_t i = 0; i < n->ndep_schemas; i++) {
+    const sg__depschema_t *d = &n->dep_schemas[i];
+    if (json_object_get(inst, d->name) && !descend(c, &d->edge, inst, ip, kp, sc)) return 0;
+  }
+  return 1;
+}
+
+static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                         const kpath_t *kp, const scope_t *sc) {
+  if (n->ref.node && !descend(c, &n->ref, inst, ip, kp, sc)) return 0;
+  if (n->dynamic_ref.node) {
+    sg__edge_t e = {n->dynamic_ref.path, dynamic_target(n, sc)};
+    if (!descend(c, &e, inst, ip, kp, sc)) return 0;
+  }
+  for (size_t i = 0; i < n->nall_of; i++)
+    if (!descend(c, &n->all_of[i], inst, ip, kp, sc)) return 0;
+  if (n->nany_of) {
+    size_t i = 0;
+    while (i < n->nany_of && !probe_edge(c, &n->any_of[i], inst, ip, kp, sc)) i++;
+    if (c->aborted) return 0;
+    if (i == n->nany_of) {
+      if (n->nany_of == 1) return descend(c, &n->any_of[0], inst, ip, kp, sc);
+      return fail(c, ip, kp, "anyOf", "value matches none of the %zu alternatives", n->nany_of);
+    }
+  }
+  if (n->none_of) {
+    size_t first = 0, count = 0;
+    for (size_t i = 0; i < n->none_of && count < 2; i++) {
+      if (!probe_edge(c, &n->one_of[i], inst, ip, kp, sc)) continue;
+      if (count == 0) {
+        first = i;
+      } else {
+        if (c->aborted) return 0;
+        return fail(c, ip, kp, "oneOf", "value matches more than one alternative (%zu and %zu)",
+                    first, i);
+      }
+      count++;
+    }
+    if (c->aborted) return 0;
+    if (count == 0) {
+      if (n->none_of == 1) return descend(c, &n->one_of[0], inst, ip, kp, sc);
+      return fail(c, ip, kp, "oneOf", "value matches none of the %zu alternatives", n->none_of);
+    }
+  }
+  if (n->not_.node) {
+    int ok = probe_edge(c, &n->not_, inst, ip, kp, sc);
+    if (c->aborted) return 0;
+    if (ok) return fail(c, ip, kp, "not", "value matches the schema under \"not\"");
+  }
+  if (n->if_.node) {
+    int ok = probe_edge(c, &n->if_, inst, ip, kp, sc);
+    if (c->aborted) return 0;
+    const sg__edge_t *e = ok ? &n->then_ : &n->else_;
+    if (e->node && !descend(c, e, inst, ip, kp, sc)) return 0;
+  }
+  return 1;
+}
+
+static int v_unevaluated(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                         const kpath_t *kp, const scope_t *sc) {
+  if (n->unevaluated_props.node && json_is_object(inst)) {
+    const char *key;
+    size_t klen;
+    json_t *v;
+    json_object_keylen_foreach(inst, key, klen, v) {
+      if (evaluated_prop(c, n, inst, key, klen, sc, 1)) continue;
+      if (c->aborted) return 0;
+      ipath_t ipk = {ip, key, klen, 0};
+      if (!descend(c, &n->unevaluated_props, v, &ipk, kp, sc)) return 0;
+    }
+  }
+  if (n->unevaluated_items.node && json_is_array(inst)) {
+    for (size_t i = 0; i < json_array_size(inst); i++) {
+      if (evaluated_item(c, n, inst, i, sc, 1)) continue;
+      if (c->aborted) return 0;
+      ipath_t p = {ip, NULL, 0, i};
+      if (!descend(c, &n->unevaluated_items, json_array_get(inst, i), &p, kp, sc)) return 0;
+    }
+  }
+  return !c->aborted;
+}
+
+static int v_body(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                  const kpath_t *kp, const scope_t *sc) {
+  if (n->boolean >= 0) {
+    if (n->boolean) return 1;
+    char q[48];
+    const char *kw = "false";
+    char first[64];
+    if (kp && kp->rel) {
+      size_t k = strcspn(kp->rel, "/");
+      snprintf(first, sizeof first, "%.*s", (int)k, kp->rel);
+      kw = first;
+    }
+    if (ip && ip->key)
+      return fail_here(c, ip, kp, kw, "property \"%s\" is not allowed",
+                       clip(q, sizeof q, ip->key, ip->keylen));
+    if (ip) return fail_here(c, ip, kp, kw, "item %zu is not allowed", ip->index);
+    return fail_here(c, ip, kp, kw, "no value is allowed here");
+  }
+  if (n->types && !(n->types & type_bits(inst))) {
+    char t[80];
+    type_list(t, sizeof t, n->types);
+    return fail(c, ip, kp, "type", "expected %s, got %s", t, type_name(inst));
+  }
+  if (n->enum_) {
+    size_t i, size = json_array_size(n->enum_);
+    for (i = 0; i < size; i++)
+      if (sg__json_equal(inst, json_array_get(n->enum_, i))) break;
+    if (i == size) return fail(c, ip, kp, "enum", "value is not one of the allowed values");
+  }
+  if (n->has_const && !sg__json_equal(inst, n->const_))
+    return fail(c, ip, kp, "const", "value is not the required constant");
+  int ok = 1;
+  switch (json_typeof(inst)) {
+    case JSON_INTEGER:
+    case JSON_REAL:
+      ok = v_number(c, n, inst, ip, kp);
+      break;
+    case JSON_STRING:
+      ok = v_string(c, n, inst, ip, kp);
+      break;
+    case JSON_ARRAY:
+      ok = v_array(c, n, inst, ip, kp, sc);
+      break;
+    case JSON_OBJECT:
+      ok = v_object(c, n, inst, ip, kp, sc);
+      break;
+    default:
+      break;
+  }
+  if (!ok || !v_applicators(c, n, inst, ip, kp, sc)) return 0;
+  if (n->unevaluated_props.node || n->unevaluated_items.node)
+    return v_unevaluated(c, n, inst, ip, kp, sc);
+  return 1;
+}
+
+static int v_node(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                  const kpath_t *kp, const scope_t *sc) {
+  scope_t frame;
+  if (!enter(c, n, ip, kp, sc, &frame, &sc)) return 0;
+  int ok = v_body(c, n, inst, ip, kp, sc);
+  c->depth--;
+  return ok && !c->aborted;
+}
+
+int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t *err) {
+  vctx_t c;
+  memset(&c, 0, sizeof c);
+  c.out = err;
+  if (err) memset(err, 0, sizeof *err);
+  if (instance == NULL) {
+    if (err) snprintf(err->message, sizeof err->message, "no value");
+    return SG_EINVALID_ARGS;
+  }
+  int ok = v_node(&c, s->root, instance, NULL, NULL, NULL);
+  if (ok && !c.aborted) return 0;
+  if (err && !c.filled) snprintf(err->message, sizeof err->message, "value is not valid");
+  return SG_EINVALID_ARGS;
+}
