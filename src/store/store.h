@@ -28,6 +28,8 @@ enum {
   /* Sync every commit to disk, so that appends survive power loss as well as a crash of
    * the process (costs an fsync per append). */
   SG_STORE_DURABLE = 1u << 1,
+  /* Never checkpoint during an append: the owner calls sg_store_checkpoint instead. */
+  SG_STORE_MANUAL_CHECKPOINT = 1u << 2,
 };
 
 /* How long a writer waits for another process's lock before the append fails. The
@@ -50,6 +52,13 @@ int sg_store_open_readonly(const char *path, sg_store_t **out, char *errbuf, siz
 /* opts may be NULL (read-write, defaults). */
 int sg_store_open_ex(const char *path, const sg_store_options_t *opts, sg_store_t **out,
                      char *errbuf, size_t errlen);
+/* Moves committed events from the write-ahead log into the database file, so that the
+ * log stops growing; takes milliseconds (it syncs the disk) but never blocks appends in
+ * other handles or processes. By default an append does this itself every few hundred
+ * calls, stalling its thread; a gateway that opens its loop's handle with
+ * SG_STORE_MANUAL_CHECKPOINT calls this every second or so from a worker thread, on a
+ * handle of its own. Returns 0 (also when another process is checkpointing) or SG_EIO. */
+int sg_store_checkpoint(sg_store_t *st);
 /* Accepts NULL. */
 void sg_store_close(sg_store_t *st);
 /* Describes the last failure on st (never NULL; "" when none). */

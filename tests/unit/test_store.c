@@ -561,6 +561,64 @@ static void two_handles_share_a_file(void) {
   tmp_done(&t);
 }
 
+static long wal_size(const char *db) {
+  char wal[160];
+  struct stat sb;
+  snprintf(wal, sizeof wal, "%s-wal", db);
+  return stat(wal, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+static void append_calls(sg_store_t *st, int from, int n) {
+  char id[32];
+  for (int i = from; i < from + n; i++) {
+    snprintf(id, sizeof id, "call-%d", i);
+    decide(st, id, "echo", "allow", "ok", NULL);
+    CHECK_INT_EQ(sg_store_audit_outcome(st, id, "echo", "ok", "ok", 10, NULL), 0);
+  }
+}
+
+/* A WAL frame is a page and a 24-byte header; appends checkpoint by themselves at 1000
+ * frames unless the handle leaves it to sg_store_checkpoint. */
+#define FRAMES(n) ((long)(n) * (raw_int(t.db, "PRAGMA page_size") + 24))
+
+static void appends_checkpoint_by_default(void) {
+  tmp_t t;
+  tmp_init(&t);
+  sg_store_t *st = open_rw(t.db);
+  append_calls(st, 0, 1000);
+  CHECK(wal_size(t.db) < FRAMES(1100));
+  sg_store_close(st);
+  tmp_done(&t);
+}
+
+static void manual_checkpoint_moves_work_off_the_appender(void) {
+  tmp_t t;
+  tmp_init(&t);
+  char err[512] = "";
+  sg_store_t *st = NULL, *ck = NULL;
+  sg_store_options_t opts = {.flags = SG_STORE_MANUAL_CHECKPOINT};
+  CHECK_INT_EQ(sg_store_open_ex(t.db, &opts, &st, err, sizeof err), 0);
+  append_calls(st, 0, 1000);
+  long grown = wal_size(t.db);
+  CHECK(grown > FRAMES(1100));
+
+  /* Another handle (a worker thread's) checkpoints; the next append starts the WAL
+   * over instead of growing it. */
+  ck = open_rw(t.db);
+  CHECK_INT_EQ(sg_store_checkpoint(ck), 0);
+  append_calls(st, 1000, 100);
+  CHECK(wal_size(t.db) == grown);
+  CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events"), 2200);
+  rows_t rows = {0};
+  tail(st, 1, &rows);
+  CHECK_STR_EQ(rows.r[0].call_id, "call-1099");
+  CHECK_STR_EQ(rows.r[0].outcome, "ok");
+  sg_store_close(ck);
+  sg_store_close(st);
+  rows_free(&rows);
+  tmp_done(&t);
+}
+
 const sg_test_t sg_suite_store[] = {
     {"append_and_read_back_joined", append_and_read_back_joined},
     {"tail_last_n_oldest_first", tail_last_n_oldest_first},
@@ -581,5 +639,8 @@ const sg_test_t sg_suite_store[] = {
     {"invalid_events_are_rejected", invalid_events_are_rejected},
     {"client_text_is_bounded", client_text_is_bounded},
     {"two_handles_share_a_file", two_handles_share_a_file},
+    {"appends_checkpoint_by_default", appends_checkpoint_by_default},
+    {"manual_checkpoint_moves_work_off_the_appender",
+     manual_checkpoint_moves_work_off_the_appender},
     SG_SUITE_END,
 };
