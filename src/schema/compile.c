@@ -28,11 +28,21 @@
 /* Base URI of a schema that has no $id of its own. */
 #define DEFAULT_BASE "urn:scopegate:schema"
 
+/* Vocabularies in use (2020-12 $vocabulary); draft-07 schemas use them all. */
+enum {
+  V_APPLICATOR = 1,
+  V_UNEVALUATED = 2,
+  V_VALIDATION = 4,
+  V_FORMAT_ASSERTION = 8,
+  V_DEFAULT = V_APPLICATOR | V_UNEVALUATED | V_VALIDATION
+};
+
 typedef struct {
   json_t *json;
   const char *base; /* base URI inside this object (after its own $id) */
   const char *ptr;  /* JSON Pointer within its document */
   sg_schema_draft_t draft;
+  unsigned vocab;
   sg__resource_t *res;
   sg__node_t *node; /* set once compiled */
 } loc_t;
@@ -205,10 +215,49 @@ static int draft_of(json_t *schema_kw, sg_schema_draft_t *d) {
   if (strstr(v, "json-schema.org/draft-07/") || strstr(v, "json-schema.org/draft-06/") ||
       strstr(v, "json-schema.org/draft-04/")) {
     *d = SG_DRAFT_07;
-  } else if (strstr(v, "json-schema.org/draft/2020-12/") ||
-             strstr(v, "json-schema.org/draft/2019-09/")) {
-    *d = SG_DRAFT_2020_12;
+    return 1;
   }
+  if (strstr(v, "json-schema.org/draft/2020-12/") || strstr(v, "json-schema.org/draft/2019-09/")) {
+    *d = SG_DRAFT_2020_12;
+    return 1;
+  }
+  return 0;
+}
+
+static json_t *find_resource(cc_t *c, const char *uri, sg_schema_draft_t draft, int *rc);
+static loc_t *map_get(cc_t *c, json_t *j);
+
+/* Applies a "$schema": a known draft, or a meta-schema whose $vocabulary says which
+   keywords mean something. A meta-schema that cannot be found changes nothing. */
+static int dialect(cc_t *c, json_t *schema_kw, sg_schema_draft_t *draft, unsigned *vocab) {
+  if (draft_of(schema_kw, draft)) {
+    *vocab = V_DEFAULT;
+    return 0;
+  }
+  const char *v = json_string_value(schema_kw);
+  if (v == NULL) return 0;
+  const char *frag;
+  char *uri = sg__arena_strndup(&c->s->arena, v, sg__uri_split(v, &frag));
+  if (uri == NULL) return SG_ENOMEM;
+  int rc;
+  json_t *meta = find_resource(c, uri, *draft, &rc);
+  if (rc || meta == NULL) return rc;
+  loc_t *ml = map_get(c, meta);
+  if (ml) *draft = ml->draft;
+  json_t *vocabs = json_object_get(meta, "$vocabulary");
+  if (!json_is_object(vocabs)) return 0;
+  static const struct {
+    const char *uri;
+    unsigned bit;
+  } known[] = {
+      {"https://json-schema.org/draft/2020-12/vocab/applicator", V_APPLICATOR},
+      {"https://json-schema.org/draft/2020-12/vocab/unevaluated", V_UNEVALUATED},
+      {"https://json-schema.org/draft/2020-12/vocab/validation", V_VALIDATION},
+      {"https://json-schema.org/draft/2020-12/vocab/format-assertion", V_FORMAT_ASSERTION},
+  };
+  *vocab = 0;
+  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+    if (json_object_get(vocabs, known[i].uri)) *vocab |= known[i].bit;
   return 0;
 }
 
@@ -222,7 +271,7 @@ static const char *const scan_map[] = {"properties", "patternProperties", "$defs
                                        NULL};
 
 static int scan(cc_t *c, json_t *j, const char *base, const char *ptr, sg_schema_draft_t draft,
-                sg__resource_t *res, int depth);
+                unsigned vocab, sg__resource_t *res, int depth);
 
 static int scan_children(cc_t *c, json_t *j, const loc_t *l, int depth) {
   int rc = 0;
@@ -230,7 +279,7 @@ static int scan_children(cc_t *c, json_t *j, const loc_t *l, int depth) {
     json_t *v = json_object_get(j, *k);
     if (v && (json_is_object(v) || json_is_boolean(v))) {
       const char *p = ptr_join(c, l->ptr, *k, strlen(*k));
-      rc = p ? scan(c, v, l->base, p, l->draft, l->res, depth + 1) : SG_ENOMEM;
+      rc = p ? scan(c, v, l->base, p, l->draft, l->vocab, l->res, depth + 1) : SG_ENOMEM;
     }
   }
   for (const char *const *k = scan_list; *k && rc == 0; k++) {
@@ -240,7 +289,7 @@ static int scan_children(cc_t *c, json_t *j, const loc_t *l, int depth) {
     if (kp == NULL) return SG_ENOMEM;
     for (size_t i = 0; i < json_array_size(v) && rc == 0; i++) {
       const char *p = ptr_join_index(c, kp, i);
-      rc = p ? scan(c, json_array_get(v, i), l->base, p, l->draft, l->res, depth + 1)
+      rc = p ? scan(c, json_array_get(v, i), l->base, p, l->draft, l->vocab, l->res, depth + 1)
              : SG_ENOMEM;
     }
   }
@@ -252,7 +301,7 @@ static int scan_children(cc_t *c, json_t *j, const loc_t *l, int depth) {
     if (kp == NULL) return SG_ENOMEM;
     json_object_keylen_foreach(v, key, klen, sub) {
       const char *p = ptr_join(c, kp, key, klen);
-      rc = p ? scan(c, sub, l->base, p, l->draft, l->res, depth + 1) : SG_ENOMEM;
+      rc = p ? scan(c, sub, l->base, p, l->draft, l->vocab, l->res, depth + 1) : SG_ENOMEM;
       if (rc) break;
     }
   }
@@ -268,14 +317,18 @@ static sg__resource_t *new_resource(cc_t *c, const char *uri) {
 
 /* res is NULL for a document root, which always starts a resource. */
 static int scan(cc_t *c, json_t *j, const char *base, const char *ptr, sg_schema_draft_t draft,
-                sg__resource_t *res, int depth) {
+                unsigned vocab, sg__resource_t *res, int depth) {
   if (!json_is_object(j) || map_get(c, j)) return 0;
   if (depth > SG__MAX_DEPTH) return fail(c, ptr, "", "schema nesting is too deep");
   int rc = 0;
   char *newbase = NULL;
   json_t *id = json_object_get(j, "$id");
   if (id == NULL && draft == SG_DRAFT_07) id = json_object_get(j, "id");
-  if (json_is_string(id) || res == NULL) draft_of(json_object_get(j, "$schema"), &draft);
+  if (json_is_string(id) || res == NULL) {
+    int drc = dialect(c, json_object_get(j, "$schema"), &draft, &vocab);
+    if (drc) return drc;
+    if (map_get(c, j)) return 0; /* the meta-schema was this very document */
+  }
   int ref_only = draft == SG_DRAFT_07 && json_object_get(j, "$ref") != NULL;
   if (ref_only) id = NULL; /* draft-07 ignores every sibling of $ref, $id included */
 
@@ -303,6 +356,7 @@ static int scan(cc_t *c, json_t *j, const char *base, const char *ptr, sg_schema
   l->base = base;
   l->ptr = ptr;
   l->draft = draft;
+  l->vocab = draft == SG_DRAFT_07 ? V_DEFAULT : vocab;
   l->res = res;
   if (map_put(c, l)) return SG_ENOMEM;
 
@@ -325,8 +379,9 @@ static int add_doc(cc_t *c, json_t *doc, const char *uri, sg_schema_draft_t draf
   if (d == NULL) return SG_ENOMEM;
   c->s->docs = d;
   d[c->s->ndocs++] = json_incref(doc);
-  if (json_is_boolean(doc)) return name_put(c, uri, doc);
-  return scan(c, doc, uri, "", draft, NULL, 0);
+  /* The document answers to the URI it was fetched by, whatever its $id says. */
+  if (name_put(c, uri, doc)) return SG_ENOMEM;
+  return scan(c, doc, uri, "", draft, V_DEFAULT, NULL, 0);
 }
 
 /* ---- compile ---- */
@@ -527,7 +582,8 @@ static int c_string(cc_t *c, const loc_t *l, sg__node_t *n) {
   if (v) {
     if (!json_is_string(v)) return fail(c, l->ptr, "format", "\"format\" must be a string");
     n->format_name = json_string_value(v);
-    if (c->opts->format_assert) n->format = sg__format_lookup(n->format_name);
+    if (c->opts->format_assert || (l->vocab & V_FORMAT_ASSERTION))
+      n->format = sg__format_lookup(n->format_name);
   }
   return 0;
 }
@@ -690,6 +746,45 @@ static int c_refs(cc_t *c, const loc_t *l, sg__node_t *n) {
   return 0;
 }
 
+/* Keywords of the vocabularies a meta-schema may leave out. */
+static const struct {
+  unsigned vocab;
+  const char *const *keywords;
+} vocab_keywords[] = {
+    {V_VALIDATION,
+     (const char *const[]){"type", "enum", "const", "multipleOf", "maximum", "exclusiveMaximum",
+                           "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern",
+                           "maxItems", "minItems", "uniqueItems", "maxContains", "minContains",
+                           "maxProperties", "minProperties", "required", "dependentRequired",
+                           NULL}},
+    {V_APPLICATOR,
+     (const char *const[]){"prefixItems", "items", "contains", "additionalProperties",
+                           "properties", "patternProperties", "dependentSchemas",
+                           "propertyNames", "if", "then", "else", "allOf", "anyOf", "oneOf",
+                           "not", NULL}},
+    {V_UNEVALUATED, (const char *const[]){"unevaluatedItems", "unevaluatedProperties", NULL}},
+};
+
+/* The schema object as its vocabularies see it: a shallow copy without the keywords of
+   vocabularies its meta-schema leaves out (held with the documents), or j itself. */
+static json_t *vocab_view(cc_t *c, const loc_t *l) {
+  if ((l->vocab & V_DEFAULT) == V_DEFAULT) return l->json;
+  json_t *view = json_copy(l->json);
+  if (view == NULL) return NULL;
+  for (size_t i = 0; i < sizeof vocab_keywords / sizeof vocab_keywords[0]; i++) {
+    if (l->vocab & vocab_keywords[i].vocab) continue;
+    for (const char *const *k = vocab_keywords[i].keywords; *k; k++) json_object_del(view, *k);
+  }
+  json_t **d = realloc(c->s->docs, (c->s->ndocs + 1) * sizeof *d);
+  if (d == NULL) {
+    json_decref(view);
+    return NULL;
+  }
+  c->s->docs = d;
+  d[c->s->ndocs++] = view;
+  return view;
+}
+
 static int compile_json(cc_t *c, json_t *j, const loc_t *ctx, const char *ptr,
                         const sg__node_t **out) {
   if (json_is_boolean(j)) {
@@ -704,7 +799,7 @@ static int compile_json(cc_t *c, json_t *j, const loc_t *ctx, const char *ptr,
   if (!json_is_object(j)) return fail(c, ptr, "", "a schema must be an object or a boolean");
   loc_t *l = map_get(c, j);
   if (l == NULL) {
-    int rc = scan(c, j, ctx->base, ptr, ctx->draft, ctx->res, 0);
+    int rc = scan(c, j, ctx->base, ptr, ctx->draft, ctx->vocab, ctx->res, 0);
     if (rc) return rc == SG_ENOMEM ? nomem(c) : rc;
     l = map_get(c, j);
   }
@@ -722,6 +817,9 @@ static int compile_json(cc_t *c, json_t *j, const loc_t *ctx, const char *ptr,
   n->res = l->res;
   n->min_length = n->max_length = n->min_items = n->max_items = -1;
   n->min_props = n->max_props = n->min_contains = n->max_contains = -1;
+  loc_t view = *l;
+  if ((view.json = vocab_view(c, l)) == NULL) return nomem(c);
+  l = &view;
   int rc = c_refs(c, l, n);
   if (rc == 0 && l->draft == SG_DRAFT_07 && n->ref.node) {
     /* draft-07: $ref replaces the whole schema object. */
@@ -882,7 +980,7 @@ int sg_schema_compile(json_t *schema, const sg_schema_opts_t *opts, sg_schema_t 
   if (rc == SG_ENOMEM) rc = nomem(&c);
   if (rc == 0) {
     loc_t *root = map_get(&c, schema);
-    loc_t boolean_ctx = {.draft = draft, .base = DEFAULT_BASE, .ptr = ""};
+    loc_t boolean_ctx = {.draft = draft, .vocab = V_DEFAULT, .base = DEFAULT_BASE, .ptr = ""};
     rc = compile_json(&c, schema, root ? root : &boolean_ctx, "", &c.s->root);
   }
   if (rc == 0) finish_dynamic(&c, &rc);

@@ -43,6 +43,54 @@ static long hexn(const char *p, const char *end, int n) {
   return v;
 }
 
+/* ECMA names Unicode general categories by their long names too, and accepts the
+   "General_Category=" and "gc=" prefixes; PCRE2 10.42 knows only the short names. */
+static const char *const categories[][2] = {
+    {"Letter", "L"},           {"Cased_Letter", "LC"},         {"Uppercase_Letter", "Lu"},
+    {"Lowercase_Letter", "Ll"}, {"Titlecase_Letter", "Lt"},    {"Modifier_Letter", "Lm"},
+    {"Other_Letter", "Lo"},    {"Mark", "M"},                  {"Combining_Mark", "M"},
+    {"Nonspacing_Mark", "Mn"}, {"Spacing_Mark", "Mc"},         {"Enclosing_Mark", "Me"},
+    {"Number", "N"},           {"Decimal_Number", "Nd"},       {"digit", "Nd"},
+    {"Letter_Number", "Nl"},   {"Other_Number", "No"},         {"Punctuation", "P"},
+    {"punct", "P"},            {"Connector_Punctuation", "Pc"}, {"Dash_Punctuation", "Pd"},
+    {"Open_Punctuation", "Ps"}, {"Close_Punctuation", "Pe"},   {"Initial_Punctuation", "Pi"},
+    {"Final_Punctuation", "Pf"}, {"Other_Punctuation", "Po"},  {"Symbol", "S"},
+    {"Math_Symbol", "Sm"},     {"Currency_Symbol", "Sc"},      {"Modifier_Symbol", "Sk"},
+    {"Other_Symbol", "So"},    {"Separator", "Z"},             {"Space_Separator", "Zs"},
+    {"Line_Separator", "Zl"},  {"Paragraph_Separator", "Zp"},  {"Other", "C"},
+    {"Control", "Cc"},         {"cntrl", "Cc"},                {"Format", "Cf"},
+    {"Surrogate", "Cs"},       {"Private_Use", "Co"},          {"Unassigned", "Cn"},
+};
+
+/* Writes \p{...} or \P{...} for the property named at p (after the brace), or returns 1
+   when the name is not a general category, leaving the escape to PCRE2 as written. */
+static int property(sg_buf_t *b, char kind, const char **pp, const char *end, int *rc) {
+  const char *p = *pp, *close = memchr(p, '}', (size_t)(end - p));
+  if (close == NULL) return 1;
+  size_t len = (size_t)(close - p);
+  static const char *const prefixes[] = {"General_Category=", "gc="};
+  for (int i = 0; i < 2; i++) {
+    size_t pl = strlen(prefixes[i]);
+    if (len > pl && memcmp(p, prefixes[i], pl) == 0) {
+      p += pl;
+      len -= pl;
+      break;
+    }
+  }
+  const char *name = NULL;
+  for (size_t i = 0; i < sizeof categories / sizeof categories[0]; i++)
+    if (strlen(categories[i][0]) == len && memcmp(categories[i][0], p, len) == 0)
+      name = categories[i][1];
+  if (name == NULL && p == *pp) return 1;
+  if (name == NULL) {
+    *rc = sg_buf_printf(b, "\\%c{%.*s}", kind, (int)len, p);
+  } else {
+    *rc = sg_buf_printf(b, "\\%c{%s}", kind, name);
+  }
+  *pp = close + 1;
+  return 0;
+}
+
 /* Translates one escape starting after the backslash at *pp; advances *pp past it. */
 static int escape(sg_buf_t *b, const char **pp, const char *end, int in_class) {
   const char *p = *pp;
@@ -114,9 +162,16 @@ static int escape(sg_buf_t *b, const char **pp, const char *end, int in_class) {
         rc = sg_buf_append(b, "\\\\c", 3);
       }
       break;
-    case 'k':
     case 'p':
     case 'P':
+      if (p < end && *p == '{') {
+        p++;
+        if (property(b, c, &p, end, &rc) == 0) break;
+        p--;
+      }
+      rc = sg_buf_printf(b, "\\%c", c);
+      break;
+    case 'k':
     case 'd':
     case 'D':
     case 'w':
