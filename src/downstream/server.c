@@ -27,6 +27,7 @@
 #define MAX_LINE (64u * 1024u * 1024u)
 #define TERM_AFTER_MS 2000
 #define KILL_AFTER_MS 4000
+#define EOF_GRACE_MS 1000
 #define CLIENT_PROTOCOL_VERSION "2025-11-25"
 
 typedef enum { DS_STARTING, DS_READY, DS_BACKOFF, DS_CLOSING } ds_state_t;
@@ -188,9 +189,11 @@ static void child_close(child_t *c) {
     if (!uv_is_closing(hs[i])) uv_close(hs[i], child_handle_closed);
 }
 
+static void restart_timer_cb(uv_timer_t *t) { spawn_child(t->data); }
+
 static void schedule_restart(sg_downstream_t *ds) {
   ds->state = DS_BACKOFF;
-  uv_timer_start(&ds->restart_timer, (uv_timer_cb)spawn_child, ds->backoff_ms, 0);
+  uv_timer_start(&ds->restart_timer, restart_timer_cb, ds->backoff_ms, 0);
   sg_info("downstream %s (tenant %s, env %s): restarting in %llu ms", ds->conf->name,
           ds->tenant, ds->env, (unsigned long long)ds->backoff_ms);
   ds->backoff_ms = ds->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ds->backoff_ms * 2;
@@ -216,7 +219,8 @@ static void exit_cb(uv_process_t *proc, int64_t status, int signo) {
   char why[96];
   if (signo) snprintf(why, sizeof why, "was killed by signal %d", signo);
   else snprintf(why, sizeof why, "exited with status %lld", (long long)status);
-  sg_warn("downstream %s pid %d %s", c->ds->conf->name, c->pid, why);
+  if (c->ds->state == DS_CLOSING) sg_info("downstream %s pid %d %s", c->ds->conf->name, c->pid, why);
+  else sg_warn("downstream %s pid %d %s", c->ds->conf->name, c->pid, why);
   if (c->ds->child == c) child_gone(c->ds, why);
   child_close(c);
 }
@@ -230,14 +234,26 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   *buf = uv_buf_init(slab, sizeof slab);
 }
 
+static void eof_kill_cb(uv_timer_t *t) {
+  sg_downstream_t *ds = t->data;
+  if (ds->state != DS_CLOSING && ds->child && !ds->child->exited) {
+    sg_warn("downstream %s pid %d closed its output but did not exit; killing it",
+            ds->conf->name, ds->child->pid);
+    uv_process_kill(&ds->child->proc, SIGKILL);
+  }
+}
+
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   child_t *c = s->data;
   if (nread < 0) {
     /* Output ended: a server that stops talking is as good as gone. */
+    /* Output ended. Usually the process is exiting and its exit callback, which says
+     * why, follows; a process that lives on without output is useless, so it is
+     * killed if it has not exited shortly. */
     uv_read_stop(s);
-    if (c->ds->state == DS_CLOSING) return; /* expected: the close path ends the process */
-    if (!c->exited) uv_process_kill(&c->proc, SIGKILL);
-    if (c->ds->child == c) child_gone(c->ds, "closed its output");
+    sg_downstream_t *ds = c->ds;
+    if (ds->state != DS_CLOSING && ds->child == c && !c->exited)
+      uv_timer_start(&ds->kill_timer, eof_kill_cb, EOF_GRACE_MS, 0);
     return;
   }
   if (sg_framer_push(&c->framer, buf->base, (size_t)nread) != 0) return;
