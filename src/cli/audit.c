@@ -7,13 +7,12 @@
  * beyond ASCII, and both replace invalid UTF-8.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "cli/commands.h"
 #include "core/error.h"
@@ -96,12 +95,25 @@ static char *clean(const char *s, int table, size_t *width) {
 
 /* ---- table ---------------------------------------------------------------------- */
 
-enum { C_TIME, C_SUBJECT, C_ROLE, C_TENANT, C_ENV, C_TOOL, C_DECISION, C_REASON, C_OUTCOME,
-       C_MS, C_ARGS, C_DETAIL, NCOLS };
+enum {
+  C_TIME,
+  C_SUBJECT,
+  C_ROLE,
+  C_TENANT,
+  C_ENV,
+  C_TOOL,
+  C_DECISION,
+  C_REASON,
+  C_OUTCOME,
+  C_MS,
+  C_ARGS,
+  C_DETAIL,
+  NCOLS
+};
 
-static const char *const headers[NCOLS] = {"TIME (UTC)", "SUBJECT", "ROLE", "TENANT",
-                                           "ENV", "TOOL", "DECISION", "REASON", "OUTCOME",
-                                           "MS", "ARGS", "DETAIL"};
+static const char *const headers[NCOLS] = {"TIME (UTC)", "SUBJECT", "ROLE",     "TENANT",
+                                           "ENV",        "TOOL",    "DECISION", "REASON",
+                                           "OUTCOME",    "MS",      "ARGS",     "DETAIL"};
 
 typedef struct {
   char *cell[NCOLS];
@@ -148,13 +160,14 @@ static void table_row(const sg_audit_row_t *row, void *arg) {
     snprintf(outcome, sizeof outcome, "%s", row->outcome ? row->outcome : "-");
   if (row->detail && row->outcome_detail)
     snprintf(detail, sizeof detail, "%s; %s", row->detail, row->outcome_detail);
+  else if (row->detail || row->outcome_detail)
+    snprintf(detail, sizeof detail, "%s", row->detail ? row->detail : row->outcome_detail);
   else
-    snprintf(detail, sizeof detail, "%s",
-             row->detail ? row->detail : row->outcome_detail ? row->outcome_detail : "");
+    detail[0] = '\0';
 
-  const char *src[NCOLS] = {when,         row->subject, row->role,   row->tenant,
-                            row->env,     row->tool,    row->decision, row->reason,
-                            outcome,      ms,           args,        detail};
+  const char *src[NCOLS] = {when,     row->subject, row->role,     row->tenant,
+                            row->env, row->tool,    row->decision, row->reason,
+                            outcome,  ms,           args,          detail};
   line_t *l = &t->lines[t->n];
   memset(l, 0, sizeof *l);
   for (int c = 0; c < NCOLS; c++) {
@@ -301,8 +314,8 @@ static int tail(int argc, char **argv) {
       return usage(stderr);
     }
     if (nval && parse_lines(nval, &lines) != 0) {
-      fprintf(stderr, "scopegate audit tail: -n wants a number from 1 to %d, not '%s'\n",
-              MAX_LINES, nval);
+      fprintf(stderr, "scopegate audit tail: -n wants a number from 1 to %d, not '%s'\n", MAX_LINES,
+              nval);
       return 2;
     }
   }
@@ -351,8 +364,7 @@ static int tail(int argc, char **argv) {
 
 int sg_cli_audit(int argc, char **argv) {
   if (argc < 2) return usage(stderr);
-  if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-      strcmp(argv[1], "help") == 0)
+  if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)
     return usage(stdout);
   if (strcmp(argv[1], "tail") == 0) return tail(argc - 1, argv + 1);
   fprintf(stderr, "scopegate audit: unknown command '%s'\n", argv[1]);

@@ -12,12 +12,11 @@
  * audit_events is append-only: rows are never updated or deleted (triggers enforce it),
  * because a later schema chains each row's hash to the previous one.
  */
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sqlite3.h>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -32,11 +31,10 @@
 static const char *const migrations[] = {
     /* 0 -> 1: the audit log. seq is the rowid without AUTOINCREMENT: as no row is ever
      * deleted, the next seq is always the largest so far plus one, and AUTOINCREMENT
-     * would only add a write to sqlite_sequence to every append (about a sixth of its
-     * cost). */
+     * would only add a third page (sqlite_sequence) to the two each append writes. */
     "CREATE TABLE audit_events ("
     "  seq        INTEGER PRIMARY KEY,"
-    "  ts         TEXT NOT NULL,"  /* UTC, YYYY-MM-DDTHH:MM:SS.uuuuuuZ */
+    "  ts         TEXT NOT NULL," /* UTC, YYYY-MM-DDTHH:MM:SS.uuuuuuZ */
     "  call_id    TEXT NOT NULL,"
     "  event      TEXT NOT NULL," /* 'decision' | 'outcome' */
     "  subject    TEXT,"
@@ -44,10 +42,10 @@ static const char *const migrations[] = {
     "  tenant     TEXT,"
     "  env        TEXT,"
     "  tool       TEXT,"
-    "  args_hash  TEXT,"          /* hex SHA-256 of the canonical arguments */
-    "  decision   TEXT,"          /* 'allow' | 'deny' */
-    "  reason     TEXT,"          /* stable reason code */
-    "  outcome    TEXT,"          /* 'ok' | 'tool_error' | 'error' | 'cancelled' | 'timeout' */
+    "  args_hash  TEXT," /* hex SHA-256 of the canonical arguments */
+    "  decision   TEXT," /* 'allow' | 'deny' */
+    "  reason     TEXT," /* stable reason code */
+    "  outcome    TEXT," /* 'ok' | 'tool_error' | 'error' | 'cancelled' | 'timeout' */
     "  latency_us INTEGER,"
     "  detail     TEXT"
     ");"
@@ -107,8 +105,7 @@ struct sg_store {
 };
 
 static const char *const decisions[] = {"allow", "deny", NULL};
-static const char *const outcomes[] = {"ok", "tool_error", "error", "cancelled", "timeout",
-                                       NULL};
+static const char *const outcomes[] = {"ok", "tool_error", "error", "cancelled", "timeout", NULL};
 
 static void set_err(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -166,8 +163,8 @@ static int migrate(sg_store_t *st, char *errbuf, size_t errlen) {
   }
   for (int v = version; v < SCHEMA_VERSION; v++)
     if (sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK) goto fail_tx;
-  snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d",
-           SCHEMA_VERSION, APPLICATION_ID);
+  snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d", SCHEMA_VERSION,
+           APPLICATION_ID);
   if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) goto fail_tx;
   if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) goto fail_tx;
   return 0;
@@ -247,8 +244,8 @@ int sg_store_open_ex(const char *path, const sg_store_options_t *opts, sg_store_
   }
   st->flags = opts ? opts->flags : 0;
   int readonly = (st->flags & SG_STORE_READONLY) != 0;
-  int timeout = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms
-                                                  : SG_STORE_BUSY_TIMEOUT_MS;
+  int timeout =
+      opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : SG_STORE_BUSY_TIMEOUT_MS;
 
   /* NOMUTEX: a handle belongs to one thread, so SQLite's own locking would be waste. */
   int oflags = SQLITE_OPEN_NOMUTEX |
@@ -285,8 +282,8 @@ int sg_store_open_ex(const char *path, const sg_store_options_t *opts, sg_store_
       if (mode[0] == '\0')
         db_err(st->db, errbuf, errlen, "cannot switch to WAL mode on", path);
       else
-        set_err(errbuf, errlen, "cannot switch '%s' to WAL mode (it stays in '%s' mode)",
-                path, mode);
+        set_err(errbuf, errlen, "cannot switch '%s' to WAL mode (it stays in '%s' mode)", path,
+                mode);
       goto fail;
     }
     /* In WAL mode, synchronous=NORMAL writes each commit to the WAL before the append
@@ -295,7 +292,7 @@ int sg_store_open_ex(const char *path, const sg_store_options_t *opts, sg_store_
      * system crash can lose the last commits, and never corrupts the file. FULL syncs
      * every commit, for deployments that must survive power loss. */
     const char *sync = (st->flags & SG_STORE_DURABLE) ? "PRAGMA synchronous = FULL"
-                                                       : "PRAGMA synchronous = NORMAL";
+                                                      : "PRAGMA synchronous = NORMAL";
     /* The append that takes the WAL past 1000 pages (4 MB) checkpoints it: copies it into
      * the database and syncs both, a stall of milliseconds. With MANUAL_CHECKPOINT that
      * work moves to whoever calls sg_store_checkpoint, on another thread. */
@@ -352,7 +349,9 @@ int sg_store_checkpoint(sg_store_t *st) {
   return rc == SQLITE_BUSY ? 0 : SG_EIO;
 }
 
-const char *sg_store_errmsg(const sg_store_t *st) { return st ? st->errmsg : ""; }
+const char *sg_store_errmsg(const sg_store_t *st) {
+  return st ? st->errmsg : "";
+}
 
 static int one_of(const char *v, const char *const *set) {
   if (v == NULL) return 0;
@@ -402,8 +401,7 @@ int sg_store_audit_decision(sg_store_t *st, const sg_audit_decision_t *d) {
   if (st == NULL || d == NULL) return SG_EINVAL;
   if (d->call_id == NULL) return invalid(st, "decision without call_id");
   if (!one_of(d->decision, decisions)) return invalid(st, "decision is not allow or deny");
-  if (d->reason == NULL || d->reason[0] == '\0')
-    return invalid(st, "decision without reason code");
+  if (d->reason == NULL || d->reason[0] == '\0') return invalid(st, "decision without reason code");
 
   sg_wall_iso(ts);
   sqlite3_stmt *s = st->ins_decision;
@@ -468,8 +466,7 @@ int sg_store_audit_tail(sg_store_t *st, int n, void (*fn)(const sg_audit_row_t *
         .detail = col_text(s, 11),
         .outcome = col_text(s, 12),
         .outcome_reason = col_text(s, 13),
-        .latency_us =
-            sqlite3_column_type(s, 14) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 14),
+        .latency_us = sqlite3_column_type(s, 14) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 14),
         .outcome_detail = col_text(s, 15),
     };
     fn(&row, arg);

@@ -38,8 +38,8 @@ enum {
 #define SG_STORE_BUSY_TIMEOUT_MS 2000
 
 typedef struct {
-  unsigned flags;         /* SG_STORE_* */
-  int busy_timeout_ms;    /* <= 0: SG_STORE_BUSY_TIMEOUT_MS */
+  unsigned flags;      /* SG_STORE_* */
+  int busy_timeout_ms; /* <= 0: SG_STORE_BUSY_TIMEOUT_MS */
 } sg_store_options_t;
 
 /* Opens (creating if absent) the database at path for reading and writing. The parent
@@ -91,8 +91,8 @@ int sg_store_audit_outcome(sg_store_t *st, const char *call_id, const char *tool
  * decision's fields NULL. */
 typedef struct {
   int64_t seq; /* of the decision (or of the lone outcome) */
-  const char *ts, *call_id, *subject, *role, *tenant, *env, *tool, *args_hash, *decision,
-      *reason, *detail, *outcome, *outcome_reason;
+  const char *ts, *call_id, *subject, *role, *tenant, *env, *tool, *args_hash, *decision, *reason,
+      *detail, *outcome, *outcome_reason;
   int64_t latency_us; /* -1 when no outcome yet (or none was measured) */
   const char *outcome_detail;
 } sg_audit_row_t;

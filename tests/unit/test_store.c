@@ -34,7 +34,9 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
   return remove(path);
 }
 
-static void tmp_done(tmp_t *t) { nftw(t->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS); }
+static void tmp_done(tmp_t *t) {
+  nftw(t->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
 
 static sg_store_t *open_rw(const char *path) {
   sg_store_t *st = NULL;
@@ -70,7 +72,7 @@ static char *raw_text(const char *path, const char *sql) {
 
 static int raw_int(const char *path, const char *sql) {
   char *t = raw_text(path, sql);
-  int v = t ? atoi(t) : -1;
+  int v = t ? (int)strtol(t, NULL, 10) : -1;
   free(t);
   return v;
 }
@@ -103,7 +105,9 @@ typedef struct {
   } r[MAX_ROWS];
 } rows_t;
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s) {
+  return s ? strdup(s) : NULL;
+}
 
 static void collect(const sg_audit_row_t *row, void *arg) {
   rows_t *rows = arg;
@@ -196,7 +200,7 @@ static void tail_last_n_oldest_first(void) {
   for (int i = 1; i <= 5; i++) {
     snprintf(id, sizeof id, "c%d", i);
     decide(st, id, "echo", "allow", "ok", NULL);
-    CHECK_INT_EQ(sg_store_audit_outcome(st, id, "echo", "ok", "ok", i * 10, NULL), 0);
+    CHECK_INT_EQ(sg_store_audit_outcome(st, id, "echo", "ok", "ok", (int64_t)i * 10, NULL), 0);
   }
   rows_t rows = {0};
   tail(st, 2, &rows);
@@ -239,8 +243,8 @@ static void interleaved_calls_join_by_call_id(void) {
   decide(st, "a", "slow", "allow", "ok", NULL);
   decide(st, "b", "fast", "allow", "ok", NULL);
   CHECK_INT_EQ(sg_store_audit_outcome(st, "b", "fast", "ok", "ok", 5, NULL), 0);
-  CHECK_INT_EQ(sg_store_audit_outcome(st, "a", "slow", "timeout", "downstream_timeout",
-                                      30000000, "no answer in 30 s"),
+  CHECK_INT_EQ(sg_store_audit_outcome(st, "a", "slow", "timeout", "downstream_timeout", 30000000,
+                                      "no answer in 30 s"),
                0);
   rows_t rows = {0};
   tail(st, 10, &rows);
@@ -373,8 +377,7 @@ static void foreign_database_is_refused(void) {
   sg_store_t *st = NULL;
   CHECK_INT_EQ(sg_store_open(t.db, &st, err, sizeof err), SG_EIO);
   CHECK(strstr(err, "not a scopegate database") != NULL);
-  CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_master WHERE name = 'audit_events'"),
-               0);
+  CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_master WHERE name = 'audit_events'"), 0);
 
   /* A file that is not SQLite at all. */
   FILE *f = fopen(t.db, "w");
@@ -524,7 +527,10 @@ static void client_text_is_bounded(void) {
   char detail[SG_AUDIT_DETAIL_MAX * 2 + 2];
   memset(detail, 0, sizeof detail);
   detail[0] = 'x';
-  for (size_t i = 1; i + 2 < sizeof detail; i += 2) memcpy(detail + i, "\xc3\xa9", 2);
+  for (size_t i = 1; i + 2 < sizeof detail; i += 2) {
+    detail[i] = '\xc3';
+    detail[i + 1] = '\xa9';
+  }
   char tool[SG_AUDIT_TOOL_MAX * 4];
   memset(tool, 't', sizeof tool - 1);
   tool[sizeof tool - 1] = '\0';
