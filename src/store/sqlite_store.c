@@ -375,7 +375,6 @@ static int bind_text(sqlite3_stmt *s, int i, const char *v, size_t max) {
 
 static int invalid(sg_store_t *st, const char *what) {
   snprintf(st->errmsg, sizeof st->errmsg, "audit event rejected: %s", what);
-  sg_error("store: %s", st->errmsg);
   return SG_EINVAL;
 }
 
@@ -389,7 +388,6 @@ static int run_insert(sg_store_t *st, sqlite3_stmt *s, int bind_rc, const char *
              st->path, sqlite3_errmsg(st->db), sys ? " (" : "", sys ? strerror(sys) : "",
              sys ? ")" : "");
     sqlite3_reset(s);
-    sg_error("store: %s", st->errmsg);
     return SG_EAUDIT;
   }
   sqlite3_reset(s);

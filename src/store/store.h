@@ -11,7 +11,8 @@
  * valid only until the callback returns.
  *
  * Failure is never silent. An append that returns an error recorded nothing, and the
- * gateway must deny the call it was recording (fail closed).
+ * gateway must deny the call it was recording (fail closed). The store does not log;
+ * sg_store_errmsg says what went wrong, for the caller to report.
  */
 #ifndef SG_STORE_STORE_H
 #define SG_STORE_STORE_H
@@ -61,7 +62,8 @@ int sg_store_open_ex(const char *path, const sg_store_options_t *opts, sg_store_
 int sg_store_checkpoint(sg_store_t *st);
 /* Accepts NULL. */
 void sg_store_close(sg_store_t *st);
-/* Describes the last failure on st (never NULL; "" when none). */
+/* Describes the last failure on st, naming the database and the cause (never NULL; ""
+ * before any failure). */
 const char *sg_store_errmsg(const sg_store_t *st);
 
 /* The decision for one tools/call. call_id, decision and reason are required; the others
