@@ -1,0 +1,139 @@
+// Protocol edge cases a well-behaved SDK never sends, driven over raw stdio lines:
+// version negotiation, the handshake order, malformed and hostile input. After each bad
+// message the session must keep working.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { makeWorld, rawSession, receivedToolCalls, auditRows, SCOPEGATE } from './peers.mjs';
+
+const init = (id, version = '2025-11-25') => JSON.stringify({ jsonrpc: '2.0', id, method: 'initialize',
+  params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+const req = (id, method, params) => JSON.stringify({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) });
+
+async function opened(world, args) {
+  const s = rawSession(world, args);
+  s.send(init(0));
+  const r = await s.next();
+  assert.equal(r.id, 0);
+  s.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+  return s;
+}
+
+async function stillAlive(s, id) {
+  s.send(req(id, 'ping'));
+  const r = await s.next();
+  assert.deepEqual(r, { jsonrpc: '2.0', id, result: {} });
+}
+
+test('initialize negotiates a supported version and falls back to the newest', async () => {
+  const world = makeWorld();
+  for (const [asked, got] of [['2025-03-26', '2025-03-26'], ['2025-06-18', '2025-06-18'],
+    ['2025-11-25', '2025-11-25'], ['1999-01-01', '2025-11-25']]) {
+    const s = rawSession(world);
+    s.send(init(1, asked));
+    const r = await s.next();
+    assert.equal(r.result.protocolVersion, got);
+    assert.equal(r.result.serverInfo.name, 'scopegate');
+    assert.deepEqual(r.result.capabilities, { tools: { listChanged: false } });
+    s.send(init(2));
+    const again = await s.next();
+    assert.equal(again.error.code, -32600);
+    const { code } = await s.close();
+    assert.equal(code, 0);
+  }
+});
+
+test('only ping and initialize are served before initialize', async () => {
+  const world = makeWorld();
+  const s = rawSession(world);
+  s.send(req(1, 'tools/list'));
+  const r = await s.next();
+  assert.equal(r.id, 1);
+  assert.equal(r.error.data.reason, 'not_initialized');
+  s.send(req(2, 'tools/call', { name: 'echo', arguments: { message: 'early' } }));
+  assert.equal((await s.next()).error.data.reason, 'not_initialized');
+  await stillAlive(s, 3);
+  assert.equal(receivedToolCalls(world, 'everything').length, 0);
+  await s.close();
+});
+
+test('malformed and hostile messages get clear errors and cost nothing else', async () => {
+  const world = makeWorld();
+  const s = await opened(world, ['--role', 'viewer', '--tenant', 'acme', '--env', 'test', '--max-message', '4096', '--max-depth', '16']);
+  const cases = [
+    ['{"jsonrpc":"2.0","id":1,"method":"ping"', -32700, 'parse_error'],
+    ['{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}', -32700, 'parse_error'],
+    ['{"jsonrpc":"2.0","id":1,"method":"p\\u0000ing"}', -32700, 'parse_error'],
+    [Buffer.from('{"jsonrpc":"2.0","id":1,"method":"\xff\xfe"}', 'latin1'), -32700, 'parse_error'],
+    ['[' + req(1, 'ping') + ']', -32600, 'batch_refused'],
+    ['[]', -32600, 'batch_refused'],
+    ['{"jsonrpc":"2.0","id":1,"method":"x","params":' + '['.repeat(40) + ']'.repeat(40) + '}', -32600, 'nesting_too_deep'],
+    [JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'x'.repeat(5000) } } }), -32600, 'message_too_large'],
+    ['{"jsonrpc":"1.0","id":1,"method":"ping"}', -32600, 'invalid_request'],
+    ['42', -32600, 'invalid_request'],
+  ];
+  let n = 100;
+  for (const [text, code, reason] of cases) {
+    if (Buffer.isBuffer(text)) s.child.stdin.write(Buffer.concat([text, Buffer.from('\n')]));
+    else s.send(text);
+    const r = await s.next();
+    assert.equal(r.error?.code, code, `${String(text).slice(0, 60)} -> ${JSON.stringify(r)}`);
+    assert.equal(r.error.data.reason, reason);
+    await stillAlive(s, n++);
+  }
+  s.send(req(7, 'resources/list'));
+  const r = await s.next();
+  assert.equal(r.error.code, -32601);
+  assert.equal(r.id, 7);
+  s.send(req(8, 'tools/call', { name: 'echo', arguments: 'not an object' }));
+  const bad = await s.next();
+  assert.equal(bad.error.code, -32602);
+  assert.equal(bad.error.data.reason, 'invalid_params');
+  // A cancellation for a request that does not exist is ignored without a reply.
+  s.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 999 } }));
+  await stillAlive(s, 9);
+  assert.equal(receivedToolCalls(world, 'everything').length, 0);
+  const { code: exitCode } = await s.close();
+  assert.equal(exitCode, 0);
+  assert.ok(auditRows(world).some((row) => row.reason === 'invalid_params'));
+});
+
+test('when the audit store cannot record a call, the call is refused', async () => {
+  const world = makeWorld();
+  const s = await opened(world);
+  s.send(req(1, 'tools/call', { name: 'echo', arguments: { message: 'recorded' } }));
+  assert.equal((await s.next()).result.content[0].text, 'Echo: recorded');
+  // Another process takes the database's write lock and keeps it.
+  const locker = spawn('sqlite3', [world.db], { stdio: ['pipe', 'pipe', 'inherit'] });
+  locker.stdin.write('BEGIN EXCLUSIVE;\nSELECT 1;\n');
+  await new Promise((r) => locker.stdout.once('data', r));
+  s.send(req(2, 'tools/call', { name: 'echo', arguments: { message: 'unrecorded' } }));
+  const r = await s.next(15000);
+  assert.equal(r.error.data.reason, 'audit_unavailable');
+  locker.stdin.end('COMMIT;\n');
+  await new Promise((res) => locker.on('exit', res));
+  const calls = receivedToolCalls(world, 'everything').map((p) => p.arguments.message);
+  assert.deepEqual(calls, ['recorded']);
+  s.send(req(3, 'tools/call', { name: 'echo', arguments: { message: 'recorded again' } }));
+  assert.equal((await s.next()).result.content[0].text, 'Echo: recorded again');
+  await s.close();
+});
+
+test('the gateway refuses to start without an identity or on a bad catalog', async () => {
+  const world = makeWorld();
+  const run = (args) => new Promise((res) => {
+    const c = spawn(SCOPEGATE, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    c.stderr.on('data', (d) => { err += d; });
+    c.on('exit', (code) => res({ code, err }));
+  });
+  let r = await run(['serve', '--catalog', world.catalog, '--db', world.db, '--role', 'viewer']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /needs an identity/);
+  r = await run(['serve', '--catalog', world.catalog, '--db', world.db, '--role', 'root', '--tenant', 'a', '--env', 'b']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /role "root" is not in/);
+  r = await run(['serve', '--catalog', '/nonexistent', '--db', world.db, '--role', 'viewer', '--tenant', 'a', '--env', 'b']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /catalog directory does not exist/);
+});
