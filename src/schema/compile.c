@@ -629,20 +629,26 @@ static int c_object(cc_t *c, const loc_t *l, sg__node_t *n) {
 
   /* dependentRequired + dependentSchemas (2020-12), or dependencies (draft-07), which
      holds both kinds. */
+  /* A 2020-12 schema that still says "dependencies" means what draft-07 meant, unless it
+     uses the new keywords. */
   const char *dkw[2] = {"dependentRequired", "dependentSchemas"};
-  if (l->draft == SG_DRAFT_07) dkw[0] = dkw[1] = "dependencies";
+  if (l->draft == SG_DRAFT_07 ||
+      (json_object_get(j, "dependencies") && !json_object_get(j, dkw[0]) &&
+       !json_object_get(j, dkw[1])))
+    dkw[0] = dkw[1] = "dependencies";
+  int old = dkw[0] == dkw[1];
+  n->dep_keyword = dkw[0];
   size_t cap = json_object_size(json_object_get(j, dkw[0])) +
                json_object_size(json_object_get(j, dkw[1])) + 1;
   n->dep_required = sg__arena_alloc(&c->s->arena, cap * sizeof *n->dep_required);
   n->dep_schemas = sg__arena_alloc(&c->s->arena, cap * sizeof *n->dep_schemas);
   if (n->dep_required == NULL || n->dep_schemas == NULL) return nomem(c);
-  for (int k = 0; k < (l->draft == SG_DRAFT_07 ? 1 : 2); k++) {
+  for (int k = 0; k < (old ? 1 : 2); k++) {
     v = json_object_get(j, dkw[k]);
     if (v == NULL) continue;
     if (!json_is_object(v)) return fail(c, l->ptr, dkw[k], "\"%s\" must be an object", dkw[k]);
-    n->dep_keyword = dkw[k];
     json_object_keylen_foreach(v, key, klen, sub) {
-      int as_list = l->draft == SG_DRAFT_07 ? json_is_array(sub) : k == 0;
+      int as_list = old ? json_is_array(sub) : k == 0;
       if (as_list) {
         sg__depreq_t *d = &n->dep_required[n->ndep_required++];
         d->name = key;

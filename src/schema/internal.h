@@ -144,7 +144,7 @@ struct sg__node {
   size_t ndep_required;
   sg__depschema_t *dep_schemas;
   size_t ndep_schemas;
-  const char *dep_keyword; /* "dependentRequired"/"dependentSchemas" or "dependencies" */
+  const char *dep_keyword; /* where dep_required came from: "dependentRequired" or "dependencies" */
 
   sg__edge_t *all_of, *any_of, *one_of;
   size_t nall_of, nany_of, none_of;

@@ -255,7 +255,8 @@ static int is_multiple(json_t *v, const sg__num_t *m) {
   double a = json_is_integer(v) ? (double)json_integer_value(v) : json_real_value(v);
   if (a == 0) return 1;
   double q = a / m->d;
-  if (!isfinite(q)) return 0;
+  /* When the quotient overflows, the remainder is still exact. */
+  if (!isfinite(q)) return isfinite(a) && fmod(a, m->d) == 0;
   /* Allow for the rounding of a, m and the division: a few dozen units in the last place
      of q, which is far below any fraction that a real multiple would leave. */
   return fabs(q - nearbyint(q)) <= fmax(fabs(q), 1.0) * 1e-14;
@@ -609,6 +610,66 @@ static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *
   return 1;
 }
 
+/* Validates a property name for propertyNames without making a JSON string of it: only
+   the string keywords and the in-place applicators can apply to a string. */
+static int v_name(vctx_t *c, const sg__node_t *n, const char *key, size_t klen,
+                  const scope_t *sc) {
+  scope_t frame;
+  if (!enter(c, n, NULL, NULL, sc, &frame, &sc)) return 0;
+  int ok = 0;
+  if (n->boolean >= 0) {
+    ok = n->boolean;
+    goto done;
+  }
+  if (n->types && !(n->types & SG__T_STRING)) goto done;
+  if (n->enum_) {
+    size_t i, size = json_array_size(n->enum_);
+    for (i = 0; i < size; i++) {
+      json_t *e = json_array_get(n->enum_, i);
+      if (json_is_string(e) && json_string_length(e) == klen &&
+          memcmp(json_string_value(e), key, klen) == 0)
+        break;
+    }
+    if (i == size) goto done;
+  }
+  if (n->has_const &&
+      !(json_is_string(n->const_) && json_string_length(n->const_) == klen &&
+        memcmp(json_string_value(n->const_), key, klen) == 0))
+    goto done;
+  if (n->min_length >= 0 && sg__utf8_length(key, klen) < (size_t)n->min_length) goto done;
+  if (n->max_length >= 0 && sg__utf8_length(key, klen) > (size_t)n->max_length) goto done;
+  if (n->pattern) {
+    int m = sg__regex_search(n->pattern, key, klen);
+    if (m == SG__RE_LIMIT) abort_eval(c, NULL, NULL, "pattern", "pattern matching exceeded its limits");
+    if (m != SG__RE_MATCH) goto done;
+  }
+  if (n->format != SG__F_NONE && !sg__format_check(n->format, key, klen)) goto done;
+  if (n->ref.node && !v_name(c, n->ref.node, key, klen, sc)) goto done;
+  if (n->dynamic_ref.node && !v_name(c, dynamic_target(n, sc), key, klen, sc)) goto done;
+  for (size_t i = 0; i < n->nall_of; i++)
+    if (!v_name(c, n->all_of[i].node, key, klen, sc)) goto done;
+  if (n->nany_of) {
+    size_t i = 0;
+    while (i < n->nany_of && !v_name(c, n->any_of[i].node, key, klen, sc)) i++;
+    if (i == n->nany_of) goto done;
+  }
+  if (n->none_of) {
+    size_t count = 0;
+    for (size_t i = 0; i < n->none_of && count < 2; i++)
+      count += (size_t)v_name(c, n->one_of[i].node, key, klen, sc);
+    if (count != 1) goto done;
+  }
+  if (n->not_.node && v_name(c, n->not_.node, key, klen, sc)) goto done;
+  if (n->if_.node) {
+    const sg__edge_t *e = v_name(c, n->if_.node, key, klen, sc) ? &n->then_ : &n->else_;
+    if (e->node && !v_name(c, e->node, key, klen, sc)) goto done;
+  }
+  ok = 1;
+done:
+  c->depth--;
+  return ok && !c->aborted;
+}
+
 static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
                     const kpath_t *kp, const scope_t *sc) {
   size_t size = json_object_size(inst);
@@ -646,10 +707,7 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
     json_object_keylen_foreach(inst, key, klen, v) {
       ipath_t ipk = {ip, key, klen, 0};
       if (n->property_names.node) {
-        json_t *name = json_stringn_nocheck(key, klen);
-        if (name == NULL) return abort_eval(c, ip, kp, "propertyNames", "out of memory");
-        int ok = probe_edge(c, &n->property_names, name, &ipk, kp, sc);
-        json_decref(name);
+        int ok = v_name(c, n->property_names.node, key, klen, sc);
         if (!ok)
           return c->aborted ? 0
                             : fail(c, ip, kp, "propertyNames", "property name \"%s\" is not allowed",

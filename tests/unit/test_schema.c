@@ -408,6 +408,334 @@ static void test_compile_errors(void) {
   compile_fails_at("{\"anyOf\":[]}", "/anyOf");
 }
 
+
+static void test_all_any_one_not(void) {
+  sg_schema_t *s = compile("{\"allOf\":[{\"type\":\"integer\"},{\"minimum\":3}]}");
+  valid(s, "3");
+  fails_at(s, "2", "", "/allOf/1/minimum", "minimum");
+  fails_at(s, "3.5", "", "/allOf/0/type", "type");
+  sg_schema_free(s);
+
+  s = compile("{\"anyOf\":[{\"type\":\"string\"},{\"minimum\":3}]}");
+  valid(s, "\"x\"");
+  valid(s, "4");
+  fails_at(s, "2", "", "/anyOf", "anyOf");
+  sg_schema_error_t err;
+  check(s, "2", &err);
+  CHECK_STR_EQ(err.message, "value matches none of the 2 alternatives");
+  sg_schema_free(s);
+  /* With one alternative, the error is the alternative's own. */
+  s = compile("{\"anyOf\":[{\"maxLength\":2}]}");
+  fails_at(s, "\"abc\"", "", "/anyOf/0/maxLength", "maxLength");
+  sg_schema_free(s);
+
+  s = compile("{\"oneOf\":[{\"type\":\"integer\"},{\"minimum\":2}]}");
+  valid(s, "1");
+  valid(s, "2.5");
+  fails_at(s, "3", "", "/oneOf", "oneOf");
+  check(s, "3", &err);
+  CHECK_STR_EQ(err.message, "value matches more than one alternative (0 and 1)");
+  invalid(s, "1.5");
+  sg_schema_free(s);
+
+  s = compile("{\"properties\":{\"a\":{\"not\":{\"type\":\"null\"}}}}");
+  valid(s, "{\"a\":1}");
+  fails_at(s, "{\"a\":null}", "/a", "/properties/a/not", "not");
+  sg_schema_free(s);
+}
+
+static void test_if_then_else(void) {
+  sg_schema_t *s = compile(
+      "{\"if\":{\"properties\":{\"kind\":{\"const\":\"card\"}}},"
+      "\"then\":{\"required\":[\"number\"]},\"else\":{\"required\":[\"iban\"]}}");
+  valid(s, "{\"kind\":\"card\",\"number\":\"1\"}");
+  valid(s, "{\"kind\":\"bank\",\"iban\":\"x\"}");
+  fails_at(s, "{\"kind\":\"card\"}", "", "/then/required", "required");
+  fails_at(s, "{\"kind\":\"bank\"}", "", "/else/required", "required");
+  sg_schema_free(s);
+  /* then/else without if do nothing. */
+  s = compile("{\"then\":false,\"else\":false}");
+  valid(s, "1");
+  sg_schema_free(s);
+}
+
+static void test_dependencies(void) {
+  sg_schema_t *s = compile(
+      "{\"dependentRequired\":{\"card\":[\"cvv\",\"expiry\"]},"
+      "\"dependentSchemas\":{\"gift\":{\"properties\":{\"note\":{\"maxLength\":5}}}}}");
+  valid(s, "{}");
+  valid(s, "{\"card\":1,\"cvv\":1,\"expiry\":1}");
+  fails_at(s, "{\"card\":1,\"cvv\":1}", "", "/dependentRequired", "dependentRequired");
+  sg_schema_error_t err;
+  check(s, "{\"card\":1,\"cvv\":1}", &err);
+  CHECK_STR_EQ(err.message, "property \"card\" requires property \"expiry\"");
+  valid(s, "{\"note\":\"too long a note\"}");
+  fails_at(s, "{\"gift\":true,\"note\":\"too long\"}", "/note",
+           "/dependentSchemas/gift/properties/note/maxLength", "maxLength");
+  sg_schema_free(s);
+
+  sg_schema_opts_t d7 = {.default_draft = SG_DRAFT_07};
+  s = compile_opts("{\"dependencies\":{\"a\":[\"b\"],\"c\":{\"required\":[\"d\"]}}}", &d7);
+  valid(s, "{\"a\":1,\"b\":2}");
+  fails_at(s, "{\"a\":1}", "", "/dependencies", "dependencies");
+  fails_at(s, "{\"c\":1}", "", "/dependencies/c/required", "required");
+  sg_schema_free(s);
+}
+
+static void test_arrays(void) {
+  sg_schema_t *s = compile("{\"prefixItems\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"items\":false}");
+  valid(s, "[]");
+  valid(s, "[\"a\",1]");
+  fails_at(s, "[\"a\",\"b\"]", "/1", "/prefixItems/1/type", "type");
+  fails_at(s, "[\"a\",1,null]", "/2", "/items", "items");
+  sg_schema_error_t err;
+  check(s, "[\"a\",1,null]", &err);
+  CHECK_STR_EQ(err.message, "item 2 is not allowed");
+  sg_schema_free(s);
+
+  s = compile("{\"minItems\":1,\"maxItems\":2}");
+  valid(s, "[1]");
+  fails_at(s, "[]", "", "/minItems", "minItems");
+  fails_at(s, "[1,2,3]", "", "/maxItems", "maxItems");
+  sg_schema_free(s);
+
+  s = compile("{\"contains\":{\"type\":\"integer\"}}");
+  valid(s, "[\"a\",1]");
+  fails_at(s, "[\"a\"]", "", "/contains", "contains");
+  fails_at(s, "[]", "", "/contains", "contains");
+  sg_schema_free(s);
+  s = compile("{\"contains\":{\"type\":\"integer\"},\"minContains\":2,\"maxContains\":3}");
+  valid(s, "[1,2,\"x\"]");
+  fails_at(s, "[1,\"x\"]", "", "/minContains", "minContains");
+  fails_at(s, "[1,2,3,4]", "", "/maxContains", "maxContains");
+  sg_schema_free(s);
+  s = compile("{\"contains\":{\"const\":1},\"minContains\":0}");
+  valid(s, "[]");
+  valid(s, "[2]");
+  sg_schema_free(s);
+}
+
+static void test_unique_items(void) {
+  sg_schema_t *s = compile("{\"uniqueItems\":true}");
+  valid(s, "[1,2,\"1\",[1],{\"a\":1},true,null]");
+  fails_at(s, "[1,2,1.0]", "", "/uniqueItems", "uniqueItems");
+  invalid(s, "[{\"a\":1,\"b\":2},{\"b\":2,\"a\":1}]");
+  invalid(s, "[[1,{\"x\":null}],[1.0,{\"x\":null}]]");
+  valid(s, "[false,0,null,\"\",[],{}]");
+  sg_schema_error_t err;
+  check(s, "[1,2,3,2]", &err);
+  CHECK_STR_EQ(err.message, "items 1 and 3 are equal");
+  /* Large arrays take the sorted path. */
+  char big[4096] = "[";
+  for (int i = 0; i < 200; i++) snprintf(big + strlen(big), sizeof big - strlen(big), "%s%d", i ? "," : "", i);
+  strcat(big, "]");
+  valid(s, big);
+  big[strlen(big) - 1] = '\0';
+  strcat(big, ",{\"k\":[1]},{\"k\":[1.0]}]");
+  check(s, big, &err);
+  CHECK_STR_EQ(err.message, "items 200 and 201 are equal");
+  sg_schema_free(s);
+}
+
+static void test_object_counts_and_names(void) {
+  sg_schema_t *s = compile("{\"minProperties\":1,\"maxProperties\":2}");
+  valid(s, "{\"a\":1}");
+  fails_at(s, "{}", "", "/minProperties", "minProperties");
+  fails_at(s, "{\"a\":1,\"b\":2,\"c\":3}", "", "/maxProperties", "maxProperties");
+  sg_schema_free(s);
+
+  s = compile("{\"properties\":{\"o\":{\"propertyNames\":{\"pattern\":\"^[a-z]+$\",\"maxLength\":4}}}}");
+  valid(s, "{\"o\":{\"abc\":1,\"abcd\":2}}");
+  fails_at(s, "{\"o\":{\"abc\":1,\"aBc\":2}}", "/o", "/properties/o/propertyNames", "propertyNames");
+  invalid(s, "{\"o\":{\"abcde\":1}}");
+  sg_schema_error_t err;
+  check(s, "{\"o\":{\"Q\":1}}", &err);
+  CHECK_STR_EQ(err.message, "property name \"Q\" is not allowed");
+  sg_schema_free(s);
+
+  s = compile("{\"propertyNames\":{\"$ref\":\"#/$defs/n\"},\"$defs\":{\"n\":{\"enum\":[\"a\",\"b\"]}}}");
+  valid(s, "{\"a\":1,\"b\":2}");
+  invalid(s, "{\"c\":1}");
+  sg_schema_free(s);
+  s = compile("{\"propertyNames\":false}");
+  valid(s, "{}");
+  invalid(s, "{\"a\":1}");
+  sg_schema_free(s);
+}
+
+static void test_pattern_properties(void) {
+  sg_schema_t *s = compile(
+      "{\"properties\":{\"id\":{\"type\":\"integer\"}},"
+      "\"patternProperties\":{\"^x-\":{\"type\":\"string\"},\"^x-n\":{\"minLength\":2}},"
+      "\"additionalProperties\":false}");
+  valid(s, "{\"id\":1,\"x-a\":\"s\",\"x-nn\":\"ss\"}");
+  fails_at(s, "{\"x-a\":1}", "/x-a", "/patternProperties/^x-/type", "type");
+  fails_at(s, "{\"x-nn\":\"s\"}", "/x-nn", "/patternProperties/^x-n/minLength", "minLength");
+  fails_at(s, "{\"y\":1}", "/y", "/additionalProperties", "additionalProperties");
+  sg_schema_free(s);
+}
+
+static void test_unevaluated(void) {
+  sg_schema_t *s = compile(
+      "{\"allOf\":[{\"properties\":{\"a\":true}}],"
+      "\"anyOf\":[{\"properties\":{\"b\":{\"type\":\"string\"}},\"required\":[\"b\"]},{\"properties\":{\"c\":true}}],"
+      "\"if\":{\"properties\":{\"t\":true},\"required\":[\"t\"]},\"then\":{\"properties\":{\"u\":true}},"
+      "\"unevaluatedProperties\":false}");
+  valid(s, "{\"a\":1}");
+  valid(s, "{\"a\":1,\"b\":\"s\",\"c\":2}");
+  valid(s, "{\"t\":1,\"u\":2}");
+  fails_at(s, "{\"a\":1,\"z\":2}", "/z", "/unevaluatedProperties", "unevaluatedProperties");
+  /* b is evaluated only by a branch that fails. */
+  invalid(s, "{\"b\":1}");
+  /* u is evaluated only when "if" holds. */
+  invalid(s, "{\"u\":1}");
+  sg_schema_free(s);
+
+  s = compile("{\"allOf\":[{\"prefixItems\":[true,true]}],\"unevaluatedItems\":{\"type\":\"string\"}}");
+  valid(s, "[1,2]");
+  valid(s, "[1,2,\"x\"]");
+  fails_at(s, "[1,2,3]", "/2", "/unevaluatedItems/type", "type");
+  sg_schema_free(s);
+
+  s = compile("{\"contains\":{\"type\":\"integer\"},\"unevaluatedItems\":false}");
+  valid(s, "[1,2]");
+  invalid(s, "[1,\"a\"]");
+  sg_schema_free(s);
+
+  /* Through $ref, and nested unevaluatedProperties. */
+  s = compile("{\"$ref\":\"#/$defs/base\",\"properties\":{\"extra\":true},\"unevaluatedProperties\":false,"
+              "\"$defs\":{\"base\":{\"properties\":{\"id\":true}}}}");
+  valid(s, "{\"id\":1,\"extra\":2}");
+  fails_at(s, "{\"id\":1,\"other\":2}", "/other", "/unevaluatedProperties", "unevaluatedProperties");
+  sg_schema_free(s);
+}
+
+static void test_ids_and_anchors(void) {
+  sg_schema_t *s = compile(
+      "{\"$id\":\"https://example.com/root.json\","
+      "\"properties\":{\"a\":{\"$ref\":\"item.json\"},\"b\":{\"$ref\":\"#num\"},"
+      "\"c\":{\"$ref\":\"https://example.com/nested/leaf.json#/$defs/s\"}},"
+      "\"$defs\":{\"item\":{\"$id\":\"item.json\",\"type\":\"boolean\"},"
+      "\"n\":{\"$anchor\":\"num\",\"type\":\"number\"},"
+      "\"leaf\":{\"$id\":\"nested/leaf.json\",\"$defs\":{\"s\":{\"type\":\"string\"}}}}}");
+  valid(s, "{\"a\":true,\"b\":1,\"c\":\"x\"}");
+  fails_at(s, "{\"a\":1}", "/a", "/properties/a/$ref/type", "type");
+  fails_at(s, "{\"b\":\"1\"}", "/b", "/properties/b/$ref/type", "type");
+  fails_at(s, "{\"c\":1}", "/c", "/properties/c/$ref/type", "type");
+  sg_schema_free(s);
+
+  /* draft-07: plain-name $id, and $ref hides its siblings. */
+  s = compile("{\"$schema\":\"http://json-schema.org/draft-07/schema#\","
+              "\"definitions\":{\"x\":{\"$id\":\"#x\",\"type\":\"null\"}},"
+              "\"properties\":{\"p\":{\"$ref\":\"#x\",\"type\":\"string\"}}}");
+  valid(s, "{\"p\":null}");
+  invalid(s, "{\"p\":\"s\"}");
+  sg_schema_free(s);
+
+  /* An $id inside "enum" or "const" is data, not an identifier. */
+  s = compile("{\"$id\":\"https://example.com/a\",\"enum\":[{\"$id\":\"https://example.com/b\"}],"
+              "\"anyOf\":[{\"$ref\":\"#/$defs/x\"},true],\"$defs\":{\"x\":{\"type\":\"null\"}}}");
+  valid(s, "{\"$id\":\"https://example.com/b\"}");
+  sg_schema_free(s);
+}
+
+static void test_dynamic_ref(void) {
+  /* A generic list whose item type a derived schema fills in. */
+  sg_schema_t *s = compile(
+      "{\"$id\":\"https://example.com/strings\",\"$ref\":\"list\",\"$defs\":{"
+      "\"item\":{\"$dynamicAnchor\":\"item\",\"type\":\"string\"},"
+      "\"list\":{\"$id\":\"list\",\"type\":\"array\",\"items\":{\"$dynamicRef\":\"#item\"},"
+      "\"$defs\":{\"any\":{\"$dynamicAnchor\":\"item\"}}}}}");
+  valid(s, "[\"a\",\"b\"]");
+  fails_at(s, "[\"a\",1]", "/1", "/$ref/items/$dynamicRef/type", "type");
+  sg_schema_free(s);
+}
+
+static json_t *resolve_test(void *data, const char *uri) {
+  CHECK(data == (void *)resolve_test);
+  if (strcmp(uri, "https://schemas.example/common.json") == 0)
+    return json_loads("{\"$defs\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9a-f]{8}$\"}}}", 0, NULL);
+  return NULL;
+}
+
+static void test_remote_refs(void) {
+  sg_schema_opts_t opts = {.resolve = resolve_test, .resolve_data = (void *)resolve_test};
+  sg_schema_t *s = compile_opts(
+      "{\"properties\":{\"id\":{\"$ref\":\"https://schemas.example/common.json#/$defs/id\"}}}", &opts);
+  valid(s, "{\"id\":\"0123abcd\"}");
+  fails_at(s, "{\"id\":\"xyz\"}", "/id", "/properties/id/$ref/pattern", "pattern");
+  sg_schema_free(s);
+
+  json_t *j = parse("{\"$ref\":\"https://schemas.example/other.json\"}");
+  sg_schema_t *out = NULL;
+  sg_schema_error_t err;
+  CHECK_INT_EQ(sg_schema_compile(j, &opts, &out, &err), SG_ESCHEMA);
+  CHECK_STR_EQ(err.keyword_location, "/$ref");
+  CHECK_INT_EQ(sg_schema_compile(j, NULL, &out, &err), SG_ESCHEMA);
+  json_decref(j);
+}
+
+static void test_metaschema(void) {
+  sg_schema_t *s = compile("{\"$ref\":\"https://json-schema.org/draft/2020-12/schema\"}");
+  valid(s, "{\"type\":\"string\",\"properties\":{\"a\":{\"minLength\":1}}}");
+  valid(s, "true");
+  invalid(s, "{\"type\":12}");
+  invalid(s, "{\"properties\":{\"a\":{\"minLength\":-1}}}");
+  invalid(s, "3");
+  sg_schema_free(s);
+  s = compile("{\"$ref\":\"http://json-schema.org/draft-07/schema#\"}");
+  valid(s, "{\"type\":[\"string\",\"null\"],\"items\":[{}]}");
+  invalid(s, "{\"required\":[1]}");
+  sg_schema_free(s);
+}
+
+static void test_ecma_regex(void) {
+  struct {
+    const char *pattern, *yes, *no;
+  } cases[] = {
+      {"^\\\\w+$", "\"a_1\"", "\"\\u00e9\""},
+      {"^[\\\\s-x]+$", "\"x- \"", "\"y\""},
+      {"^\\\\S$", "\"a\"", "\"\\u2003\""},
+      {"^[^\\\\S]$", "\"\\u3000\"", "\"a\""},
+      {"^a.c$", "\"abc\"", "\"a\\nc\""},
+      {"^[^]$", "\"\\n\"", "\"\""},
+      {"^\\\\cJ$", "\"\\n\"", "\"J\""},
+      {"^\\\\u{1F600}$", "\"\\ud83d\\ude00\"", "\"x\""},
+      {"^\\\\ud83d\\\\ude00$", "\"\\ud83d\\ude00\"", "\"x\""},
+      {"^\\\\p{Letter}+$", "\"\\u00e9t\\u00e9\"", "\"1\""},
+      {"^\\\\x41$", "\"A\"", "\"x41\""},
+      {"^[[:alpha:]]$", "\":]\"", "\"b\""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char schema[128];
+    snprintf(schema, sizeof schema, "{\"pattern\":\"%s\"}", cases[i].pattern);
+    sg_schema_t *s = compile(schema);
+    valid(s, cases[i].yes);
+    invalid(s, cases[i].no);
+    sg_schema_free(s);
+  }
+}
+
+static void test_messages_are_short(void) {
+  char schema[512], inst[1024];
+  char key[301];
+  memset(key, 'k', 300);
+  key[300] = '\0';
+  snprintf(schema, sizeof schema, "{\"required\":[\"%s\"]}", key);
+  sg_schema_t *s = compile(schema);
+  sg_schema_error_t err;
+  CHECK_INT_EQ(check(s, "{}", &err), SG_EINVALID_ARGS);
+  CHECK(strlen(err.message) < 100);
+  CHECK(strstr(err.message, "...") != NULL);
+  sg_schema_free(s);
+  s = compile("{\"additionalProperties\":false}");
+  snprintf(inst, sizeof inst, "{\"%s\":1}", key);
+  CHECK_INT_EQ(check(s, inst, &err), SG_EINVALID_ARGS);
+  CHECK(strlen(err.message) < 100);
+  CHECK_INT_EQ(strlen(err.instance_location), 301);
+  sg_schema_free(s);
+}
+
 static void test_shared_and_reused(void) {
   /* The compiled schema outlives its document and is reused across many instances. */
   json_t *doc = parse("{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\",\"pattern\":\"^q\"}}}");
@@ -441,5 +769,19 @@ const sg_test_t sg_suite_schema[] = {
     {"ref_cycle", test_ref_cycle},
     {"unknown_keywords", test_unknown_keywords},
     {"compile_errors", test_compile_errors},
+    {"all_any_one_not", test_all_any_one_not},
+    {"if_then_else", test_if_then_else},
+    {"dependencies", test_dependencies},
+    {"arrays", test_arrays},
+    {"unique_items", test_unique_items},
+    {"object_counts_and_names", test_object_counts_and_names},
+    {"pattern_properties", test_pattern_properties},
+    {"unevaluated", test_unevaluated},
+    {"ids_and_anchors", test_ids_and_anchors},
+    {"dynamic_ref", test_dynamic_ref},
+    {"remote_refs", test_remote_refs},
+    {"metaschema", test_metaschema},
+    {"ecma_regex", test_ecma_regex},
+    {"messages_are_short", test_messages_are_short},
     {"shared_and_reused", test_shared_and_reused},
     SG_SUITE_END};
