@@ -38,14 +38,20 @@ typedef enum {
   SG__F_TIME,
   SG__F_DURATION,
   SG__F_EMAIL,
+  SG__F_IDN_EMAIL,
   SG__F_HOSTNAME,
+  SG__F_IDN_HOSTNAME,
   SG__F_IPV4,
   SG__F_IPV6,
   SG__F_URI,
   SG__F_URI_REFERENCE,
+  SG__F_IRI,
+  SG__F_IRI_REFERENCE,
+  SG__F_URI_TEMPLATE,
   SG__F_UUID,
-  SG__F_REGEX,
+  SG__F_REGEX, /* checked by compiling the pattern: the one format that allocates */
   SG__F_JSON_POINTER,
+  SG__F_RELATIVE_JSON_POINTER,
   SG__F_UNKNOWN /* a format the validator does not know: accepted */
 } sg__format_t;
 

@@ -24,6 +24,8 @@
   "\\x{200b}-\\x{2027}\\x{202a}-\\x{202e}\\x{2030}-\\x{205e}\\x{2060}-\\x{2fff}"         \
   "\\x{3001}-\\x{fefe}\\x{ff00}-\\x{10ffff}"
 
+static int is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
 static int hexval(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -252,6 +254,35 @@ int sg__regex_translate(const char *src, size_t len, char **out, size_t *outlen)
   *out = sg_buf_steal(&b, outlen);
   if (*out == NULL) return SG_ENOMEM;
   return 0;
+}
+
+int sg__regex_strict(const char *src, size_t len) {
+  int in_class = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = src[i];
+    if (c == '\\') {
+      if (++i == len) return 0;
+      char e = src[i];
+      if (is_letter(e) && !strchr("bBdDwWsSfnrtvcxukpP", e)) return 0;
+    } else if (in_class) {
+      if (c == ']') in_class = 0;
+    } else if (c == '[') {
+      in_class = 1;
+    } else if (c == '(' && i + 1 < len && src[i + 1] == '?') {
+      char k = i + 2 < len ? src[i + 2] : '\0';
+      if (k == '<' && i + 3 < len && (src[i + 3] == '=' || src[i + 3] == '!')) continue;
+      if (k == '<') {
+        size_t j = i + 3;
+        while (j < len && (is_letter(src[j]) || src[j] == '_' || src[j] == '$' ||
+                           (src[j] >= '0' && src[j] <= '9')))
+          j++;
+        if (j == i + 3 || j >= len || src[j] != '>') return 0;
+        continue;
+      }
+      if (k != ':' && k != '=' && k != '!') return 0;
+    }
+  }
+  return 1;
 }
 
 int sg__regex_compile(const char *src, size_t len, pcre2_code **out, char *msg, size_t msglen) {

@@ -27,6 +27,11 @@ enum { SG__RE_NOMATCH = 0, SG__RE_MATCH = 1, SG__RE_LIMIT = -1 };
    PCRE2 equivalent (a lone surrogate escape). */
 int sg__regex_translate(const char *src, size_t len, char **out, size_t *outlen);
 
+/* Whether src avoids the syntax that PCRE2 accepts but ECMA-262 does not: (?P...) and
+   (?#...) groups, inline flags, and letter escapes ECMA does not define. "pattern" is
+   lenient about these (they have one clear meaning); the "regex" format is not. */
+int sg__regex_strict(const char *src, size_t len);
+
 /* Compiles an ECMA-262 pattern. On failure returns SG_ESCHEMA and writes a reason into
    msg. */
 int sg__regex_compile(const char *src, size_t len, pcre2_code **out, char *msg, size_t msglen);

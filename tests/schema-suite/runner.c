@@ -4,10 +4,10 @@
  * tests; the optional/ folder is not read). References to http://localhost:1234/ are served
  * from the suite's remotes/ folder; nothing is fetched from the network.
  *
- *   schema-suite [-v] SUITE_DIR [NAME...]
+ *   schema-suite [-v] [-f] SUITE_DIR [NAME...]
  *
  * NAME, when given, keeps only the files whose name contains one of them. -v prints each
- * failing test. The last line is "schema-suite: N passed, N failed"; the exit status is 0
+ * failing test; -f asserts formats (for the optional/format tests). The last line is "schema-suite: N passed, N failed"; the exit status is 0
  * only when nothing failed.
  */
 #include <dirent.h>
@@ -21,6 +21,7 @@
 
 static const char *suite_dir;
 static int verbose;
+static int format_assert;
 
 static json_t *resolve_remote(void *data, const char *uri) {
   (void)data;
@@ -52,7 +53,8 @@ static void run_file(const char *path, const char *name, sg_schema_draft_t draft
     json_decref(groups);
     return;
   }
-  sg_schema_opts_t opts = {.default_draft = draft, .resolve = resolve_remote};
+  sg_schema_opts_t opts = {
+      .default_draft = draft, .format_assert = format_assert, .resolve = resolve_remote};
   size_t gi;
   json_t *g;
   json_array_foreach(groups, gi, g) {
@@ -132,12 +134,17 @@ static int run_draft(const char *folder, sg_schema_draft_t draft, int nsel, char
 
 int main(int argc, char **argv) {
   int i = 1;
-  if (i < argc && strcmp(argv[i], "-v") == 0) {
-    verbose = 1;
-    i++;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (strcmp(argv[i], "-v") == 0) {
+      verbose = 1;
+    } else if (strcmp(argv[i], "-f") == 0) {
+      format_assert = 1;
+    } else {
+      break;
+    }
   }
   if (i >= argc) {
-    fprintf(stderr, "usage: schema-suite [-v] SUITE_DIR [NAME...]\n");
+    fprintf(stderr, "usage: schema-suite [-v] [-f] SUITE_DIR [NAME...]\n");
     return 2;
   }
   suite_dir = argv[i++];

@@ -736,6 +736,58 @@ static void test_messages_are_short(void) {
   sg_schema_free(s);
 }
 
+static void test_formats(void) {
+  struct {
+    const char *format, *yes, *no;
+  } cases[] = {
+      {"date-time", "1985-04-12T23:20:50.52Z", "1985-04-12 23:20:50Z"},
+      {"date-time", "1990-12-31T15:59:60-08:00", "1990-12-31T15:59:60Z"},
+      {"date", "2024-02-29", "2023-02-29"},
+      {"time", "08:30:06+01:00", "08:30:06"},
+      {"duration", "P1Y2M3DT4H5M6S", "P1D2M"},
+      {"duration", "P4W", "PT"},
+      {"email", "joe.bloggs@example.com", "joe..bloggs@example.com"},
+      {"email", "\\\"joe bloggs\\\"@[127.0.0.1]", "joe@"},
+      {"hostname", "www.example.com", "-bad.example.com"},
+      {"ipv4", "192.168.0.1", "192.168.0.01"},
+      {"ipv6", "::ffff:192.168.0.1", "1:2:3:4:5:6:7:8:9"},
+      {"ipv6", "fe80::1", "fe80:::1"},
+      {"uri", "https://user@example.com:8080/a/b?q=1#f", "/relative/path"},
+      {"uri", "urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66", "http://exa mple.com"},
+      {"uri-reference", "../a/b?c#d", "\\\\server"},
+      {"iri", "https://\u00e9xample.com/\u00e9", "\u00e9xample"},
+      {"uri-template", "https://example.com/{user}/{+path}{?q,lang}", "https://example.com/{user"},
+      {"uuid", "2EB8AA08-AA98-11EA-B4AA-73B441D16380", "2eb8aa08-aa98-11ea-b4aa-73b441d1638"},
+      {"regex", "^[a-z]+(?:-[a-z]+)*$", "(?i)abc"},
+      {"json-pointer", "/a~1b/0", "a/b"},
+      {"relative-json-pointer", "1/foo", "01/foo"},
+  };
+  sg_schema_opts_t opts = {.format_assert = 1};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char schema[96], yes[160], no[160];
+    snprintf(schema, sizeof schema, "{\"format\":\"%s\"}", cases[i].format);
+    snprintf(yes, sizeof yes, "\"%s\"", cases[i].yes);
+    snprintf(no, sizeof no, "\"%s\"", cases[i].no);
+    sg_schema_t *s = compile_opts(schema, &opts);
+    valid(s, yes);
+    fails_at(s, no, "", "/format", "format");
+    valid(s, "12"); /* formats apply to strings only */
+    sg_schema_free(s);
+    /* Without format assertion, format is an annotation. */
+    s = compile(schema);
+    valid(s, no);
+    sg_schema_free(s);
+  }
+  sg_schema_t *s = compile_opts("{\"format\":\"x-unknown\"}", &opts);
+  valid(s, "\"anything\"");
+  sg_schema_free(s);
+  s = compile_opts("{\"format\":\"email\"}", &opts);
+  sg_schema_error_t err;
+  check(s, "\"nope\"", &err);
+  CHECK_STR_EQ(err.message, "string is not a valid email");
+  sg_schema_free(s);
+}
+
 static void test_shared_and_reused(void) {
   /* The compiled schema outlives its document and is reused across many instances. */
   json_t *doc = parse("{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\",\"pattern\":\"^q\"}}}");
@@ -783,5 +835,6 @@ const sg_test_t sg_suite_schema[] = {
     {"metaschema", test_metaschema},
     {"ecma_regex", test_ecma_regex},
     {"messages_are_short", test_messages_are_short},
+    {"formats", test_formats},
     {"shared_and_reused", test_shared_and_reused},
     SG_SUITE_END};
