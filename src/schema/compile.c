@@ -83,8 +83,7 @@ static int fail(cc_t *c, const char *ptr, const char *kw, const char *fmt, ...) 
   size_t n = (size_t)snprintf(e->keyword_location, sizeof e->keyword_location, "%s", ptr);
   if (kw && *kw && n + 1 < sizeof e->keyword_location) {
     e->keyword_location[n] = '/';
-    sg__ptr_escape(e->keyword_location + n + 1, sizeof e->keyword_location - n - 1, kw,
-                   strlen(kw));
+    sg__ptr_escape(e->keyword_location + n + 1, sizeof e->keyword_location - n - 1, kw, strlen(kw));
   }
   snprintf(e->keyword, sizeof e->keyword, "%s", kw ? kw : "");
   va_list ap;
@@ -261,13 +260,22 @@ static int dialect(cc_t *c, json_t *schema_kw, sg_schema_draft_t *draft, unsigne
   return 0;
 }
 
-static const char *const scan_single[] = {
-    "additionalProperties", "propertyNames", "not",   "if", "then", "else", "contains",
-    "items", "additionalItems", "unevaluatedProperties", "unevaluatedItems", "contentSchema",
-    NULL};
+static const char *const scan_single[] = {"additionalProperties",
+                                          "propertyNames",
+                                          "not",
+                                          "if",
+                                          "then",
+                                          "else",
+                                          "contains",
+                                          "items",
+                                          "additionalItems",
+                                          "unevaluatedProperties",
+                                          "unevaluatedItems",
+                                          "contentSchema",
+                                          NULL};
 static const char *const scan_list[] = {"allOf", "anyOf", "oneOf", "prefixItems", "items", NULL};
-static const char *const scan_map[] = {"properties", "patternProperties", "$defs",
-                                       "definitions", "dependentSchemas", "dependencies",
+static const char *const scan_map[] = {"properties",  "patternProperties", "$defs",
+                                       "definitions", "dependentSchemas",  "dependencies",
                                        NULL};
 
 static int scan(cc_t *c, json_t *j, const char *base, const char *ptr, sg_schema_draft_t draft,
@@ -454,8 +462,8 @@ static int type_bit(const char *t) {
   static const struct {
     const char *name;
     int bit;
-  } types[] = {{"null", SG__T_NULL},     {"boolean", SG__T_BOOLEAN}, {"object", SG__T_OBJECT},
-               {"array", SG__T_ARRAY},   {"number", SG__T_NUMBER},   {"string", SG__T_STRING},
+  } types[] = {{"null", SG__T_NULL},      {"boolean", SG__T_BOOLEAN}, {"object", SG__T_OBJECT},
+               {"array", SG__T_ARRAY},    {"number", SG__T_NUMBER},   {"string", SG__T_STRING},
                {"integer", SG__T_INTEGER}};
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
     if (strcmp(t, types[i].name) == 0) return types[i].bit;
@@ -473,8 +481,8 @@ static int prop_cmp(const void *a, const void *b) {
 static int resolve_ref(cc_t *c, const loc_t *l, const char *kw, const char *ref, json_t **target,
                        const loc_t **tctx, const char **tptr);
 
-static int edges(cc_t *c, const loc_t *l, const char *kw, json_t *v, sg__edge_t **out,
-                 size_t *n, int allow_empty) {
+static int edges(cc_t *c, const loc_t *l, const char *kw, json_t *v, sg__edge_t **out, size_t *n,
+                 int allow_empty) {
   if (!json_is_array(v) || (!allow_empty && json_array_size(v) == 0))
     return fail(c, l->ptr, kw, "\"%s\" must be a non-empty array of schemas", kw);
   *n = json_array_size(v);
@@ -530,10 +538,9 @@ static int c_type(cc_t *c, const loc_t *l, sg__node_t *n) {
 }
 
 static int c_numbers(cc_t *c, const loc_t *l, sg__node_t *n) {
-  static const char *const kws[] = {"minimum", "maximum", "exclusiveMinimum",
-                                    "exclusiveMaximum", "multipleOf"};
-  sg__num_t *dst[] = {&n->minimum, &n->maximum, &n->ex_minimum, &n->ex_maximum,
-                      &n->multiple_of};
+  static const char *const kws[] = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+                                    "multipleOf"};
+  sg__num_t *dst[] = {&n->minimum, &n->maximum, &n->ex_minimum, &n->ex_maximum, &n->multiple_of};
   for (int i = 0; i < 5; i++) {
     json_t *v = json_object_get(l->json, kws[i]);
     if (v == NULL) continue;
@@ -554,9 +561,8 @@ static int c_numbers(cc_t *c, const loc_t *l, sg__node_t *n) {
 }
 
 static int c_counts(cc_t *c, const loc_t *l, sg__node_t *n) {
-  static const char *const kws[] = {"minLength",     "maxLength",     "minItems",
-                                    "maxItems",      "minProperties", "maxProperties",
-                                    "minContains",   "maxContains"};
+  static const char *const kws[] = {"minLength",     "maxLength",     "minItems",    "maxItems",
+                                    "minProperties", "maxProperties", "minContains", "maxContains"};
   long *dst[] = {&n->min_length, &n->max_length, &n->min_items,    &n->max_items,
                  &n->min_props,  &n->max_props,  &n->min_contains, &n->max_contains};
   for (int i = 0; i < 8; i++) {
@@ -594,7 +600,8 @@ static int c_object(cc_t *c, const loc_t *l, sg__node_t *n) {
   size_t klen;
   int rc;
   if ((v = json_object_get(j, "properties"))) {
-    if (!json_is_object(v)) return fail(c, l->ptr, "properties", "\"properties\" must be an object");
+    if (!json_is_object(v))
+      return fail(c, l->ptr, "properties", "\"properties\" must be an object");
     n->props = sg__arena_alloc(&c->s->arena, (json_object_size(v) + 1) * sizeof *n->props);
     if (n->props == NULL) return nomem(c);
     json_object_keylen_foreach(v, key, klen, sub) {
@@ -632,9 +639,8 @@ static int c_object(cc_t *c, const loc_t *l, sg__node_t *n) {
   /* A 2020-12 schema that still says "dependencies" means what draft-07 meant, unless it
      uses the new keywords. */
   const char *dkw[2] = {"dependentRequired", "dependentSchemas"};
-  if (l->draft == SG_DRAFT_07 ||
-      (json_object_get(j, "dependencies") && !json_object_get(j, dkw[0]) &&
-       !json_object_get(j, dkw[1])))
+  if (l->draft == SG_DRAFT_07 || (json_object_get(j, "dependencies") &&
+                                  !json_object_get(j, dkw[0]) && !json_object_get(j, dkw[1])))
     dkw[0] = dkw[1] = "dependencies";
   int old = dkw[0] == dkw[1];
   n->dep_keyword = dkw[0];
@@ -684,10 +690,12 @@ static int c_array(cc_t *c, const loc_t *l, sg__node_t *n) {
   }
   if ((rc = single(c, l, "contains", &n->contains))) return rc;
   if ((v = json_object_get(j, "uniqueItems"))) {
-    if (!json_is_boolean(v)) return fail(c, l->ptr, "uniqueItems", "\"uniqueItems\" must be a boolean");
+    if (!json_is_boolean(v))
+      return fail(c, l->ptr, "uniqueItems", "\"uniqueItems\" must be a boolean");
     n->unique_items = json_is_true(v);
   }
-  if (l->draft == SG_DRAFT_2020_12 && (rc = single(c, l, "unevaluatedItems", &n->unevaluated_items)))
+  if (l->draft == SG_DRAFT_2020_12 &&
+      (rc = single(c, l, "unevaluatedItems", &n->unevaluated_items)))
     return rc;
   return 0;
 }
@@ -695,11 +703,14 @@ static int c_array(cc_t *c, const loc_t *l, sg__node_t *n) {
 static int c_applicators(cc_t *c, const loc_t *l, sg__node_t *n) {
   json_t *j = l->json, *v;
   int rc;
-  if ((v = json_object_get(j, "allOf")) && (rc = edges(c, l, "allOf", v, &n->all_of, &n->nall_of, 0)))
+  if ((v = json_object_get(j, "allOf")) &&
+      (rc = edges(c, l, "allOf", v, &n->all_of, &n->nall_of, 0)))
     return rc;
-  if ((v = json_object_get(j, "anyOf")) && (rc = edges(c, l, "anyOf", v, &n->any_of, &n->nany_of, 0)))
+  if ((v = json_object_get(j, "anyOf")) &&
+      (rc = edges(c, l, "anyOf", v, &n->any_of, &n->nany_of, 0)))
     return rc;
-  if ((v = json_object_get(j, "oneOf")) && (rc = edges(c, l, "oneOf", v, &n->one_of, &n->none_of, 0)))
+  if ((v = json_object_get(j, "oneOf")) &&
+      (rc = edges(c, l, "oneOf", v, &n->one_of, &n->none_of, 0)))
     return rc;
   if ((rc = single(c, l, "not", &n->not_))) return rc;
   if ((rc = single(c, l, "if", &n->if_))) return rc;
@@ -757,17 +768,31 @@ static const struct {
   unsigned vocab;
   const char *const *keywords;
 } vocab_keywords[] = {
-    {V_VALIDATION,
-     (const char *const[]){"type", "enum", "const", "multipleOf", "maximum", "exclusiveMaximum",
-                           "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern",
-                           "maxItems", "minItems", "uniqueItems", "maxContains", "minContains",
-                           "maxProperties", "minProperties", "required", "dependentRequired",
-                           NULL}},
+    {V_VALIDATION, (const char *const[]){"type",
+                                         "enum",
+                                         "const",
+                                         "multipleOf",
+                                         "maximum",
+                                         "exclusiveMaximum",
+                                         "minimum",
+                                         "exclusiveMinimum",
+                                         "maxLength",
+                                         "minLength",
+                                         "pattern",
+                                         "maxItems",
+                                         "minItems",
+                                         "uniqueItems",
+                                         "maxContains",
+                                         "minContains",
+                                         "maxProperties",
+                                         "minProperties",
+                                         "required",
+                                         "dependentRequired",
+                                         NULL}},
     {V_APPLICATOR,
-     (const char *const[]){"prefixItems", "items", "contains", "additionalProperties",
-                           "properties", "patternProperties", "dependentSchemas",
-                           "propertyNames", "if", "then", "else", "allOf", "anyOf", "oneOf",
-                           "not", NULL}},
+     (const char *const[]){"prefixItems", "items", "contains", "additionalProperties", "properties",
+                           "patternProperties", "dependentSchemas", "propertyNames", "if", "then",
+                           "else", "allOf", "anyOf", "oneOf", "not", NULL}},
     {V_UNEVALUATED, (const char *const[]){"unevaluatedItems", "unevaluatedProperties", NULL}},
 };
 
@@ -1011,4 +1036,6 @@ void sg_schema_free(sg_schema_t *s) {
   free(s);
 }
 
-void sg_schema_thread_cleanup(void) { sg__regex_thread_cleanup(); }
+void sg_schema_thread_cleanup(void) {
+  sg__regex_thread_cleanup();
+}

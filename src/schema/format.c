@@ -14,8 +14,12 @@ typedef struct {
   const char *p, *end;
 } cur_t;
 
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
-static int is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static int is_digit(int c) {
+  return c >= '0' && c <= '9';
+}
+static int is_alpha(int c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 static int is_hex(int c) {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -85,8 +89,12 @@ static int full_time(cur_t *c) {
   return 1;
 }
 
-static int check_date(cur_t *c) { return full_date(c) && c->p == c->end; }
-static int check_time(cur_t *c) { return full_time(c) && c->p == c->end; }
+static int check_date(cur_t *c) {
+  return full_date(c) && c->p == c->end;
+}
+static int check_time(cur_t *c) {
+  return full_time(c) && c->p == c->end;
+}
 static int check_date_time(cur_t *c) {
   return full_date(c) && take_ci(c, 'T') && full_time(c) && c->p == c->end;
 }
@@ -193,9 +201,9 @@ static int hostname(const char *s, size_t len, int idn) {
   if (len == 0 || len > 253) return 0;
   size_t start = 0;
   for (size_t i = 0; i <= len; i++) {
-    int sep = i == len || s[i] == '.' || (idn && i + 2 < len && (unsigned char)s[i] == 0xe3 &&
-                                         (unsigned char)s[i + 1] == 0x80 &&
-                                         (unsigned char)s[i + 2] == 0x82);
+    int sep = i == len || s[i] == '.' ||
+              (idn && i + 2 < len && (unsigned char)s[i] == 0xe3 &&
+               (unsigned char)s[i + 1] == 0x80 && (unsigned char)s[i + 2] == 0x82);
     if (!sep) continue;
     size_t n = i - start;
     const char *l = s + start;
@@ -230,8 +238,10 @@ static int email(const char *s, size_t len, int intl) {
   size_t i = 0;
   if (len && s[0] == '"') {
     for (i = 1; i < len && s[i] != '"'; i++) {
-      if (s[i] == '\\') i++;
-      else if ((unsigned char)s[i] < 0x20) return 0;
+      if (s[i] == '\\')
+        i++;
+      else if ((unsigned char)s[i] < 0x20)
+        return 0;
     }
     if (i >= len) return 0;
     i++;
@@ -275,7 +285,9 @@ static int unreserved(unsigned char c, int iri) {
   return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
          (iri && c >= 0x80);
 }
-static int sub_delim(unsigned char c) { return c != '\0' && strchr("!$&'()*+,;=", c) != NULL; }
+static int sub_delim(unsigned char c) {
+  return c != '\0' && strchr("!$&'()*+,;=", c) != NULL;
+}
 
 /* Consumes characters that are unreserved, sub-delims, percent-encoded or in extra. */
 static int chars(cur_t *c, const char *extra, int iri) {
@@ -373,8 +385,8 @@ static int uri_template(const char *s, size_t len) {
     for (;;) {
       /* varname = varchar *( ["."] varchar ) */
       const char *name = c.p;
-      while (c.p < c.end && (is_alpha(*c.p) || is_digit(*c.p) || *c.p == '_' || *c.p == '.' ||
-                             *c.p == '%')) {
+      while (c.p < c.end &&
+             (is_alpha(*c.p) || is_digit(*c.p) || *c.p == '_' || *c.p == '.' || *c.p == '%')) {
         if (*c.p == '.' && (c.p == name || c.p[-1] == '.')) return 0;
         c.p++;
       }

@@ -16,15 +16,17 @@
 #include "core/error.h"
 
 /* ECMA WhiteSpace and LineTerminator, as class contents, and their complement. */
-#define WS_CLASS                                                                  \
+#define WS_CLASS                                                                       \
   "\\t\\n\\x{0b}\\f\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}" \
   "\\x{205f}\\x{3000}\\x{feff}"
-#define NWS_CLASS                                                                       \
-  "\\x{0}-\\x{8}\\x{e}-\\x{1f}\\x{21}-\\x{9f}\\x{a1}-\\x{167f}\\x{1681}-\\x{1fff}"       \
-  "\\x{200b}-\\x{2027}\\x{202a}-\\x{202e}\\x{2030}-\\x{205e}\\x{2060}-\\x{2fff}"         \
+#define NWS_CLASS                                                                  \
+  "\\x{0}-\\x{8}\\x{e}-\\x{1f}\\x{21}-\\x{9f}\\x{a1}-\\x{167f}\\x{1681}-\\x{1fff}" \
+  "\\x{200b}-\\x{2027}\\x{202a}-\\x{202e}\\x{2030}-\\x{205e}\\x{2060}-\\x{2fff}"   \
   "\\x{3001}-\\x{fefe}\\x{ff00}-\\x{10ffff}"
 
-static int is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static int is_letter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 static int hexval(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -48,20 +50,48 @@ static long hexn(const char *p, const char *end, int n) {
 /* ECMA names Unicode general categories by their long names too, and accepts the
    "General_Category=" and "gc=" prefixes; PCRE2 10.42 knows only the short names. */
 static const char *const categories[][2] = {
-    {"Letter", "L"},           {"Cased_Letter", "LC"},         {"Uppercase_Letter", "Lu"},
-    {"Lowercase_Letter", "Ll"}, {"Titlecase_Letter", "Lt"},    {"Modifier_Letter", "Lm"},
-    {"Other_Letter", "Lo"},    {"Mark", "M"},                  {"Combining_Mark", "M"},
-    {"Nonspacing_Mark", "Mn"}, {"Spacing_Mark", "Mc"},         {"Enclosing_Mark", "Me"},
-    {"Number", "N"},           {"Decimal_Number", "Nd"},       {"digit", "Nd"},
-    {"Letter_Number", "Nl"},   {"Other_Number", "No"},         {"Punctuation", "P"},
-    {"punct", "P"},            {"Connector_Punctuation", "Pc"}, {"Dash_Punctuation", "Pd"},
-    {"Open_Punctuation", "Ps"}, {"Close_Punctuation", "Pe"},   {"Initial_Punctuation", "Pi"},
-    {"Final_Punctuation", "Pf"}, {"Other_Punctuation", "Po"},  {"Symbol", "S"},
-    {"Math_Symbol", "Sm"},     {"Currency_Symbol", "Sc"},      {"Modifier_Symbol", "Sk"},
-    {"Other_Symbol", "So"},    {"Separator", "Z"},             {"Space_Separator", "Zs"},
-    {"Line_Separator", "Zl"},  {"Paragraph_Separator", "Zp"},  {"Other", "C"},
-    {"Control", "Cc"},         {"cntrl", "Cc"},                {"Format", "Cf"},
-    {"Surrogate", "Cs"},       {"Private_Use", "Co"},          {"Unassigned", "Cn"},
+    {"Letter", "L"},
+    {"Cased_Letter", "LC"},
+    {"Uppercase_Letter", "Lu"},
+    {"Lowercase_Letter", "Ll"},
+    {"Titlecase_Letter", "Lt"},
+    {"Modifier_Letter", "Lm"},
+    {"Other_Letter", "Lo"},
+    {"Mark", "M"},
+    {"Combining_Mark", "M"},
+    {"Nonspacing_Mark", "Mn"},
+    {"Spacing_Mark", "Mc"},
+    {"Enclosing_Mark", "Me"},
+    {"Number", "N"},
+    {"Decimal_Number", "Nd"},
+    {"digit", "Nd"},
+    {"Letter_Number", "Nl"},
+    {"Other_Number", "No"},
+    {"Punctuation", "P"},
+    {"punct", "P"},
+    {"Connector_Punctuation", "Pc"},
+    {"Dash_Punctuation", "Pd"},
+    {"Open_Punctuation", "Ps"},
+    {"Close_Punctuation", "Pe"},
+    {"Initial_Punctuation", "Pi"},
+    {"Final_Punctuation", "Pf"},
+    {"Other_Punctuation", "Po"},
+    {"Symbol", "S"},
+    {"Math_Symbol", "Sm"},
+    {"Currency_Symbol", "Sc"},
+    {"Modifier_Symbol", "Sk"},
+    {"Other_Symbol", "So"},
+    {"Separator", "Z"},
+    {"Space_Separator", "Zs"},
+    {"Line_Separator", "Zl"},
+    {"Paragraph_Separator", "Zp"},
+    {"Other", "C"},
+    {"Control", "Cc"},
+    {"cntrl", "Cc"},
+    {"Format", "Cf"},
+    {"Surrogate", "Cs"},
+    {"Private_Use", "Co"},
+    {"Unassigned", "Cn"},
 };
 
 /* Writes \p{...} or \P{...} for the property named at p (after the brace), or returns 1

@@ -79,7 +79,8 @@ static void remove_dots(const char *in, size_t len, char *out) {
     } else if (rest == 2 && memcmp(p, "/.", 2) == 0) {
       out[o++] = '/';
       p = end;
-    } else if ((rest >= 4 && memcmp(p, "/../", 4) == 0) || (rest == 3 && memcmp(p, "/..", 3) == 0)) {
+    } else if ((rest >= 4 && memcmp(p, "/../", 4) == 0) ||
+               (rest == 3 && memcmp(p, "/..", 3) == 0)) {
       int last = rest == 3;
       p += 3;
       while (o > 0 && out[o - 1] != '/') o--;

@@ -113,11 +113,11 @@ static void vreport(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char 
 }
 
 /* Records an error (the first one only, and not while probing); returns 0, "invalid". */
-static int fail(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
-                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int fail(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw, const char *fmt,
+                ...) __attribute__((format(printf, 5, 6)));
 
-static int fail(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
-                const char *fmt, ...) {
+static int fail(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw, const char *fmt,
+                ...) {
   if (c->out && !c->quiet && !c->filled) {
     va_list ap;
     va_start(ap, fmt);
@@ -310,7 +310,8 @@ static uint64_t value_hash(json_t *v) {
     }
     case JSON_ARRAY: {
       uint64_t h = 0xa77a;
-      for (size_t i = 0; i < json_array_size(v); i++) h = mix(h * 31 + value_hash(json_array_get(v, i)));
+      for (size_t i = 0; i < json_array_size(v); i++)
+        h = mix(h * 31 + value_hash(json_array_get(v, i)));
       return h;
     }
     case JSON_OBJECT: {
@@ -384,8 +385,8 @@ static int find_duplicate(json_t *arr, size_t *a, size_t *b) {
 static int v_node(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
                   const kpath_t *kp, const scope_t *sc);
 
-static int probe(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
-                 const kpath_t *kp, const scope_t *sc) {
+static int probe(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip, const kpath_t *kp,
+                 const scope_t *sc) {
   c->quiet++;
   int ok = v_node(c, n, inst, ip, kp, sc);
   c->quiet--;
@@ -445,15 +446,15 @@ static int evaluated_prop(vctx_t *c, const sg__node_t *n, json_t *inst, const ch
   }
   for (size_t i = 0; i < n->npatprops; i++) {
     int m = sg__regex_search(n->patprops[i].re, key, klen);
-    if (m == SG__RE_LIMIT) abort_eval(c, NULL, NULL, "patternProperties", "pattern matching exceeded its limits");
+    if (m == SG__RE_LIMIT)
+      abort_eval(c, NULL, NULL, "patternProperties", "pattern matching exceeded its limits");
     if (m != SG__RE_NOMATCH) {
       r = 1;
       goto done;
     }
   }
   if (n->ref.node && evaluated_prop(c, n->ref.node, inst, key, klen, sc, 0)) r = 1;
-  if (!r && n->dynamic_ref.node &&
-      evaluated_prop(c, dynamic_target(n, sc), inst, key, klen, sc, 0))
+  if (!r && n->dynamic_ref.node && evaluated_prop(c, dynamic_target(n, sc), inst, key, klen, sc, 0))
     r = 1;
   for (size_t i = 0; !r && i < n->nall_of; i++)
     r = evaluated_prop(c, n->all_of[i].node, inst, key, klen, sc, 0);
@@ -486,7 +487,8 @@ static int evaluated_item(vctx_t *c, const sg__node_t *n, json_t *inst, size_t i
   if (n->boolean >= 0) return 0;
   if (!enter(c, n, NULL, NULL, sc, &frame, &sc)) return 1;
   int r = idx < n->nprefix || n->items.node || (!self && n->unevaluated_items.node);
-  if (!r && n->contains.node) r = probe(c, n->contains.node, json_array_get(inst, idx), NULL, NULL, sc);
+  if (!r && n->contains.node)
+    r = probe(c, n->contains.node, json_array_get(inst, idx), NULL, NULL, sc);
   if (!r && n->ref.node) r = evaluated_item(c, n->ref.node, inst, idx, sc, 0);
   if (!r && n->dynamic_ref.node) r = evaluated_item(c, dynamic_target(n, sc), inst, idx, sc, 0);
   for (size_t i = 0; !r && i < n->nall_of; i++)
@@ -612,8 +614,7 @@ static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *
 
 /* Validates a property name for propertyNames without making a JSON string of it: only
    the string keywords and the in-place applicators can apply to a string. */
-static int v_name(vctx_t *c, const sg__node_t *n, const char *key, size_t klen,
-                  const scope_t *sc) {
+static int v_name(vctx_t *c, const sg__node_t *n, const char *key, size_t klen, const scope_t *sc) {
   scope_t frame;
   if (!enter(c, n, NULL, NULL, sc, &frame, &sc)) return 0;
   int ok = 0;
@@ -632,15 +633,15 @@ static int v_name(vctx_t *c, const sg__node_t *n, const char *key, size_t klen,
     }
     if (i == size) goto done;
   }
-  if (n->has_const &&
-      !(json_is_string(n->const_) && json_string_length(n->const_) == klen &&
-        memcmp(json_string_value(n->const_), key, klen) == 0))
+  if (n->has_const && !(json_is_string(n->const_) && json_string_length(n->const_) == klen &&
+                        memcmp(json_string_value(n->const_), key, klen) == 0))
     goto done;
   if (n->min_length >= 0 && sg__utf8_length(key, klen) < (size_t)n->min_length) goto done;
   if (n->max_length >= 0 && sg__utf8_length(key, klen) > (size_t)n->max_length) goto done;
   if (n->pattern) {
     int m = sg__regex_search(n->pattern, key, klen);
-    if (m == SG__RE_LIMIT) abort_eval(c, NULL, NULL, "pattern", "pattern matching exceeded its limits");
+    if (m == SG__RE_LIMIT)
+      abort_eval(c, NULL, NULL, "pattern", "pattern matching exceeded its limits");
     if (m != SG__RE_MATCH) goto done;
   }
   if (n->format != SG__F_NONE && !sg__format_check(n->format, key, klen)) goto done;
@@ -675,8 +676,8 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
   size_t size = json_object_size(inst);
   char q[48], r[48];
   if (n->min_props >= 0 && size < (size_t)n->min_props)
-    return fail(c, ip, kp, "minProperties", "object has fewer than %ld propert%s",
-                n->min_props, n->min_props == 1 ? "y" : "ies");
+    return fail(c, ip, kp, "minProperties", "object has fewer than %ld propert%s", n->min_props,
+                n->min_props == 1 ? "y" : "ies");
   if (n->max_props >= 0 && size > (size_t)n->max_props)
     return fail(c, ip, kp, "maxProperties", "object has more than %ld propert%s", n->max_props,
                 n->max_props == 1 ? "y" : "ies");
@@ -709,15 +710,17 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
       if (n->property_names.node) {
         int ok = v_name(c, n->property_names.node, key, klen, sc);
         if (!ok)
-          return c->aborted ? 0
-                            : fail(c, ip, kp, "propertyNames", "property name \"%s\" is not allowed",
-                                   clip(q, sizeof q, key, klen));
+          return c->aborted
+                     ? 0
+                     : fail(c, ip, kp, "propertyNames", "property name \"%s\" is not allowed",
+                            clip(q, sizeof q, key, klen));
       }
       int matched = find_prop(n, key, klen) != NULL;
       for (size_t i = 0; i < n->npatprops; i++) {
         int m = sg__regex_search(n->patprops[i].re, key, klen);
         if (m == SG__RE_LIMIT)
-          return abort_eval(c, &ipk, kp, "patternProperties", "pattern matching exceeded its limits");
+          return abort_eval(c, &ipk, kp, "patternProperties",
+                            "pattern matching exceeded its limits");
         if (m == SG__RE_NOMATCH) continue;
         matched = 1;
         if (!descend(c, &n->patprops[i].edge, v, &ipk, kp, sc)) return 0;

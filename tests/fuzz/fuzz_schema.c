@@ -38,8 +38,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (instance) run(s, instance);
       json_decref(instance);
     } else {
-      static const char *const fixed[] = {"null", "0", "1.5", "\"\"", "\"abc\"", "[]",
-                                          "[1,[2],{\"a\":3}]", "{}", "{\"a\":{\"b\":[null]}}"};
+      static const char *const fixed[] = {"null",
+                                          "0",
+                                          "1.5",
+                                          "\"\"",
+                                          "\"abc\"",
+                                          "[]",
+                                          "[1,[2],{\"a\":3}]",
+                                          "{}",
+                                          "{\"a\":{\"b\":[null]}}"};
       run(s, schema);
       for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         json_t *instance = json_loads(fixed[i], JSON_DECODE_ANY, NULL);

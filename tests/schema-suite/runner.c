@@ -7,8 +7,8 @@
  *   schema-suite [-v] [-f] SUITE_DIR [NAME...]
  *
  * NAME, when given, keeps only the files whose name contains one of them. -v prints each
- * failing test; -f asserts formats (for the optional/format tests). The last line is "schema-suite: N passed, N failed"; the exit status is 0
- * only when nothing failed.
+ * failing test; -f asserts formats (for the optional/format tests). The last line is "schema-suite:
+ * N passed, N failed"; the exit status is 0 only when nothing failed.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -83,8 +83,7 @@ static void run_file(const char *path, const char *name, sg_schema_draft_t draft
       if (verbose)
         printf("FAIL %s: %s: %s: expected %s%s%s\n", name, gdesc,
                json_string_value(json_object_get(t, "description")),
-               want ? "valid, got: " : "invalid", want ? err.message : "",
-               want ? "" : "");
+               want ? "valid, got: " : "invalid", want ? err.message : "", want ? "" : "");
     }
     sg_schema_free(s);
   }

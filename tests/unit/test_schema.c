@@ -21,13 +21,16 @@ static sg_schema_t *compile_opts(const char *schema, const sg_schema_opts_t *opt
   sg_schema_t *s = NULL;
   sg_schema_error_t err;
   int rc = sg_schema_compile(j, opts, &s, &err);
-  if (rc) fprintf(stderr, "compile failed: %s at %s: %s\n", schema, err.keyword_location, err.message);
+  if (rc)
+    fprintf(stderr, "compile failed: %s at %s: %s\n", schema, err.keyword_location, err.message);
   CHECK_INT_EQ(rc, 0);
   json_decref(j);
   return s;
 }
 
-static sg_schema_t *compile(const char *schema) { return compile_opts(schema, NULL); }
+static sg_schema_t *compile(const char *schema) {
+  return compile_opts(schema, NULL);
+}
 
 /* Validates instance text against s; returns the result and fills err. */
 static int check(const sg_schema_t *s, const char *instance, sg_schema_error_t *err) {
@@ -40,20 +43,22 @@ static int check(const sg_schema_t *s, const char *instance, sg_schema_error_t *
 static void valid(const sg_schema_t *s, const char *instance) {
   sg_schema_error_t err;
   int rc = check(s, instance, &err);
-  if (rc) fprintf(stderr, "expected valid: %s: %s at %s\n", instance, err.message, err.keyword_location);
+  if (rc)
+    fprintf(stderr, "expected valid: %s: %s at %s\n", instance, err.message, err.keyword_location);
   CHECK_INT_EQ(rc, 0);
 }
 
 static void invalid(const sg_schema_t *s, const char *instance) {
   sg_schema_error_t err;
-  if (check(s, instance, &err) != SG_EINVALID_ARGS) fprintf(stderr, "expected invalid: %s\n", instance);
+  if (check(s, instance, &err) != SG_EINVALID_ARGS)
+    fprintf(stderr, "expected invalid: %s\n", instance);
   CHECK_INT_EQ(check(s, instance, &err), SG_EINVALID_ARGS);
   CHECK(err.message[0] != '\0');
 }
 
 /* Expects instance to fail with exactly these locations and keyword. */
-static void fails_at(const sg_schema_t *s, const char *instance, const char *iloc,
-                     const char *kloc, const char *kw) {
+static void fails_at(const sg_schema_t *s, const char *instance, const char *iloc, const char *kloc,
+                     const char *kw) {
   sg_schema_error_t err;
   CHECK_INT_EQ(check(s, instance, &err), SG_EINVALID_ARGS);
   CHECK_STR_EQ(err.instance_location, iloc);
@@ -117,7 +122,8 @@ static void test_type(void) {
 
 static void test_properties_required(void) {
   sg_schema_t *s = compile(
-      "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"},\"b\":{\"type\":\"integer\"}},"
+      "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"},\"b\":{\"type\":"
+      "\"integer\"}},"
       "\"required\":[\"a\"]}");
   valid(s, "{\"a\":\"x\"}");
   valid(s, "{\"a\":\"x\",\"b\":2,\"c\":null}");
@@ -144,9 +150,11 @@ static void test_nested_location(void) {
 }
 
 static void test_pointer_escaping(void) {
-  sg_schema_t *s = compile("{\"properties\":{\"a/b\":{\"properties\":{\"c~d\":{\"type\":\"null\"}}}}}");
+  sg_schema_t *s =
+      compile("{\"properties\":{\"a/b\":{\"properties\":{\"c~d\":{\"type\":\"null\"}}}}}");
   valid(s, "{\"a/b\":{\"c~d\":null}}");
-  fails_at(s, "{\"a/b\":{\"c~d\":1}}", "/a~1b/c~0d", "/properties/a~1b/properties/c~0d/type", "type");
+  fails_at(s, "{\"a/b\":{\"c~d\":1}}", "/a~1b/c~0d", "/properties/a~1b/properties/c~0d/type",
+           "type");
   sg_schema_free(s);
 }
 
@@ -254,7 +262,7 @@ static void test_string_length(void) {
   sg_schema_t *s = compile("{\"minLength\":2,\"maxLength\":4}");
   valid(s, "\"ab\"");
   valid(s, "\"abcd\"");
-  valid(s, "\"\\u00e9t\\u00e9\""); /* 3 code points, 5 bytes */
+  valid(s, "\"\\u00e9t\\u00e9\"");              /* 3 code points, 5 bytes */
   valid(s, "\"\\ud83d\\ude00\\ud83d\\ude00\""); /* 2 code points, 8 bytes */
   valid(s, "12345");
   fails_at(s, "\"a\"", "", "/minLength", "minLength");
@@ -271,8 +279,9 @@ static void test_items(void) {
   fails_at(s, "[1,\"2\",3]", "/1", "/items/type", "type");
   sg_schema_free(s);
 
-  s = compile("{\"$schema\":\"http://json-schema.org/draft-07/schema#\","
-              "\"items\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"additionalItems\":false}");
+  s = compile(
+      "{\"$schema\":\"http://json-schema.org/draft-07/schema#\","
+      "\"items\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"additionalItems\":false}");
   valid(s, "[\"a\",1]");
   valid(s, "[\"a\"]");
   fails_at(s, "[1]", "/0", "/items/0/type", "type");
@@ -280,7 +289,8 @@ static void test_items(void) {
   sg_schema_free(s);
 
   sg_schema_opts_t opts = {.default_draft = SG_DRAFT_07};
-  s = compile_opts("{\"items\":[{\"type\":\"string\"}],\"additionalItems\":{\"type\":\"null\"}}", &opts);
+  s = compile_opts("{\"items\":[{\"type\":\"string\"}],\"additionalItems\":{\"type\":\"null\"}}",
+                   &opts);
   valid(s, "[\"a\",null,null]");
   fails_at(s, "[\"a\",null,0]", "/2", "/additionalItems/type", "type");
   sg_schema_free(s);
@@ -291,7 +301,7 @@ static void test_pattern(void) {
   valid(s, "\"abc1\"");
   valid(s, "7");
   fails_at(s, "\"abc\"", "", "/pattern", "pattern");
-  invalid(s, "\"abc1\\n\""); /* $ is the end of the string, not before a final newline */
+  invalid(s, "\"abc1\\n\"");    /* $ is the end of the string, not before a final newline */
   invalid(s, "\"abc\\u0661\""); /* \d is ASCII only */
   sg_schema_free(s);
 
@@ -358,17 +368,20 @@ static void test_ref(void) {
   sg_schema_free(s);
 
   /* A recursive schema: a tree of any depth. */
-  s = compile("{\"$defs\":{\"node\":{\"type\":\"object\",\"properties\":{\"v\":{\"type\":\"integer\"},"
-              "\"kids\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/node\"}}},"
-              "\"required\":[\"v\"]}},\"$ref\":\"#/$defs/node\"}");
+  s = compile(
+      "{\"$defs\":{\"node\":{\"type\":\"object\",\"properties\":{\"v\":{\"type\":\"integer\"},"
+      "\"kids\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/node\"}}},"
+      "\"required\":[\"v\"]}},\"$ref\":\"#/$defs/node\"}");
   valid(s, "{\"v\":1,\"kids\":[{\"v\":2},{\"v\":3,\"kids\":[{\"v\":4}]}]}");
-  fails_at(s, "{\"v\":1,\"kids\":[{\"v\":2},{\"v\":3,\"kids\":[{\"v\":\"4\"}]}]}", "/kids/1/kids/0/v",
+  fails_at(s, "{\"v\":1,\"kids\":[{\"v\":2},{\"v\":3,\"kids\":[{\"v\":\"4\"}]}]}",
+           "/kids/1/kids/0/v",
            "/$ref/properties/kids/items/$ref/properties/kids/items/$ref/properties/v/type", "type");
   sg_schema_free(s);
 
   /* Escaped pointer tokens in the reference. */
-  s = compile("{\"$defs\":{\"a/b\":{\"type\":\"null\"},\"c%d\":{\"type\":\"string\"}},"
-              "\"properties\":{\"x\":{\"$ref\":\"#/$defs/a~1b\"},\"y\":{\"$ref\":\"#/$defs/c%25d\"}}}");
+  s = compile(
+      "{\"$defs\":{\"a/b\":{\"type\":\"null\"},\"c%d\":{\"type\":\"string\"}},"
+      "\"properties\":{\"x\":{\"$ref\":\"#/$defs/a~1b\"},\"y\":{\"$ref\":\"#/$defs/c%25d\"}}}");
   valid(s, "{\"x\":null,\"y\":\"s\"}");
   invalid(s, "{\"x\":1}");
   invalid(s, "{\"y\":1}");
@@ -380,8 +393,9 @@ static void test_ref(void) {
 static void test_ref_cycle(void) {
   /* A cycle that never moves into the instance must end with an error, not a hang or a
      crash, and must stay an error under "not". */
-  sg_schema_t *s = compile("{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"$ref\":\"#/$defs/a\"}},"
-                           "\"$ref\":\"#/$defs/a\"}");
+  sg_schema_t *s = compile(
+      "{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"$ref\":\"#/$defs/a\"}},"
+      "\"$ref\":\"#/$defs/a\"}");
   sg_schema_error_t err;
   CHECK_INT_EQ(check(s, "1", &err), SG_EINVALID_ARGS);
   CHECK(strstr(err.message, "too deeply") != NULL);
@@ -392,7 +406,8 @@ static void test_ref_cycle(void) {
 }
 
 static void test_unknown_keywords(void) {
-  sg_schema_t *s = compile("{\"frobnicate\":{\"type\":\"string\"},\"x-note\":1,\"type\":\"integer\"}");
+  sg_schema_t *s =
+      compile("{\"frobnicate\":{\"type\":\"string\"},\"x-note\":1,\"type\":\"integer\"}");
   valid(s, "1");
   invalid(s, "\"s\"");
   sg_schema_free(s);
@@ -407,7 +422,6 @@ static void test_compile_errors(void) {
   compile_fails_at("{\"enum\":3}", "/enum");
   compile_fails_at("{\"anyOf\":[]}", "/anyOf");
 }
-
 
 static void test_all_any_one_not(void) {
   sg_schema_t *s = compile("{\"allOf\":[{\"type\":\"integer\"},{\"minimum\":3}]}");
@@ -483,7 +497,8 @@ static void test_dependencies(void) {
 }
 
 static void test_arrays(void) {
-  sg_schema_t *s = compile("{\"prefixItems\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"items\":false}");
+  sg_schema_t *s =
+      compile("{\"prefixItems\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"items\":false}");
   valid(s, "[]");
   valid(s, "[\"a\",1]");
   fails_at(s, "[\"a\",\"b\"]", "/1", "/prefixItems/1/type", "type");
@@ -527,7 +542,8 @@ static void test_unique_items(void) {
   CHECK_STR_EQ(err.message, "items 1 and 3 are equal");
   /* Large arrays take the sorted path. */
   char big[4096] = "[";
-  for (int i = 0; i < 200; i++) snprintf(big + strlen(big), sizeof big - strlen(big), "%s%d", i ? "," : "", i);
+  for (int i = 0; i < 200; i++)
+    snprintf(big + strlen(big), sizeof big - strlen(big), "%s%d", i ? "," : "", i);
   strcat(big, "]");
   valid(s, big);
   big[strlen(big) - 1] = '\0';
@@ -544,16 +560,19 @@ static void test_object_counts_and_names(void) {
   fails_at(s, "{\"a\":1,\"b\":2,\"c\":3}", "", "/maxProperties", "maxProperties");
   sg_schema_free(s);
 
-  s = compile("{\"properties\":{\"o\":{\"propertyNames\":{\"pattern\":\"^[a-z]+$\",\"maxLength\":4}}}}");
+  s = compile(
+      "{\"properties\":{\"o\":{\"propertyNames\":{\"pattern\":\"^[a-z]+$\",\"maxLength\":4}}}}");
   valid(s, "{\"o\":{\"abc\":1,\"abcd\":2}}");
-  fails_at(s, "{\"o\":{\"abc\":1,\"aBc\":2}}", "/o", "/properties/o/propertyNames", "propertyNames");
+  fails_at(s, "{\"o\":{\"abc\":1,\"aBc\":2}}", "/o", "/properties/o/propertyNames",
+           "propertyNames");
   invalid(s, "{\"o\":{\"abcde\":1}}");
   sg_schema_error_t err;
   check(s, "{\"o\":{\"Q\":1}}", &err);
   CHECK_STR_EQ(err.message, "property name \"Q\" is not allowed");
   sg_schema_free(s);
 
-  s = compile("{\"propertyNames\":{\"$ref\":\"#/$defs/n\"},\"$defs\":{\"n\":{\"enum\":[\"a\",\"b\"]}}}");
+  s = compile(
+      "{\"propertyNames\":{\"$ref\":\"#/$defs/n\"},\"$defs\":{\"n\":{\"enum\":[\"a\",\"b\"]}}}");
   valid(s, "{\"a\":1,\"b\":2}");
   invalid(s, "{\"c\":1}");
   sg_schema_free(s);
@@ -578,8 +597,10 @@ static void test_pattern_properties(void) {
 static void test_unevaluated(void) {
   sg_schema_t *s = compile(
       "{\"allOf\":[{\"properties\":{\"a\":true}}],"
-      "\"anyOf\":[{\"properties\":{\"b\":{\"type\":\"string\"}},\"required\":[\"b\"]},{\"properties\":{\"c\":true}}],"
-      "\"if\":{\"properties\":{\"t\":true},\"required\":[\"t\"]},\"then\":{\"properties\":{\"u\":true}},"
+      "\"anyOf\":[{\"properties\":{\"b\":{\"type\":\"string\"}},\"required\":[\"b\"]},{"
+      "\"properties\":{\"c\":true}}],"
+      "\"if\":{\"properties\":{\"t\":true},\"required\":[\"t\"]},\"then\":{\"properties\":{\"u\":"
+      "true}},"
       "\"unevaluatedProperties\":false}");
   valid(s, "{\"a\":1}");
   valid(s, "{\"a\":1,\"b\":\"s\",\"c\":2}");
@@ -591,7 +612,8 @@ static void test_unevaluated(void) {
   invalid(s, "{\"u\":1}");
   sg_schema_free(s);
 
-  s = compile("{\"allOf\":[{\"prefixItems\":[true,true]}],\"unevaluatedItems\":{\"type\":\"string\"}}");
+  s = compile(
+      "{\"allOf\":[{\"prefixItems\":[true,true]}],\"unevaluatedItems\":{\"type\":\"string\"}}");
   valid(s, "[1,2]");
   valid(s, "[1,2,\"x\"]");
   fails_at(s, "[1,2,3]", "/2", "/unevaluatedItems/type", "type");
@@ -603,10 +625,12 @@ static void test_unevaluated(void) {
   sg_schema_free(s);
 
   /* Through $ref, and nested unevaluatedProperties. */
-  s = compile("{\"$ref\":\"#/$defs/base\",\"properties\":{\"extra\":true},\"unevaluatedProperties\":false,"
-              "\"$defs\":{\"base\":{\"properties\":{\"id\":true}}}}");
+  s = compile(
+      "{\"$ref\":\"#/$defs/base\",\"properties\":{\"extra\":true},\"unevaluatedProperties\":false,"
+      "\"$defs\":{\"base\":{\"properties\":{\"id\":true}}}}");
   valid(s, "{\"id\":1,\"extra\":2}");
-  fails_at(s, "{\"id\":1,\"other\":2}", "/other", "/unevaluatedProperties", "unevaluatedProperties");
+  fails_at(s, "{\"id\":1,\"other\":2}", "/other", "/unevaluatedProperties",
+           "unevaluatedProperties");
   sg_schema_free(s);
 }
 
@@ -625,16 +649,18 @@ static void test_ids_and_anchors(void) {
   sg_schema_free(s);
 
   /* draft-07: plain-name $id, and $ref hides its siblings. */
-  s = compile("{\"$schema\":\"http://json-schema.org/draft-07/schema#\","
-              "\"definitions\":{\"x\":{\"$id\":\"#x\",\"type\":\"null\"}},"
-              "\"properties\":{\"p\":{\"$ref\":\"#x\",\"type\":\"string\"}}}");
+  s = compile(
+      "{\"$schema\":\"http://json-schema.org/draft-07/schema#\","
+      "\"definitions\":{\"x\":{\"$id\":\"#x\",\"type\":\"null\"}},"
+      "\"properties\":{\"p\":{\"$ref\":\"#x\",\"type\":\"string\"}}}");
   valid(s, "{\"p\":null}");
   invalid(s, "{\"p\":\"s\"}");
   sg_schema_free(s);
 
   /* An $id inside "enum" or "const" is data, not an identifier. */
-  s = compile("{\"$id\":\"https://example.com/a\",\"enum\":[{\"$id\":\"https://example.com/b\"}],"
-              "\"anyOf\":[{\"$ref\":\"#/$defs/x\"},true],\"$defs\":{\"x\":{\"type\":\"null\"}}}");
+  s = compile(
+      "{\"$id\":\"https://example.com/a\",\"enum\":[{\"$id\":\"https://example.com/b\"}],"
+      "\"anyOf\":[{\"$ref\":\"#/$defs/x\"},true],\"$defs\":{\"x\":{\"type\":\"null\"}}}");
   valid(s, "{\"$id\":\"https://example.com/b\"}");
   sg_schema_free(s);
 }
@@ -654,14 +680,16 @@ static void test_dynamic_ref(void) {
 static json_t *resolve_test(void *data, const char *uri) {
   CHECK(data == (void *)resolve_test);
   if (strcmp(uri, "https://schemas.example/common.json") == 0)
-    return json_loads("{\"$defs\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9a-f]{8}$\"}}}", 0, NULL);
+    return json_loads("{\"$defs\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9a-f]{8}$\"}}}", 0,
+                      NULL);
   return NULL;
 }
 
 static void test_remote_refs(void) {
   sg_schema_opts_t opts = {.resolve = resolve_test, .resolve_data = (void *)resolve_test};
   sg_schema_t *s = compile_opts(
-      "{\"properties\":{\"id\":{\"$ref\":\"https://schemas.example/common.json#/$defs/id\"}}}", &opts);
+      "{\"properties\":{\"id\":{\"$ref\":\"https://schemas.example/common.json#/$defs/id\"}}}",
+      &opts);
   valid(s, "{\"id\":\"0123abcd\"}");
   fails_at(s, "{\"id\":\"xyz\"}", "/id", "/properties/id/$ref/pattern", "pattern");
   sg_schema_free(s);
@@ -790,7 +818,8 @@ static void test_formats(void) {
 
 static void test_shared_and_reused(void) {
   /* The compiled schema outlives its document and is reused across many instances. */
-  json_t *doc = parse("{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\",\"pattern\":\"^q\"}}}");
+  json_t *doc = parse(
+      "{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\",\"pattern\":\"^q\"}}}");
   sg_schema_t *s = NULL;
   CHECK_INT_EQ(sg_schema_compile(doc, NULL, &s, NULL), 0);
   json_decref(doc);
@@ -803,38 +832,37 @@ static void test_shared_and_reused(void) {
   sg_schema_thread_cleanup();
 }
 
-const sg_test_t sg_suite_schema[] = {
-    {"type", test_type},
-    {"properties_required", test_properties_required},
-    {"nested_location", test_nested_location},
-    {"pointer_escaping", test_pointer_escaping},
-    {"additional_properties", test_additional_properties},
-    {"enum_const", test_enum_const},
-    {"numbers", test_numbers},
-    {"multiple_of", test_multiple_of},
-    {"string_length", test_string_length},
-    {"items", test_items},
-    {"pattern", test_pattern},
-    {"pattern_limits", test_pattern_limits},
-    {"boolean_schemas", test_boolean_schemas},
-    {"ref", test_ref},
-    {"ref_cycle", test_ref_cycle},
-    {"unknown_keywords", test_unknown_keywords},
-    {"compile_errors", test_compile_errors},
-    {"all_any_one_not", test_all_any_one_not},
-    {"if_then_else", test_if_then_else},
-    {"dependencies", test_dependencies},
-    {"arrays", test_arrays},
-    {"unique_items", test_unique_items},
-    {"object_counts_and_names", test_object_counts_and_names},
-    {"pattern_properties", test_pattern_properties},
-    {"unevaluated", test_unevaluated},
-    {"ids_and_anchors", test_ids_and_anchors},
-    {"dynamic_ref", test_dynamic_ref},
-    {"remote_refs", test_remote_refs},
-    {"metaschema", test_metaschema},
-    {"ecma_regex", test_ecma_regex},
-    {"messages_are_short", test_messages_are_short},
-    {"formats", test_formats},
-    {"shared_and_reused", test_shared_and_reused},
-    SG_SUITE_END};
+const sg_test_t sg_suite_schema[] = {{"type", test_type},
+                                     {"properties_required", test_properties_required},
+                                     {"nested_location", test_nested_location},
+                                     {"pointer_escaping", test_pointer_escaping},
+                                     {"additional_properties", test_additional_properties},
+                                     {"enum_const", test_enum_const},
+                                     {"numbers", test_numbers},
+                                     {"multiple_of", test_multiple_of},
+                                     {"string_length", test_string_length},
+                                     {"items", test_items},
+                                     {"pattern", test_pattern},
+                                     {"pattern_limits", test_pattern_limits},
+                                     {"boolean_schemas", test_boolean_schemas},
+                                     {"ref", test_ref},
+                                     {"ref_cycle", test_ref_cycle},
+                                     {"unknown_keywords", test_unknown_keywords},
+                                     {"compile_errors", test_compile_errors},
+                                     {"all_any_one_not", test_all_any_one_not},
+                                     {"if_then_else", test_if_then_else},
+                                     {"dependencies", test_dependencies},
+                                     {"arrays", test_arrays},
+                                     {"unique_items", test_unique_items},
+                                     {"object_counts_and_names", test_object_counts_and_names},
+                                     {"pattern_properties", test_pattern_properties},
+                                     {"unevaluated", test_unevaluated},
+                                     {"ids_and_anchors", test_ids_and_anchors},
+                                     {"dynamic_ref", test_dynamic_ref},
+                                     {"remote_refs", test_remote_refs},
+                                     {"metaschema", test_metaschema},
+                                     {"ecma_regex", test_ecma_regex},
+                                     {"messages_are_short", test_messages_are_short},
+                                     {"formats", test_formats},
+                                     {"shared_and_reused", test_shared_and_reused},
+                                     SG_SUITE_END};
