@@ -331,7 +331,6 @@ static int scan(cc_t *c, json_t *j, const char *base, const char *ptr, sg_schema
   int rc = 0;
   char *newbase = NULL;
   json_t *id = json_object_get(j, "$id");
-  if (id == NULL && draft == SG_DRAFT_07) id = json_object_get(j, "id");
   if (json_is_string(id) || res == NULL) {
     int drc = dialect(c, json_object_get(j, "$schema"), &draft, &vocab);
     if (drc) return drc;
@@ -341,8 +340,9 @@ static int scan(cc_t *c, json_t *j, const char *base, const char *ptr, sg_schema
   if (ref_only) id = NULL; /* draft-07 ignores every sibling of $ref, $id included */
 
   const char *idv = json_string_value(id);
-  if (idv && draft == SG_DRAFT_07 && idv[0] == '#') {
-    /* A draft-07 location-independent identifier: a plain-name anchor. */
+  if (idv && idv[0] == '#') {
+    /* A draft-07 location-independent identifier: a plain-name anchor. 2020-12 spells
+       it $anchor, but an old-style "#name" $id can only mean the same thing there. */
     char *a = cat3(c, base, "#", idv + 1);
     if (a == NULL || name_put(c, a, j)) return SG_ENOMEM;
     idv = NULL;
@@ -635,9 +635,8 @@ static int c_object(cc_t *c, const loc_t *l, sg__node_t *n) {
   }
 
   /* dependentRequired + dependentSchemas (2020-12), or dependencies (draft-07), which
-     holds both kinds. */
-  /* A 2020-12 schema that still says "dependencies" means what draft-07 meant, unless it
-     uses the new keywords. */
+     holds both kinds. A 2020-12 schema that still says "dependencies" means what draft-07
+     meant, unless it uses the new keywords as well. */
   const char *dkw[2] = {"dependentRequired", "dependentSchemas"};
   if (l->draft == SG_DRAFT_07 || (json_object_get(j, "dependencies") &&
                                   !json_object_get(j, dkw[0]) && !json_object_get(j, dkw[1])))

@@ -7,10 +7,11 @@
  *
  * unevaluatedProperties and unevaluatedItems need to know what the other keywords of
  * their schema evaluated. Rather than collect annotations on every evaluation, the
- * validator asks afterwards, for one property or item at a time, whether an adjacent or
- * in-place keyword evaluated it (evaluated_prop, evaluated_item), re-probing the branches
- * of anyOf, oneOf and if that decide it. This costs time only where those keywords
- * appear and never allocates.
+ * validator works it out afterwards, only where those keywords appear: one pass over the
+ * adjacent and in-place keywords marks the members or items they evaluated (mark_props,
+ * mark_items), probing the branches of anyOf, oneOf and if once each to learn which
+ * count. The marks are a bitset on the stack, or on the heap for more than
+ * MARKS_ON_STACK members or items.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -431,84 +432,105 @@ static int enter(vctx_t *c, const sg__node_t *n, const ipath_t *ip, const kpath_
   return 1;
 }
 
-/* Whether key is evaluated, for unevaluatedProperties, by the keywords of n (other than
-   n's own unevaluatedProperties when self is set) and its in-place subschemas. n is
-   known to validate the instance. */
-static int evaluated_prop(vctx_t *c, const sg__node_t *n, json_t *inst, const char *key,
-                          size_t klen, const scope_t *sc, int self) {
-  scope_t frame;
-  if (n->boolean >= 0) return 0;
-  if (!enter(c, n, NULL, NULL, sc, &frame, &sc)) return 1;
-  int r = 0;
-  if (find_prop(n, key, klen) || n->additional.node || (!self && n->unevaluated_props.node)) {
-    r = 1;
-    goto done;
-  }
-  for (size_t i = 0; i < n->npatprops; i++) {
-    int m = sg__regex_search(n->patprops[i].re, key, klen);
-    if (m == SG__RE_LIMIT)
-      abort_eval(c, NULL, NULL, "patternProperties", "pattern matching exceeded its limits");
-    if (m != SG__RE_NOMATCH) {
-      r = 1;
-      goto done;
-    }
-  }
-  if (n->ref.node && evaluated_prop(c, n->ref.node, inst, key, klen, sc, 0)) r = 1;
-  if (!r && n->dynamic_ref.node && evaluated_prop(c, dynamic_target(n, sc), inst, key, klen, sc, 0))
-    r = 1;
-  for (size_t i = 0; !r && i < n->nall_of; i++)
-    r = evaluated_prop(c, n->all_of[i].node, inst, key, klen, sc, 0);
-  for (size_t i = 0; !r && i < n->nany_of; i++)
-    r = probe(c, n->any_of[i].node, inst, NULL, NULL, sc) &&
-        evaluated_prop(c, n->any_of[i].node, inst, key, klen, sc, 0);
-  for (size_t i = 0; !r && i < n->none_of; i++)
-    r = probe(c, n->one_of[i].node, inst, NULL, NULL, sc) &&
-        evaluated_prop(c, n->one_of[i].node, inst, key, klen, sc, 0);
-  if (!r && n->if_.node) {
-    if (probe(c, n->if_.node, inst, NULL, NULL, sc)) {
-      r = evaluated_prop(c, n->if_.node, inst, key, klen, sc, 0) ||
-          (n->then_.node && evaluated_prop(c, n->then_.node, inst, key, klen, sc, 0));
-    } else {
-      r = n->else_.node && evaluated_prop(c, n->else_.node, inst, key, klen, sc, 0);
-    }
-  }
-  for (size_t i = 0; !r && i < n->ndep_schemas; i++)
-    r = json_object_get(inst, n->dep_schemas[i].name) &&
-        evaluated_prop(c, n->dep_schemas[i].edge.node, inst, key, klen, sc, 0);
-done:
-  c->depth--;
-  return r;
+/* One bit per object member (in iteration order) or array item: what the keywords beside
+   unevaluatedProperties/unevaluatedItems, and their in-place subschemas, evaluated. */
+typedef struct {
+  uint64_t *bits;
+  size_t n;
+} marks_t;
+
+#define MARKS_ON_STACK 512 /* members or items covered without allocating */
+
+static void mark(marks_t *m, size_t i) { m->bits[i / 64] |= (uint64_t)1 << (i % 64); }
+static int marked(const marks_t *m, size_t i) { return (m->bits[i / 64] >> (i % 64)) & 1; }
+static void mark_all(marks_t *m) {
+  for (size_t i = 0; i < m->n; i++) mark(m, i);
 }
 
-/* The same for item idx and unevaluatedItems. */
-static int evaluated_item(vctx_t *c, const sg__node_t *n, json_t *inst, size_t idx,
-                          const scope_t *sc, int self) {
+/* Marks the members of inst that n evaluates (n's own unevaluatedProperties excepted when
+   self is set). n is known to validate inst, so its allOf and $ref targets do too; the
+   branches of anyOf, oneOf and if are probed, since only valid ones count. */
+static void mark_props(vctx_t *c, const sg__node_t *n, json_t *inst, marks_t *m,
+                       const scope_t *sc, int self) {
   scope_t frame;
-  if (n->boolean >= 0) return 0;
-  if (!enter(c, n, NULL, NULL, sc, &frame, &sc)) return 1;
-  int r = idx < n->nprefix || n->items.node || (!self && n->unevaluated_items.node);
-  if (!r && n->contains.node)
-    r = probe(c, n->contains.node, json_array_get(inst, idx), NULL, NULL, sc);
-  if (!r && n->ref.node) r = evaluated_item(c, n->ref.node, inst, idx, sc, 0);
-  if (!r && n->dynamic_ref.node) r = evaluated_item(c, dynamic_target(n, sc), inst, idx, sc, 0);
-  for (size_t i = 0; !r && i < n->nall_of; i++)
-    r = evaluated_item(c, n->all_of[i].node, inst, idx, sc, 0);
-  for (size_t i = 0; !r && i < n->nany_of; i++)
-    r = probe(c, n->any_of[i].node, inst, NULL, NULL, sc) &&
-        evaluated_item(c, n->any_of[i].node, inst, idx, sc, 0);
-  for (size_t i = 0; !r && i < n->none_of; i++)
-    r = probe(c, n->one_of[i].node, inst, NULL, NULL, sc) &&
-        evaluated_item(c, n->one_of[i].node, inst, idx, sc, 0);
-  if (!r && n->if_.node) {
-    if (probe(c, n->if_.node, inst, NULL, NULL, sc)) {
-      r = evaluated_item(c, n->if_.node, inst, idx, sc, 0) ||
-          (n->then_.node && evaluated_item(c, n->then_.node, inst, idx, sc, 0));
-    } else {
-      r = n->else_.node && evaluated_item(c, n->else_.node, inst, idx, sc, 0);
+  if (n->boolean >= 0 || !enter(c, n, NULL, NULL, sc, &frame, &sc)) return;
+  if (n->additional.node || (!self && n->unevaluated_props.node)) {
+    mark_all(m);
+    goto done;
+  }
+  if (n->nprops || n->npatprops) {
+    const char *key;
+    size_t klen, i = 0;
+    json_t *v;
+    json_object_keylen_foreach(inst, key, klen, v) {
+      int hit = find_prop(n, key, klen) != NULL;
+      for (size_t k = 0; !hit && k < n->npatprops; k++) {
+        int r = sg__regex_search(n->patprops[k].re, key, klen);
+        if (r == SG__RE_LIMIT)
+          abort_eval(c, NULL, NULL, "patternProperties", "pattern matching exceeded its limits");
+        hit = r == SG__RE_MATCH;
+      }
+      if (hit) mark(m, i);
+      i++;
     }
   }
+  if (n->ref.node) mark_props(c, n->ref.node, inst, m, sc, 0);
+  if (n->dynamic_ref.node) mark_props(c, dynamic_target(n, sc), inst, m, sc, 0);
+  for (size_t i = 0; i < n->nall_of; i++) mark_props(c, n->all_of[i].node, inst, m, sc, 0);
+  for (size_t i = 0; i < n->nany_of; i++)
+    if (probe(c, n->any_of[i].node, inst, NULL, NULL, sc))
+      mark_props(c, n->any_of[i].node, inst, m, sc, 0);
+  for (size_t i = 0; i < n->none_of; i++)
+    if (probe(c, n->one_of[i].node, inst, NULL, NULL, sc))
+      mark_props(c, n->one_of[i].node, inst, m, sc, 0);
+  if (n->if_.node) {
+    if (probe(c, n->if_.node, inst, NULL, NULL, sc)) {
+      mark_props(c, n->if_.node, inst, m, sc, 0);
+      if (n->then_.node) mark_props(c, n->then_.node, inst, m, sc, 0);
+    } else if (n->else_.node) {
+      mark_props(c, n->else_.node, inst, m, sc, 0);
+    }
+  }
+  for (size_t i = 0; i < n->ndep_schemas; i++)
+    if (json_object_get(inst, n->dep_schemas[i].name))
+      mark_props(c, n->dep_schemas[i].edge.node, inst, m, sc, 0);
+done:
   c->depth--;
-  return r;
+}
+
+/* The same for the items of an array, for unevaluatedItems. */
+static void mark_items(vctx_t *c, const sg__node_t *n, json_t *inst, marks_t *m,
+                       const scope_t *sc, int self) {
+  scope_t frame;
+  if (n->boolean >= 0 || !enter(c, n, NULL, NULL, sc, &frame, &sc)) return;
+  if (n->items.node || (!self && n->unevaluated_items.node)) {
+    mark_all(m);
+    goto done;
+  }
+  for (size_t i = 0; i < n->nprefix && i < m->n; i++) mark(m, i);
+  if (n->contains.node)
+    for (size_t i = 0; i < m->n; i++)
+      if (!marked(m, i) && probe(c, n->contains.node, json_array_get(inst, i), NULL, NULL, sc))
+        mark(m, i);
+  if (n->ref.node) mark_items(c, n->ref.node, inst, m, sc, 0);
+  if (n->dynamic_ref.node) mark_items(c, dynamic_target(n, sc), inst, m, sc, 0);
+  for (size_t i = 0; i < n->nall_of; i++) mark_items(c, n->all_of[i].node, inst, m, sc, 0);
+  for (size_t i = 0; i < n->nany_of; i++)
+    if (probe(c, n->any_of[i].node, inst, NULL, NULL, sc))
+      mark_items(c, n->any_of[i].node, inst, m, sc, 0);
+  for (size_t i = 0; i < n->none_of; i++)
+    if (probe(c, n->one_of[i].node, inst, NULL, NULL, sc))
+      mark_items(c, n->one_of[i].node, inst, m, sc, 0);
+  if (n->if_.node) {
+    if (probe(c, n->if_.node, inst, NULL, NULL, sc)) {
+      mark_items(c, n->if_.node, inst, m, sc, 0);
+      if (n->then_.node) mark_items(c, n->then_.node, inst, m, sc, 0);
+    } else if (n->else_.node) {
+      mark_items(c, n->else_.node, inst, m, sc, 0);
+    }
+  }
+done:
+  c->depth--;
 }
 
 static int v_number(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
@@ -786,26 +808,54 @@ static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
   return 1;
 }
 
+/* Sets up marks for n members or items: on the stack when they are few, else on the heap
+   (the one other allocation validation may make). */
+static int marks_init(marks_t *m, uint64_t *stack, size_t n) {
+  size_t words = (n + 63) / 64;
+  m->n = n;
+  m->bits = n <= MARKS_ON_STACK ? stack : calloc(words, sizeof *m->bits);
+  if (m->bits == NULL) return -1;
+  if (m->bits == stack) memset(stack, 0, words * sizeof *stack);
+  return 0;
+}
+
+static void marks_free(marks_t *m, uint64_t *stack) {
+  if (m->bits != stack) free(m->bits);
+}
+
 static int v_unevaluated(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
                          const kpath_t *kp, const scope_t *sc) {
+  uint64_t stack[MARKS_ON_STACK / 64];
+  marks_t m;
+  int ok = 1;
   if (n->unevaluated_props.node && json_is_object(inst)) {
+    if (marks_init(&m, stack, json_object_size(inst)))
+      return abort_eval(c, ip, kp, "unevaluatedProperties", "out of memory");
+    mark_props(c, n, inst, &m, sc, 1);
     const char *key;
-    size_t klen;
+    size_t klen, i = 0;
     json_t *v;
     json_object_keylen_foreach(inst, key, klen, v) {
-      if (evaluated_prop(c, n, inst, key, klen, sc, 1)) continue;
-      if (c->aborted) return 0;
-      ipath_t ipk = {ip, key, klen, 0};
-      if (!descend(c, &n->unevaluated_props, v, &ipk, kp, sc)) return 0;
+      if (c->aborted) break;
+      if (!marked(&m, i++)) {
+        ipath_t ipk = {ip, key, klen, 0};
+        if (!(ok = descend(c, &n->unevaluated_props, v, &ipk, kp, sc))) break;
+      }
     }
+    marks_free(&m, stack);
+    if (!ok) return 0;
   }
   if (n->unevaluated_items.node && json_is_array(inst)) {
-    for (size_t i = 0; i < json_array_size(inst); i++) {
-      if (evaluated_item(c, n, inst, i, sc, 1)) continue;
-      if (c->aborted) return 0;
+    if (marks_init(&m, stack, json_array_size(inst)))
+      return abort_eval(c, ip, kp, "unevaluatedItems", "out of memory");
+    mark_items(c, n, inst, &m, sc, 1);
+    for (size_t i = 0; i < m.n && !c->aborted; i++) {
+      if (marked(&m, i)) continue;
       ipath_t p = {ip, NULL, 0, i};
-      if (!descend(c, &n->unevaluated_items, json_array_get(inst, i), &p, kp, sc)) return 0;
+      if (!(ok = descend(c, &n->unevaluated_items, json_array_get(inst, i), &p, kp, sc))) break;
     }
+    marks_free(&m, stack);
+    if (!ok) return 0;
   }
   return !c->aborted;
 }

@@ -624,6 +624,23 @@ static void test_unevaluated(void) {
   invalid(s, "[1,\"a\"]");
   sg_schema_free(s);
 
+  /* Many members: the marks move to the heap, and the cost stays linear. */
+  s = compile("{\"anyOf\":[{\"patternProperties\":{\"^k\":true}},{\"required\":[\"nope\"]}],"
+              "\"unevaluatedProperties\":false}");
+  size_t cap = 20 * 5000 + 16, len = 0;
+  char *big = malloc(cap);
+  CHECK(big != NULL);
+  big[len++] = '{';
+  for (int i = 0; i < 5000; i++)
+    len += (size_t)snprintf(big + len, cap - len, "%s\"k%d\":%d", i ? "," : "", i, i);
+  big[len++] = '}';
+  big[len] = '\0';
+  valid(s, big);
+  memcpy(big + 1, "\"x", 2); /* the first member becomes "x0" */
+  fails_at(s, big, "/x0", "/unevaluatedProperties", "unevaluatedProperties");
+  free(big);
+  sg_schema_free(s);
+
   /* Through $ref, and nested unevaluatedProperties. */
   s = compile(
       "{\"$ref\":\"#/$defs/base\",\"properties\":{\"extra\":true},\"unevaluatedProperties\":false,"
