@@ -66,10 +66,15 @@ static void ensure_parent_dir(const char *path) {
   }
 }
 
-static void pool_closed(void *arg) {
+static void gateway_stopped(void *arg) {
   serve_t *sv = arg;
   uv_close((uv_handle_t *)&sv->sigint, NULL);
   uv_close((uv_handle_t *)&sv->sigterm, NULL);
+}
+
+static void pool_closed(void *arg) {
+  serve_t *sv = arg;
+  sg_gateway_stop(&sv->gw, gateway_stopped, sv);
 }
 
 static void session_ended(void *arg) {
@@ -157,8 +162,13 @@ int sg_cli_serve(int argc, char **argv) {
   }
   ensure_parent_dir(db);
   char err[512];
-  if (sg_store_open(db, &sv.gw.store, err, sizeof err) != 0) {
+  /* The loop's handle never checkpoints (a checkpoint fsyncs); a second handle does,
+   * on a worker thread. */
+  sg_store_options_t store_opts = {.flags = SG_STORE_MANUAL_CHECKPOINT};
+  if (sg_store_open_ex(db, &store_opts, &sv.gw.store, err, sizeof err) != 0 ||
+      sg_store_open(db, &sv.gw.checkpoint_store, err, sizeof err) != 0) {
     fprintf(stderr, "scopegate serve: %s\n", err);
+    sg_store_close(sv.gw.store);
     sg_catalog_unref(sv.gw.catalog);
     return 1;
   }
@@ -173,9 +183,20 @@ int sg_cli_serve(int argc, char **argv) {
   if (uv_random(NULL, NULL, rnd, sizeof rnd, 0, NULL) != 0) memset(rnd, 0, sizeof rnd);
   for (int i = 0; i < 8; i++) snprintf(sv.gw.instance + 2 * i, 3, "%02x", rnd[i]);
   sv.gw.pool = sg_pool_new(&loop);
+  sg_gateway_start(&sv.gw);
+
+  uv_signal_init(&loop, &sv.sigint);
+  uv_signal_init(&loop, &sv.sigterm);
+  sv.sigint.data = sv.sigterm.data = &sv;
+  uv_signal_start(&sv.sigint, on_signal, SIGINT);
+  uv_signal_start(&sv.sigterm, on_signal, SIGTERM);
 
   sg_principal_t who = {subject, role, tenant, env};
-  if (sg_stdio_open(&loop, (size_t)max_message, &sg_session_handler, NULL, &sv.conn) != 0) goto done;
+  if (sg_stdio_open(&loop, (size_t)max_message, &sg_session_handler, NULL, &sv.conn) != 0) {
+    session_ended(&sv); /* closes everything started so far */
+    uv_run(&loop, UV_RUN_DEFAULT);
+    goto done;
+  }
   sg_session_new(&sv.gw, sv.conn, &who, session_ended, &sv);
 
   /* Start the servers this principal can reach, so the first call does not wait. */
@@ -183,11 +204,6 @@ int sg_cli_serve(int argc, char **argv) {
     sg_downstream_t *ds;
     sg_pool_get(sv.gw.pool, r->grants[i].tool->server, tenant, env, &ds);
   }
-  uv_signal_init(&loop, &sv.sigint);
-  uv_signal_init(&loop, &sv.sigterm);
-  sv.sigint.data = sv.sigterm.data = &sv;
-  uv_signal_start(&sv.sigint, on_signal, SIGINT);
-  uv_signal_start(&sv.sigterm, on_signal, SIGTERM);
   sg_info("serving %s for subject %s (role %s, tenant %s, env %s); audit in %s", catalog_dir,
           subject, role, tenant, env, db);
 
@@ -199,6 +215,7 @@ done:
     status = 1;
   }
   sg_store_close(sv.gw.store);
+  sg_store_close(sv.gw.checkpoint_store);
   sg_catalog_unref(sv.gw.catalog);
   return status;
 }

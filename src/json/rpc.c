@@ -84,11 +84,17 @@ json_t *sg_rpc_request(json_t *id, const char *method, json_t *params) {
 }
 
 int sg_json_dump_line(const json_t *v, sg_buf_t *out) {
-  size_t need = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
-  if (need == 0) return SG_ENOMEM;
-  int rc = sg_buf_reserve(out, need + 1);
+  /* Dump straight into the buffer's free space; only a message larger than that space
+   * needs a second pass. */
+  int rc = sg_buf_reserve(out, 4096);
   if (rc) return rc;
-  json_dumpb(v, out->data + out->len, need, JSON_COMPACT | JSON_ENCODE_ANY);
+  size_t room = out->cap - out->len - 1;
+  size_t need = json_dumpb(v, out->data + out->len, room, JSON_COMPACT | JSON_ENCODE_ANY);
+  if (need == 0) return SG_ENOMEM;
+  if (need >= room) {
+    if ((rc = sg_buf_reserve(out, need + 1)) != 0) return rc;
+    json_dumpb(v, out->data + out->len, need, JSON_COMPACT | JSON_ENCODE_ANY);
+  }
   out->len += need;
   out->data[out->len++] = '\n';
   out->data[out->len] = '\0';

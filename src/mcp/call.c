@@ -56,11 +56,9 @@ static void call_free(sg_call_t *c) {
 
 static void audit_outcome(sg_call_t *c, const char *outcome, const char *reason,
                           const char *detail) {
-  sg_store_t *st = c->session->gw->store;
   int64_t latency = (int64_t)(sg_mono_us() - c->start_us);
-  if (sg_store_audit_outcome(st, c->call_id, c->tool->name, outcome, reason, latency, detail) != 0)
-    sg_error("audit: could not record the outcome of call %s: %s", c->call_id,
-             sg_store_errmsg(st));
+  sg_gateway_audit_outcome(c->session->gw, c->call_id, c->tool->name, outcome, reason, latency,
+                           detail);
 }
 
 static void on_progress(void *ctx, json_t *params) {

@@ -22,12 +22,35 @@
 typedef struct sg_gateway {
   uv_loop_t *loop;
   sg_catalog_t *catalog;
-  sg_store_t *store;
+  sg_store_t *store;            /* the loop's handle; never checkpoints on its own */
+  sg_store_t *checkpoint_store; /* a second handle, used only by the checkpoint worker */
   sg_pool_t *pool;
   sg_json_limits_t limits;
   char instance[17]; /* random hex, prefixes call ids so they are unique across restarts */
   uint64_t next_call;
+  uv_timer_t flush_timer;      /* writes queued audit outcomes */
+  uv_timer_t checkpoint_timer; /* starts a WAL checkpoint on a worker thread */
+  uv_work_t checkpoint_work;
+  int checkpoint_running;
+  int closing;
+  void (*closed_cb)(void *arg);
+  void *closed_arg;
+  int open_handles;
 } sg_gateway_t;
+
+/* How long an outcome may wait in memory for a transaction to share. */
+#define SG_OUTCOME_FLUSH_MS 10
+#define SG_CHECKPOINT_INTERVAL_MS 1000
+
+/* Starts the gateway's timers; store and checkpoint_store must be open. */
+void sg_gateway_start(sg_gateway_t *gw);
+/* Records a call's outcome: queued, and written with the next decision or within
+ * SG_OUTCOME_FLUSH_MS. Failures are logged: the call has already been answered. */
+void sg_gateway_audit_outcome(sg_gateway_t *gw, const char *call_id, const char *tool,
+                              const char *outcome, const char *reason, int64_t latency_us,
+                              const char *detail);
+/* Flushes the audit, stops the timers and waits for a running checkpoint; then done(arg). */
+void sg_gateway_stop(sg_gateway_t *gw, void (*done)(void *arg), void *arg);
 
 /* Protocol revisions of the session era that clients may negotiate, newest first. */
 extern const char *const sg_mcp_session_versions[];

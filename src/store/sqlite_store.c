@@ -94,11 +94,26 @@ static const char sql_tail[] =
     " ORDER BY e.seq DESC LIMIT ?1"
     ") ORDER BY seq";
 
+/* An outcome waiting for the next transaction (see sg_store_audit_outcome_later). */
+typedef struct {
+  char ts[32];
+  char *call_id, *tool, *outcome, *reason, *detail;
+  int64_t latency_us;
+} pending_outcome_t;
+
+/* Past this many queued outcomes the queue is flushed at once rather than grown. */
+#define PENDING_MAX 1024
+
 struct sg_store {
   sqlite3 *db;
   sqlite3_stmt *ins_decision;
   sqlite3_stmt *ins_outcome;
   sqlite3_stmt *tail;
+  sqlite3_stmt *begin;
+  sqlite3_stmt *commit;
+  sqlite3_stmt *rollback;
+  pending_outcome_t *pending;
+  size_t npending;
   unsigned flags;
   char *path;
   char errmsg[512];
@@ -306,7 +321,10 @@ int sg_store_open_ex(const char *path, const sg_store_options_t *opts, sg_store_
 
   if ((err = prepare(st, sql_decision, &st->ins_decision, errbuf, errlen)) != 0 ||
       (err = prepare(st, sql_outcome, &st->ins_outcome, errbuf, errlen)) != 0 ||
-      (err = prepare(st, sql_tail, &st->tail, errbuf, errlen)) != 0)
+      (err = prepare(st, sql_tail, &st->tail, errbuf, errlen)) != 0 ||
+      (err = prepare(st, "BEGIN IMMEDIATE", &st->begin, errbuf, errlen)) != 0 ||
+      (err = prepare(st, "COMMIT", &st->commit, errbuf, errlen)) != 0 ||
+      (err = prepare(st, "ROLLBACK", &st->rollback, errbuf, errlen)) != 0)
     goto fail;
 
   *out = st;
@@ -326,8 +344,23 @@ int sg_store_open_readonly(const char *path, sg_store_t **out, char *errbuf, siz
   return sg_store_open_ex(path, &opts, out, errbuf, errlen);
 }
 
+static void pending_free(pending_outcome_t *p) {
+  free(p->call_id);
+  free(p->tool);
+  free(p->outcome);
+  free(p->reason);
+  free(p->detail);
+}
+
 void sg_store_close(sg_store_t *st) {
   if (st == NULL) return;
+  if (st->npending && sg_store_flush(st) != 0)
+    sg_error("store: %zu audit outcomes could not be written: %s", st->npending, st->errmsg);
+  for (size_t i = 0; i < st->npending; i++) pending_free(&st->pending[i]);
+  free(st->pending);
+  sqlite3_finalize(st->begin);
+  sqlite3_finalize(st->commit);
+  sqlite3_finalize(st->rollback);
   sqlite3_finalize(st->ins_decision);
   sqlite3_finalize(st->ins_outcome);
   sqlite3_finalize(st->tail);
@@ -394,6 +427,9 @@ static int run_insert(sg_store_t *st, sqlite3_stmt *s, int bind_rc, const char *
   return 0;
 }
 
+static int begin_with_pending(sg_store_t *st);
+static int end_with_pending(sg_store_t *st, int rc);
+
 int sg_store_audit_decision(sg_store_t *st, const sg_audit_decision_t *d) {
   char ts[32];
   if (st == NULL || d == NULL) return SG_EINVAL;
@@ -414,18 +450,17 @@ int sg_store_audit_decision(sg_store_t *st, const sg_audit_decision_t *d) {
   if (rc == SQLITE_OK) rc = bind_text(s, 9, d->decision, 0);
   if (rc == SQLITE_OK) rc = bind_text(s, 10, d->reason, 0);
   if (rc == SQLITE_OK) rc = bind_text(s, 11, d->detail, SG_AUDIT_DETAIL_MAX);
-  return run_insert(st, s, rc, "decision");
+  if (st->npending == 0) return run_insert(st, s, rc, "decision");
+  /* Queued outcomes ride along in the decision's transaction. */
+  int err = begin_with_pending(st);
+  if (err == 0) err = run_insert(st, s, rc, "decision");
+  else sqlite3_clear_bindings(s);
+  return end_with_pending(st, err);
 }
 
-int sg_store_audit_outcome(sg_store_t *st, const char *call_id, const char *tool,
-                           const char *outcome, const char *reason, int64_t latency_us,
-                           const char *detail) {
-  char ts[32];
-  if (st == NULL) return SG_EINVAL;
-  if (call_id == NULL) return invalid(st, "outcome without call_id");
-  if (!one_of(outcome, outcomes)) return invalid(st, "unknown outcome");
-
-  sg_wall_iso(ts);
+static int insert_outcome(sg_store_t *st, const char *ts, const char *call_id,
+                          const char *tool, const char *outcome, const char *reason,
+                          int64_t latency_us, const char *detail) {
   sqlite3_stmt *s = st->ins_outcome;
   int rc = sqlite3_bind_text(s, 1, ts, -1, SQLITE_STATIC);
   if (rc == SQLITE_OK) rc = bind_text(s, 2, call_id, 0);
@@ -436,6 +471,96 @@ int sg_store_audit_outcome(sg_store_t *st, const char *call_id, const char *tool
     rc = latency_us < 0 ? sqlite3_bind_null(s, 6) : sqlite3_bind_int64(s, 6, latency_us);
   if (rc == SQLITE_OK) rc = bind_text(s, 7, detail, SG_AUDIT_DETAIL_MAX);
   return run_insert(st, s, rc, "outcome");
+}
+
+static int check_outcome(sg_store_t *st, const char *call_id, const char *outcome) {
+  if (st == NULL) return SG_EINVAL;
+  if (call_id == NULL) return invalid(st, "outcome without call_id");
+  if (!one_of(outcome, outcomes)) return invalid(st, "unknown outcome");
+  return 0;
+}
+
+int sg_store_audit_outcome(sg_store_t *st, const char *call_id, const char *tool,
+                           const char *outcome, const char *reason, int64_t latency_us,
+                           const char *detail) {
+  char ts[32];
+  int rc = check_outcome(st, call_id, outcome);
+  if (rc) return rc;
+  sg_wall_iso(ts);
+  return insert_outcome(st, ts, call_id, tool, outcome, reason, latency_us, detail);
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+int sg_store_audit_outcome_later(sg_store_t *st, const char *call_id, const char *tool,
+                                 const char *outcome, const char *reason, int64_t latency_us,
+                                 const char *detail) {
+  int rc = check_outcome(st, call_id, outcome);
+  if (rc) return rc;
+  if (st->npending == PENDING_MAX && (rc = sg_store_flush(st)) != 0) return rc;
+  if (st->pending == NULL && (st->pending = calloc(PENDING_MAX, sizeof *st->pending)) == NULL)
+    return SG_ENOMEM;
+  pending_outcome_t *p = &st->pending[st->npending];
+  sg_wall_iso(p->ts);
+  p->call_id = strdup(call_id);
+  p->tool = dup_or_null(tool);
+  p->outcome = strdup(outcome);
+  p->reason = dup_or_null(reason);
+  p->detail = dup_or_null(detail);
+  p->latency_us = latency_us;
+  if (!p->call_id || !p->outcome || (tool && !p->tool) || (reason && !p->reason) ||
+      (detail && !p->detail)) {
+    pending_free(p);
+    return SG_ENOMEM;
+  }
+  st->npending++;
+  return 0;
+}
+
+size_t sg_store_pending(const sg_store_t *st) { return st ? st->npending : 0; }
+
+static int step_control(sg_store_t *st, sqlite3_stmt *s, const char *what) {
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc == SQLITE_DONE) return 0;
+  snprintf(st->errmsg, sizeof st->errmsg, "cannot %s a transaction on '%s': %s", what, st->path,
+           sqlite3_errmsg(st->db));
+  return SG_EAUDIT;
+}
+
+/* Opens a transaction and writes the queued outcomes into it. */
+static int begin_with_pending(sg_store_t *st) {
+  int rc = step_control(st, st->begin, "begin");
+  for (size_t i = 0; rc == 0 && i < st->npending; i++) {
+    pending_outcome_t *p = &st->pending[i];
+    rc = insert_outcome(st, p->ts, p->call_id, p->tool, p->outcome, p->reason, p->latency_us,
+                        p->detail);
+  }
+  return rc;
+}
+
+/* Commits what begin_with_pending started (and, on success, forgets the queue), or rolls
+ * it back when rc reports a failure, keeping the queue for the next attempt. */
+static int end_with_pending(sg_store_t *st, int rc) {
+  if (rc == 0) rc = step_control(st, st->commit, "commit");
+  if (rc != 0) {
+    if (!sqlite3_get_autocommit(st->db)) {
+      char keep[sizeof st->errmsg];
+      memcpy(keep, st->errmsg, sizeof keep);
+      step_control(st, st->rollback, "roll back");
+      memcpy(st->errmsg, keep, sizeof keep);
+    }
+    return rc;
+  }
+  for (size_t i = 0; i < st->npending; i++) pending_free(&st->pending[i]);
+  st->npending = 0;
+  return 0;
+}
+
+int sg_store_flush(sg_store_t *st) {
+  if (st == NULL) return SG_EINVAL;
+  if (st->npending == 0) return 0;
+  return end_with_pending(st, begin_with_pending(st));
 }
 
 static const char *col_text(sqlite3_stmt *s, int i) {

@@ -88,6 +88,20 @@ int sg_store_audit_outcome(sg_store_t *st, const char *call_id, const char *tool
                            const char *outcome, const char *reason, int64_t latency_us,
                            const char *detail);
 
+/* Queues an outcome to be written with the next decision, or by sg_store_flush,
+ * whichever comes first: a call's outcome then shares a transaction with the next call's
+ * decision instead of costing one of its own. The values are copied and the time is
+ * taken now. Decisions are never deferred: a call is forwarded only once its decision is
+ * committed. Returns SG_EINVAL for a missing or unknown value, SG_ENOMEM. */
+int sg_store_audit_outcome_later(sg_store_t *st, const char *call_id, const char *tool,
+                                 const char *outcome, const char *reason, int64_t latency_us,
+                                 const char *detail);
+/* Writes the queued outcomes in one transaction. On failure they stay queued and
+ * SG_EAUDIT is returned. sg_store_close flushes too. */
+int sg_store_flush(sg_store_t *st);
+/* How many outcomes are queued. */
+size_t sg_store_pending(const sg_store_t *st);
+
 /* One call as tail reports it: its decision joined with its latest outcome by call_id.
  * Absent values are NULL. An outcome with no decision is reported on its own, with the
  * decision's fields NULL. */

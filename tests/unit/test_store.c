@@ -625,7 +625,52 @@ static void manual_checkpoint_moves_work_off_the_appender(void) {
   tmp_done(&t);
 }
 
+/* Queued outcomes are written with the next decision, in order, keeping the time they
+ * were queued; a flush that cannot write keeps them queued; close writes the rest. */
+static void queued_outcomes_ride_with_the_next_decision(void) {
+  tmp_t t;
+  tmp_init(&t);
+  char err[512] = "";
+  sg_store_t *st = NULL;
+  sg_store_options_t opts = {.busy_timeout_ms = 50};
+  CHECK_INT_EQ(sg_store_open_ex(t.db, &opts, &st, err, sizeof err), 0);
+  decide(st, "c1", "echo", "allow", "allowed", NULL);
+  CHECK_INT_EQ(sg_store_audit_outcome_later(st, "c1", "echo", "ok", "ok", 42, NULL), 0);
+  CHECK_INT_EQ(sg_store_pending(st), 1);
+  CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events"), 1); /* not yet written */
+  decide(st, "c2", "echo", "allow", "allowed", NULL);
+  CHECK_INT_EQ(sg_store_pending(st), 0);
+  CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events"), 3);
+  /* The outcome precedes the decision that carried it. */
+  CHECK_INT_EQ(raw_int(t.db, "SELECT seq FROM audit_events WHERE event = 'outcome'"), 2);
+  CHECK_INT_EQ(sg_store_audit_outcome_later(st, "c2", "echo", "bogus", NULL, 1, NULL), SG_EINVAL);
+
+  /* Another writer holds the lock: the flush fails and keeps the outcome, and a decision
+   * fails too (the call it records is then refused). */
+  CHECK_INT_EQ(sg_store_audit_outcome_later(st, "c2", "echo", "tool_error", "tool_error", 7, "d"), 0);
+  sqlite3 *other = NULL;
+  CHECK_INT_EQ(sqlite3_open(t.db, &other), SQLITE_OK);
+  CHECK_INT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+  CHECK_INT_EQ(sg_store_flush(st), SG_EAUDIT);
+  CHECK_INT_EQ(sg_store_pending(st), 1);
+  sg_audit_decision_t d = {.call_id = "c3", .decision = "allow", .reason = "allowed"};
+  CHECK_INT_EQ(sg_store_audit_decision(st, &d), SG_EAUDIT);
+  CHECK_INT_EQ(sg_store_pending(st), 1);
+  CHECK_INT_EQ(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(other);
+  CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events WHERE call_id = 'c3'"), 0);
+
+  CHECK_INT_EQ(sg_store_audit_outcome_later(st, "c9", NULL, "cancelled", NULL, -1, NULL), 0);
+  sg_store_close(st); /* flushes */
+  CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events"), 5);
+  char *o = raw_text(t.db, "SELECT outcome || ':' || latency_us FROM audit_events WHERE call_id = 'c2' AND event = 'outcome'");
+  CHECK_STR_EQ(o, "tool_error:7");
+  free(o);
+  tmp_done(&t);
+}
+
 const sg_test_t sg_suite_store[] = {
+    {"queued_outcomes_ride_with_the_next_decision", queued_outcomes_ride_with_the_next_decision},
     {"append_and_read_back_joined", append_and_read_back_joined},
     {"tail_last_n_oldest_first", tail_last_n_oldest_first},
     {"tail_of_empty_log", tail_of_empty_log},

@@ -1,0 +1,88 @@
+/*
+ * The gateway's shared machinery around the audit store: outcomes are queued and
+ * written with the next decision's transaction (or by a short timer when no decision
+ * follows), so a call costs one transaction, not two; and the WAL is checkpointed every
+ * second on a worker thread through a second handle, so the fsyncs a checkpoint needs
+ * never stall the loop.
+ */
+#include "mcp/gateway.h"
+
+#include "core/log.h"
+
+static void flush_cb(uv_timer_t *t) {
+  sg_gateway_t *gw = t->data;
+  if (sg_store_flush(gw->store) != 0) {
+    sg_error("audit: could not write %zu call outcomes (will retry): %s",
+             sg_store_pending(gw->store), sg_store_errmsg(gw->store));
+    uv_timer_start(&gw->flush_timer, flush_cb, 100, 0);
+  }
+}
+
+void sg_gateway_audit_outcome(sg_gateway_t *gw, const char *call_id, const char *tool,
+                              const char *outcome, const char *reason, int64_t latency_us,
+                              const char *detail) {
+  int rc = sg_store_audit_outcome_later(gw->store, call_id, tool, outcome, reason, latency_us,
+                                        detail);
+  if (rc != 0) {
+    sg_error("audit: could not record the outcome of call %s: %s", call_id,
+             sg_store_errmsg(gw->store));
+    return;
+  }
+  if (!gw->closing && !uv_is_active((uv_handle_t *)&gw->flush_timer))
+    uv_timer_start(&gw->flush_timer, flush_cb, SG_OUTCOME_FLUSH_MS, 0);
+}
+
+static void checkpoint_work(uv_work_t *w) {
+  sg_gateway_t *gw = w->data;
+  if (sg_store_checkpoint(gw->checkpoint_store) != 0)
+    sg_warn("audit: %s", sg_store_errmsg(gw->checkpoint_store));
+}
+
+static void maybe_closed(sg_gateway_t *gw) {
+  if (!gw->closing || gw->open_handles > 0 || gw->checkpoint_running) return;
+  void (*done)(void *) = gw->closed_cb;
+  gw->closed_cb = NULL;
+  if (done) done(gw->closed_arg);
+}
+
+static void checkpoint_done(uv_work_t *w, int status) {
+  (void)status;
+  sg_gateway_t *gw = w->data;
+  gw->checkpoint_running = 0;
+  maybe_closed(gw);
+}
+
+static void checkpoint_cb(uv_timer_t *t) {
+  sg_gateway_t *gw = t->data;
+  if (gw->checkpoint_running || gw->checkpoint_store == NULL) return;
+  gw->checkpoint_running = 1;
+  gw->checkpoint_work.data = gw;
+  if (uv_queue_work(gw->loop, &gw->checkpoint_work, checkpoint_work, checkpoint_done) != 0)
+    gw->checkpoint_running = 0;
+}
+
+void sg_gateway_start(sg_gateway_t *gw) {
+  uv_timer_init(gw->loop, &gw->flush_timer);
+  uv_timer_init(gw->loop, &gw->checkpoint_timer);
+  gw->flush_timer.data = gw->checkpoint_timer.data = gw;
+  gw->open_handles = 2;
+  uv_timer_start(&gw->checkpoint_timer, checkpoint_cb, SG_CHECKPOINT_INTERVAL_MS,
+                 SG_CHECKPOINT_INTERVAL_MS);
+}
+
+static void timer_closed(uv_handle_t *h) {
+  sg_gateway_t *gw = h->data;
+  gw->open_handles--;
+  maybe_closed(gw);
+}
+
+void sg_gateway_stop(sg_gateway_t *gw, void (*done)(void *arg), void *arg) {
+  gw->closing = 1;
+  gw->closed_cb = done;
+  gw->closed_arg = arg;
+  if (sg_store_flush(gw->store) != 0)
+    sg_error("audit: could not write %zu call outcomes: %s", sg_store_pending(gw->store),
+             sg_store_errmsg(gw->store));
+  uv_close((uv_handle_t *)&gw->flush_timer, timer_closed);
+  uv_close((uv_handle_t *)&gw->checkpoint_timer, timer_closed);
+}
