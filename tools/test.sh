@@ -52,8 +52,17 @@ export UBSAN_OPTIONS="log_path=$san_dir/ubsan:print_stacktrace=1:halt_on_error=1
 run_counted "unit" build/tests/unit/sg-unit
 run_counted "unit (sanitizers)" build-asan/tests/unit/sg-unit
 
-if [ -x build/tests/schema-suite/sg-schema-suite ]; then
-  run_counted "schema test suite" build/tests/schema-suite/sg-schema-suite ../shared/json-schema-test-suite
+# The official JSON Schema test data is not part of this repository: point
+# SG_SCHEMA_SUITE at a checkout of json-schema-org/JSON-Schema-Test-Suite (a sibling
+# directory named json-schema-test-suite is found by itself).
+suite=${SG_SCHEMA_SUITE:-}
+for d in ../shared/json-schema-test-suite ../json-schema-test-suite; do
+  [ -z "$suite" ] && [ -d "$d/tests/draft2020-12" ] && suite=$d
+done
+if [ -n "$suite" ]; then
+  run_counted "schema test suite" build/tests/schema-suite/schema-suite "$suite"
+else
+  echo "== schema test suite: skipped (no JSON-Schema-Test-Suite checkout; set SG_SCHEMA_SUITE)"
 fi
 
 integration() {
