@@ -338,6 +338,9 @@ int sg__regex_compile(const char *src, size_t len, pcre2_code **out, char *msg, 
     snprintf(msg, msglen, "pattern does not compile: %s", why);
     return SG_ESCHEMA;
   }
+  /* Compiled to machine code where PCRE2 supports it; matching falls back to the
+     interpreter otherwise. */
+  pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
   *out = re;
   return 0;
 }
@@ -345,6 +348,7 @@ int sg__regex_compile(const char *src, size_t len, pcre2_code **out, char *msg, 
 /* Per-thread matching state; the compiled patterns themselves are never written. */
 static _Thread_local pcre2_match_data *tl_md;
 static _Thread_local pcre2_match_context *tl_mc;
+static _Thread_local pcre2_jit_stack *tl_js;
 
 int sg__regex_search(const pcre2_code *re, const char *s, size_t len) {
   if (tl_mc == NULL) {
@@ -353,6 +357,8 @@ int sg__regex_search(const pcre2_code *re, const char *s, size_t len) {
     pcre2_set_match_limit(tl_mc, SG__RE_MATCH_LIMIT);
     pcre2_set_depth_limit(tl_mc, SG__RE_DEPTH_LIMIT);
     pcre2_set_heap_limit(tl_mc, SG__RE_HEAP_LIMIT_KIB);
+    tl_js = pcre2_jit_stack_create(32 * 1024, SG__RE_JIT_STACK_MAX, NULL);
+    if (tl_js) pcre2_jit_stack_assign(tl_mc, NULL, tl_js);
   }
   if (tl_md == NULL) {
     tl_md = pcre2_match_data_create(1, NULL);
@@ -367,6 +373,8 @@ int sg__regex_search(const pcre2_code *re, const char *s, size_t len) {
 void sg__regex_thread_cleanup(void) {
   pcre2_match_data_free(tl_md);
   pcre2_match_context_free(tl_mc);
+  pcre2_jit_stack_free(tl_js);
   tl_md = NULL;
   tl_mc = NULL;
+  tl_js = NULL;
 }

@@ -4,8 +4,9 @@
  * runs under match, depth and heap limits so that a hostile pattern cannot stall the
  * gateway; a match that hits a limit reports SG__RE_LIMIT and the caller fails closed.
  *
- * The compiled code is owned by the caller (pcre2_code_free). Matching uses a per-thread
- * match-data block and match context, created on a thread's first match.
+ * Patterns are JIT-compiled where PCRE2 supports it. The compiled code is owned by the
+ * caller (pcre2_code_free). Matching uses a per-thread match-data block, match context and
+ * JIT stack, created on a thread's first match and reused after.
  */
 #ifndef SG_SCHEMA_REGEX_H
 #define SG_SCHEMA_REGEX_H
@@ -21,6 +22,9 @@ enum { SG__RE_NOMATCH = 0, SG__RE_MATCH = 1, SG__RE_LIMIT = -1 };
 #define SG__RE_MATCH_LIMIT 1000000
 #define SG__RE_DEPTH_LIMIT 10000
 #define SG__RE_HEAP_LIMIT_KIB 8192
+/* The JIT's stack, which bounds its backtracking as the heap limit bounds the
+   interpreter's. */
+#define SG__RE_JIT_STACK_MAX (SG__RE_HEAP_LIMIT_KIB * 1024)
 
 /* Rewrites the ECMA-262 pattern src (len bytes, UTF-8) into PCRE2 syntax; *out (caller
    frees) is NUL-terminated. Returns 0, SG_ENOMEM, or SG_EINVAL for syntax that has no

@@ -7,9 +7,11 @@
  * shared; it is freed with sg_schema_free once nobody uses it.
  *
  * Threads: any number of threads may validate against the same compiled schema at once.
- * Pattern matching uses one PCRE2 match-data block per thread, created the first time the
- * thread matches a pattern and reused afterwards, so validation allocates nothing after
- * that first match. A thread that ends may release its block with
+ * Pattern matching uses one PCRE2 match-data block and JIT stack per thread, created the
+ * first time the thread matches a pattern and reused afterwards. Apart from that first
+ * match, validation allocates only for uniqueItems over more than 32 items, for
+ * unevaluatedProperties/unevaluatedItems over more than 512 members or items, and for
+ * the asserted "regex" format. A thread that ends may release its matching state with
  * sg_schema_thread_cleanup.
  *
  * Failing closed: a pattern that exceeds its match limits, or an evaluation that exceeds
