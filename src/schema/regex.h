@@ -13,7 +13,9 @@
 
 #include <stddef.h>
 
+#ifndef PCRE2_CODE_UNIT_WIDTH
 #define PCRE2_CODE_UNIT_WIDTH 8
+#endif
 #include <pcre2.h>
 
 enum { SG__RE_NOMATCH = 0, SG__RE_MATCH = 1, SG__RE_LIMIT = -1 };

@@ -2,6 +2,7 @@
  * JSON Schema compiler and validator: every keyword with valid and invalid instances,
  * and the exact locations of the errors it reports.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -833,6 +834,36 @@ static void test_formats(void) {
   sg_schema_free(s);
 }
 
+static void *validate_many(void *arg) {
+  const sg_schema_t *s = arg;
+  json_t *good = parse("{\"id\":\"ab-12\",\"n\":[1,2,3]}");
+  json_t *bad = parse("{\"id\":\"AB-12\",\"n\":[1,2,3]}");
+  long wrong = 0;
+  for (int i = 0; i < 20000; i++) {
+    wrong += sg_schema_validate(s, good, NULL) != 0;
+    wrong += sg_schema_validate(s, bad, NULL) != SG_EINVALID_ARGS;
+  }
+  json_decref(good);
+  json_decref(bad);
+  sg_schema_thread_cleanup();
+  return (void *)wrong;
+}
+
+static void test_threads(void) {
+  /* One compiled schema, validated from several threads at once. */
+  sg_schema_t *s = compile(
+      "{\"properties\":{\"id\":{\"pattern\":\"^[a-z]+-\\\\d+$\"},"
+      "\"n\":{\"uniqueItems\":true,\"items\":{\"type\":\"integer\"}}}}");
+  pthread_t t[4];
+  for (int i = 0; i < 4; i++) CHECK_INT_EQ(pthread_create(&t[i], NULL, validate_many, s), 0);
+  for (int i = 0; i < 4; i++) {
+    void *wrong;
+    CHECK_INT_EQ(pthread_join(t[i], &wrong), 0);
+    CHECK(wrong == NULL);
+  }
+  sg_schema_free(s);
+}
+
 static void test_shared_and_reused(void) {
   /* The compiled schema outlives its document and is reused across many instances. */
   json_t *doc = parse(
@@ -881,5 +912,6 @@ const sg_test_t sg_suite_schema[] = {{"type", test_type},
                                      {"ecma_regex", test_ecma_regex},
                                      {"messages_are_short", test_messages_are_short},
                                      {"formats", test_formats},
-                                     {"shared_and_reused", test_shared_and_reused},
+                                     {"threads", test_threads},
+    {"shared_and_reused", test_shared_and_reused},
                                      SG_SUITE_END};
