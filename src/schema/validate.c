@@ -234,20 +234,19 @@ static int num_cmp(json_t *v, const sg__num_t *n) {
   return (a > n->d) - (a < n->d);
 }
 
+/* The shortest spelling of d that reads back the same. */
+static void real_text(char *buf, size_t cap, double d) {
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(buf, cap, "%.*g", prec, d);
+    if (strtod(buf, NULL) == d) return;
+  }
+}
+
 static void num_text(char *buf, size_t cap, const sg__num_t *n) {
   if (n->is_int) {
     snprintf(buf, cap, "%lld", (long long)n->i);
   } else {
-    snprintf(buf, cap, "%.17g", n->d);
-    /* Prefer the shortest spelling that reads back the same. */
-    for (int prec = 1; prec < 17; prec++) {
-      char t[64];
-      snprintf(t, sizeof t, "%.*g", prec, n->d);
-      if (strtod(t, NULL) == n->d) {
-        snprintf(buf, cap, "%s", t);
-        break;
-      }
-    }
+    real_text(buf, cap, n->d);
   }
 }
 
@@ -279,6 +278,53 @@ static const sg__prop_t *find_prop(const sg__node_t *n, const char *key, size_t 
     }
   }
   return NULL;
+}
+
+/* A short spelling of a scalar from the schema, for messages: strings quoted and clipped,
+   numbers, true, false, null. 0 for arrays, objects and strings that need escaping. */
+static int scalar_text(char *buf, size_t cap, json_t *v) {
+  char q[48];
+  switch (json_typeof(v)) {
+    case JSON_STRING: {
+      const char *s = json_string_value(v);
+      size_t len = json_string_length(v);
+      for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\') return 0;
+      snprintf(buf, cap, "\"%s\"", clip(q, 24, s, len));
+      return 1;
+    }
+    case JSON_INTEGER:
+      snprintf(buf, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+      return 1;
+    case JSON_REAL:
+      real_text(buf, cap, json_real_value(v));
+      return 1;
+    case JSON_TRUE:
+    case JSON_FALSE:
+    case JSON_NULL:
+      snprintf(buf, cap, "%s", json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null");
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+/* The allowed values of an enum, when they are a few short scalars. */
+static int values_text(char *buf, size_t cap, json_t *values) {
+  size_t n = json_array_size(values), pos = 0;
+  if (n == 0 || n > 8) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char one[64];
+    if (!scalar_text(one, sizeof one, json_array_get(values, i))) return 0;
+    const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+    size_t need = strlen(sep) + strlen(one);
+    if (pos + need + 1 > cap) return 0;
+    memcpy(buf + pos, sep, strlen(sep));
+    memcpy(buf + pos + strlen(sep), one, strlen(one));
+    pos += need;
+  }
+  buf[pos] = '\0';
+  return 1;
 }
 
 /* ---- uniqueItems ---- */
@@ -887,10 +933,19 @@ static int v_body(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *i
     size_t i, size = json_array_size(n->enum_);
     for (i = 0; i < size; i++)
       if (sg__json_equal(inst, json_array_get(n->enum_, i))) break;
-    if (i == size) return fail(c, ip, kp, "enum", "value is not one of the allowed values");
+    if (i == size) {
+      char list[160];
+      if (c->out && !c->quiet && values_text(list, sizeof list, n->enum_))
+        return fail(c, ip, kp, "enum", "value is not one of %s", list);
+      return fail(c, ip, kp, "enum", "value is not one of the allowed values");
+    }
   }
-  if (n->has_const && !sg__json_equal(inst, n->const_))
+  if (n->has_const && !sg__json_equal(inst, n->const_)) {
+    char one[64];
+    if (c->out && !c->quiet && scalar_text(one, sizeof one, n->const_))
+      return fail(c, ip, kp, "const", "value must be %s", one);
     return fail(c, ip, kp, "const", "value is not the required constant");
+  }
   int ok = 1;
   switch (json_typeof(inst)) {
     case JSON_INTEGER:

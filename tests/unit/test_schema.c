@@ -188,6 +188,14 @@ static void test_enum_const(void) {
   invalid(s, "{\"four\":4,\"five\":5}");
   invalid(s, "false");
   fails_at(s, "true", "", "/enum", "enum");
+  sg_schema_error_t err;
+  check(s, "true", &err);
+  CHECK_STR_EQ(err.message, "value is not one of the allowed values");
+  sg_schema_free(s);
+
+  s = compile("{\"enum\":[\"EUR\",\"USD\",\"GBP\",1.5,null]}");
+  check(s, "\"JPY\"", &err);
+  CHECK_STR_EQ(err.message, "value is not one of \"EUR\", \"USD\", \"GBP\", 1.5 or null");
   sg_schema_free(s);
 
   s = compile("{\"const\":{\"a\":[1,{\"b\":2}],\"c\":false}}");
@@ -198,6 +206,8 @@ static void test_enum_const(void) {
   sg_schema_free(s);
 
   s = compile("{\"const\":0}");
+  check(s, "1", &err);
+  CHECK_STR_EQ(err.message, "value must be 0");
   valid(s, "0");
   valid(s, "-0.0");
   invalid(s, "false");
