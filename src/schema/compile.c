@@ -1005,12 +1005,17 @@ int sg_schema_compile(json_t *schema, const sg_schema_opts_t *opts, sg_schema_t 
 
   sg_schema_draft_t draft = c.opts->default_draft;
   int rc = 0;
+  const char *base = DEFAULT_BASE, *frag;
+  if (c.opts->base_uri) {
+    base = sg__arena_strndup(&c.s->arena, c.opts->base_uri, sg__uri_split(c.opts->base_uri, &frag));
+    if (base == NULL) rc = SG_ENOMEM;
+  }
   if (json_is_object(schema)) draft_of(json_object_get(schema, "$schema"), &draft);
-  rc = add_doc(&c, schema, DEFAULT_BASE, draft);
+  if (rc == 0) rc = add_doc(&c, schema, base, draft);
   if (rc == SG_ENOMEM) rc = nomem(&c);
   if (rc == 0) {
     loc_t *root = map_get(&c, schema);
-    loc_t boolean_ctx = {.draft = draft, .vocab = V_DEFAULT, .base = DEFAULT_BASE, .ptr = ""};
+    loc_t boolean_ctx = {.draft = draft, .vocab = V_DEFAULT, .base = base, .ptr = ""};
     rc = compile_json(&c, schema, root ? root : &boolean_ctx, "", &c.s->root);
   }
   if (rc == 0) finish_dynamic(&c, &rc);

@@ -36,6 +36,9 @@ typedef struct {
   int format_assert;               /* 0: format is an annotation only */
   sg_schema_resolve_fn resolve;    /* documents that $ref names by URI; NULL: none */
   void *resolve_data;
+  /* Absolute URI the schema was read from, against which relative $id and $ref resolve
+     (e.g. "file:///srv/catalog/tools/send.json"); NULL: "urn:scopegate:schema". */
+  const char *base_uri;
 } sg_schema_opts_t;
 
 typedef struct {

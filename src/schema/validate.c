@@ -984,8 +984,8 @@ int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t
   memset(&c, 0, sizeof c);
   c.out = err;
   if (err) memset(err, 0, sizeof *err);
-  if (instance == NULL) {
-    if (err) snprintf(err->message, sizeof err->message, "no value");
+  if (s == NULL || instance == NULL) {
+    if (err) snprintf(err->message, sizeof err->message, s ? "no value" : "no schema");
     return SG_EINVALID_ARGS;
   }
   int ok = v_node(&c, s->root, instance, NULL, NULL, NULL);

@@ -636,8 +636,9 @@ static void test_unevaluated(void) {
   sg_schema_free(s);
 
   /* Many members: the marks move to the heap, and the cost stays linear. */
-  s = compile("{\"anyOf\":[{\"patternProperties\":{\"^k\":true}},{\"required\":[\"nope\"]}],"
-              "\"unevaluatedProperties\":false}");
+  s = compile(
+      "{\"anyOf\":[{\"patternProperties\":{\"^k\":true}},{\"required\":[\"nope\"]}],"
+      "\"unevaluatedProperties\":false}");
   size_t cap = 20 * 5000 + 16, len = 0;
   char *big = malloc(cap);
   CHECK(big != NULL);
@@ -729,6 +730,14 @@ static void test_remote_refs(void) {
   CHECK_STR_EQ(err.keyword_location, "/$ref");
   CHECK_INT_EQ(sg_schema_compile(j, NULL, &out, &err), SG_ESCHEMA);
   json_decref(j);
+
+  /* Relative references resolve against the URI the schema was read from. */
+  opts.base_uri = "https://schemas.example/tools/send.json";
+  s = compile_opts("{\"properties\":{\"id\":{\"$ref\":\"../common.json#/$defs/id\"}}}", &opts);
+  valid(s, "{\"id\":\"0123abcd\"}");
+  invalid(s, "{\"id\":\"0123abcdef\"}");
+  sg_schema_free(s);
+  CHECK_INT_EQ(sg_schema_validate(NULL, json_null(), &err), SG_EINVALID_ARGS);
 }
 
 static void test_metaschema(void) {
@@ -923,5 +932,5 @@ const sg_test_t sg_suite_schema[] = {{"type", test_type},
                                      {"messages_are_short", test_messages_are_short},
                                      {"formats", test_formats},
                                      {"threads", test_threads},
-    {"shared_and_reused", test_shared_and_reused},
+                                     {"shared_and_reused", test_shared_and_reused},
                                      SG_SUITE_END};
