@@ -13,7 +13,7 @@ ninja -C build-fuzz >/dev/null || { echo "fuzz: 0 passed, 1 failed"; exit 1; }
 pass=0
 fail=0
 for bin in build-fuzz/tests/fuzz/fuzz_*; do
-  [ -x "$bin" ] || continue
+  [ -f "$bin" ] && [ -x "$bin" ] || continue
   name=$(basename "$bin")
   corpus=$(mktemp -d)
   seed="tests/fuzz/corpus/${name#fuzz_}"

@@ -78,6 +78,9 @@ integration() {
 }
 run_counted "integration (SDK)" integration
 
+# Fuzzing needs clang; a short run per target catches regressions in the parsers.
+run_counted "fuzz (${FUZZ_SECONDS:-20}s per target)" env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" tools/fuzz.sh
+
 reports=$(ls "$san_dir" | grep -E '^(asan|ubsan)\.' || true)
 if [ -n "$reports" ]; then
   echo "== sanitizer reports"

@@ -103,15 +103,20 @@ test('when the audit store cannot record a call, the call is refused', async () 
   const s = await opened(world);
   s.send(req(1, 'tools/call', { name: 'echo', arguments: { message: 'recorded' } }));
   assert.equal((await s.next()).result.content[0].text, 'Echo: recorded');
-  // Another process takes the database's write lock and keeps it.
+  // Another process takes the database's write lock and keeps it (waiting for the
+  // gateway's own short transactions to finish first).
   const locker = spawn('sqlite3', [world.db], { stdio: ['pipe', 'pipe', 'inherit'] });
-  locker.stdin.write('BEGIN EXCLUSIVE;\nSELECT 1;\n');
-  await new Promise((r) => locker.stdout.once('data', r));
-  s.send(req(2, 'tools/call', { name: 'echo', arguments: { message: 'unrecorded' } }));
-  const r = await s.next(15000);
-  assert.equal(r.error.data.reason, 'audit_unavailable');
-  locker.stdin.end('COMMIT;\n');
-  await new Promise((res) => locker.on('exit', res));
+  try {
+    locker.stdin.write(".timeout 10000\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n");
+    await new Promise((r) => locker.stdout.on('data', (d) => { if (String(d).includes('locked')) r(); }));
+    s.send(req(2, 'tools/call', { name: 'echo', arguments: { message: 'unrecorded' } }));
+    const r = await s.next(15000);
+    assert.equal(r.error?.data?.reason, 'audit_unavailable', JSON.stringify(r));
+    locker.stdin.end('COMMIT;\n');
+    await new Promise((res) => locker.on('exit', res));
+  } finally {
+    locker.kill();
+  }
   const calls = receivedToolCalls(world, 'everything').map((p) => p.arguments.message);
   assert.deepEqual(calls, ['recorded']);
   s.send(req(3, 'tools/call', { name: 'echo', arguments: { message: 'recorded again' } }));
