@@ -35,8 +35,8 @@ async function call(name, args) {
 
 await call('echo', { message: 'hello through scopegate' });
 await call('add', { a: 19, b: 23 });
-await call('read_file', { path: 'var/demo-files/welcome.txt' });
-await call('write_file', { path: 'var/demo-files/welcome.txt', content: 'overwritten' });
+await call('read_file', { path: 'welcome.txt' });
+await call('write_file', { path: 'welcome.txt', content: 'overwritten' });
 await call('add', { a: 'nineteen', b: 23 });
 await call('get-env', {});
 await client.close();
