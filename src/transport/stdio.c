@@ -33,6 +33,7 @@ typedef struct {
   int open_handles;
   int closed; /* on_closed delivered */
   int closing;
+  int fs_reading; /* a uv_fs_read of stdin is in flight */
   uv_fs_t fs_req; /* reading stdin when it is a file */
   char fs_buf[65536];
   sg_framer_t framer;
@@ -78,22 +79,27 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   feed(s, buf->base, (size_t)nread);
 }
 
+/* The chain of file reads counts as one open handle while a read is in flight. */
 static void fs_read_cb(uv_fs_t *req) {
   stdio_t *s = req->data;
   ssize_t n = req->result;
   uv_fs_req_cleanup(req);
-  if (n <= 0 || s->closing) {
-    s->open_handles--; /* the read chain counts as a handle */
-    if (n <= 0) deliver_closed(s);
-    if (s->closing && s->open_handles == 0) finalize(s);
+  if (!s->closing && n > 0) {
+    feed(s, s->fs_buf, (size_t)n);
+    if (!s->closing) {
+      uv_buf_t b = uv_buf_init(s->fs_buf, sizeof s->fs_buf);
+      if (uv_fs_read(s->loop, &s->fs_req, 0, &b, 1, -1, fs_read_cb) == 0) return;
+      n = -1;
+    }
+  }
+  s->fs_reading = 0;
+  s->open_handles--;
+  if (s->closing) {
+    /* Close came while this read was in flight (or while feeding it): finish it. */
+    if (s->open_handles == 0) finalize(s);
     return;
   }
-  feed(s, s->fs_buf, (size_t)n);
-  uv_buf_t b = uv_buf_init(s->fs_buf, sizeof s->fs_buf);
-  if (uv_fs_read(s->loop, &s->fs_req, 0, &b, 1, -1, fs_read_cb) < 0) {
-    s->open_handles--;
-    deliver_closed(s);
-  }
+  deliver_closed(s); /* end of input or a read error; may close and free s */
 }
 
 typedef struct {
@@ -179,7 +185,7 @@ static void stdio_close(sg_conn_t *c, void (*done)(void *arg), void *arg) {
   s->done = done;
   s->done_arg = arg;
   if (s->in_is_stream) uv_close((uv_handle_t *)&s->in, handle_closed);
-  else if (s->open_handles > (s->out_is_stream ? 1 : 0)) uv_cancel((uv_req_t *)&s->fs_req);
+  else if (s->fs_reading) uv_cancel((uv_req_t *)&s->fs_req);
   if (s->out_is_stream) {
     /* uv_close on a stream cancels queued writes; pending responses must reach the
      * client, so output is closed only after uv_shutdown has drained the queue. */
@@ -228,10 +234,12 @@ int sg_stdio_open(uv_loop_t *loop, size_t max_message, const sg_conn_handler_t *
   } else {
     s->fs_req.data = s;
     s->open_handles++;
+    s->fs_reading = 1;
     uv_buf_t b = uv_buf_init(s->fs_buf, sizeof s->fs_buf);
     rc = uv_fs_read(loop, &s->fs_req, 0, &b, 1, -1, fs_read_cb);
     if (rc < 0) {
       s->open_handles--;
+      s->fs_reading = 0;
       goto fail;
     }
   }

@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { writeFileSync, readFileSync, openSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeWorld, rawSession, receivedToolCalls, auditRows, SCOPEGATE } from './peers.mjs';
 
 const init = (id, version = '2025-11-25') => JSON.stringify({ jsonrpc: '2.0', id, method: 'initialize',
@@ -141,4 +143,27 @@ test('the gateway refuses to start without an identity or on a bad catalog', asy
   r = await run(['serve', '--catalog', '/nonexistent', '--db', world.db, '--role', 'viewer', '--tenant', 'a', '--env', 'b']);
   assert.equal(r.code, 1);
   assert.match(r.err, /catalog directory does not exist/);
+});
+
+test('stdin and stdout may be plain files (a session replayed from disk)', async () => {
+  const world = makeWorld();
+  const input = join(world.dir, 'in.jsonl');
+  const output = join(world.dir, 'out.jsonl');
+  writeFileSync(input, [init(1, '2025-06-18'), req(2, 'tools/list'), req(3, 'ping'), '{"bad json'].join('\n') + '\n');
+  for (let i = 0; i < 3; i++) {
+    const inFd = openSync(input, 'r');
+    const outFd = openSync(output, 'w');
+    const code = await new Promise((res) => {
+      const c = spawn(SCOPEGATE, ['serve', '--catalog', world.catalog, '--db', world.db, '--role', 'viewer', '--tenant', 'acme', '--env', 'test'],
+        { stdio: [inFd, outFd, 'ignore'] });
+      c.on('exit', (code, signal) => res(signal ?? code));
+    });
+    closeSync(inFd);
+    closeSync(outFd);
+    assert.equal(code, 0);
+    const lines = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.id), [1, 2, 3, null]);
+    assert.equal(lines[1].result.tools.length, 5);
+    assert.equal(lines[3].error.code, -32700);
+  }
 });
