@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync, readFileSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeWorld, rawSession, receivedToolCalls, auditRows, SCOPEGATE } from './peers.mjs';
+import { makeWorld, rawSession, received, receivedToolCalls, auditRows, SCOPEGATE } from './peers.mjs';
 
 const init = (id, version = '2025-11-25') => JSON.stringify({ jsonrpc: '2.0', id, method: 'initialize',
   params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
@@ -166,4 +166,21 @@ test('stdin and stdout may be plain files (a session replayed from disk)', async
     assert.equal(lines[1].result.tools.length, 5);
     assert.equal(lines[3].error.code, -32700);
   }
+});
+
+test('SIGTERM cancels calls in flight, audits them and exits cleanly', async () => {
+  const world = makeWorld();
+  const s = await opened(world);
+  s.send(req(1, 'tools/call', { name: 'long_operation', arguments: { duration: 30, steps: 30 } }));
+  const { until } = await import('./peers.mjs');
+  await until(() => receivedToolCalls(world, 'everything').length === 1);
+  s.child.kill('SIGTERM');
+  const { code, signal } = await s.exited;
+  assert.equal(signal, null);
+  assert.equal(code, 0);
+  const row = auditRows(world).find((r) => r.tool === 'long_operation');
+  assert.equal(row.decision, 'allow');
+  assert.equal(row.outcome, 'cancelled');
+  const cancel = received(world, 'everything').find((m) => m.method === 'notifications/cancelled');
+  assert.ok(cancel, 'the downstream was told to cancel');
 });
