@@ -18,6 +18,7 @@
 #include "json/frame.h"
 #include "json/parse.h"
 #include "json/rpc.h"
+#include "transport/write.h"
 
 #define SWEEP_INTERVAL_MS 250
 #define BACKOFF_FIRST_MS 200
@@ -114,38 +115,15 @@ static void fail_all(sg_ds_request_t *head, int err, const char *why) {
 
 /* ---- writing to the child ---- */
 
-typedef struct {
-  uv_write_t req;
-  char *data;
-} write_t;
-
-static void write_cb(uv_write_t *req, int status) {
-  write_t *w = (write_t *)req;
-  if (status < 0 && status != UV_ECANCELED) sg_debug("downstream write failed: %s", uv_strerror(status));
-  free(w->data);
-  free(w);
+static void write_failed(uv_stream_t *stream, int status) {
+  child_t *c = stream->data;
+  sg_debug("writing to downstream %s failed: %s", c->ds->conf->name, uv_strerror(status));
 }
 
 static int child_send(child_t *c, json_t *msg) {
   if (c == NULL || c->exited || uv_is_closing((uv_handle_t *)&c->in)) return SG_EDOWNSTREAM;
-  sg_buf_t b;
-  sg_buf_init(&b);
-  if (sg_json_dump_line(msg, &b) != 0) return SG_ENOMEM;
-  write_t *w = malloc(sizeof *w);
-  if (w == NULL) {
-    sg_buf_free(&b);
-    return SG_ENOMEM;
-  }
-  size_t len;
-  w->data = sg_buf_steal(&b, &len);
-  uv_buf_t buf = uv_buf_init(w->data, (unsigned)len);
-  int rc = uv_write(&w->req, (uv_stream_t *)&c->in, &buf, 1, write_cb);
-  if (rc < 0) {
-    free(w->data);
-    free(w);
-    return SG_EDOWNSTREAM;
-  }
-  return 0;
+  int rc = sg_stream_write_json((uv_stream_t *)&c->in, msg, write_failed);
+  return rc == SG_ENOMEM ? rc : rc ? SG_EDOWNSTREAM : 0;
 }
 
 static int send_request(sg_downstream_t *ds, sg_ds_request_t *r) {

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "json/frame.h"
 #include "json/rpc.h"
+#include "transport/write.h"
 
 /* A client that stops reading its responses must not make the gateway buffer without
  * bound: past this much unwritten output the connection is closed. */
@@ -102,30 +103,19 @@ static void fs_read_cb(uv_fs_t *req) {
   deliver_closed(s); /* end of input or a read error; may close and free s */
 }
 
-typedef struct {
-  uv_write_t req;
-  char *data;
-} write_t;
-
-static void write_cb(uv_write_t *req, int status) {
-  write_t *w = (write_t *)req;
-  stdio_t *s = req->handle->data;
-  free(w->data);
-  free(w);
-  if (status < 0 && status != UV_ECANCELED) {
-    sg_warn("stdout write failed: %s", uv_strerror(status));
-    deliver_closed(s);
-  }
+static void write_failed(uv_stream_t *stream, int status) {
+  sg_warn("stdout write failed: %s", uv_strerror(status));
+  deliver_closed(stream->data);
 }
 
 static int stdio_send(sg_conn_t *c, const json_t *msg) {
   stdio_t *s = sg_container_of(c, stdio_t, conn);
   if (s->closing) return SG_EIO;
-  sg_buf_t b;
-  sg_buf_init(&b);
-  int rc = sg_json_dump_line(msg, &b);
-  if (rc) return rc;
   if (!s->out_is_stream) {
+    sg_buf_t b;
+    sg_buf_init(&b);
+    int rc = sg_json_dump_line(msg, &b);
+    if (rc) return rc;
     /* A file: synchronous writes are fine and keep ordering trivially. */
     size_t off = 0;
     while (off < b.len) {
@@ -142,21 +132,10 @@ static int stdio_send(sg_conn_t *c, const json_t *msg) {
   uv_stream_t *out = (uv_stream_t *)&s->out;
   if (uv_stream_get_write_queue_size(out) > MAX_PENDING_OUTPUT) {
     sg_error("client is not reading its responses; closing the connection");
-    sg_buf_free(&b);
     deliver_closed(s);
     return SG_EIO;
   }
-  write_t *w = malloc(sizeof *w);
-  size_t len;
-  w->data = sg_buf_steal(&b, &len);
-  uv_buf_t buf = uv_buf_init(w->data, (unsigned)len);
-  rc = uv_write(&w->req, out, &buf, 1, write_cb);
-  if (rc < 0) {
-    free(w->data);
-    free(w);
-    return SG_EIO;
-  }
-  return 0;
+  return sg_stream_write_json(out, msg, write_failed);
 }
 
 static void finalize(stdio_t *s) {
