@@ -184,3 +184,22 @@ test('SIGTERM cancels calls in flight, audits them and exits cleanly', async () 
   const cancel = received(world, 'everything').find((m) => m.method === 'notifications/cancelled');
   assert.ok(cancel, 'the downstream was told to cancel');
 });
+
+test('the identity may come from SCOPEGATE_* environment variables', async () => {
+  const world = makeWorld();
+  const child = spawn(SCOPEGATE, ['serve', '--catalog', world.catalog, '--db', world.db], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+    env: { ...process.env, SCOPEGATE_ROLE: 'editor', SCOPEGATE_TENANT: 'globex', SCOPEGATE_ENV: 'staging', SCOPEGATE_SUBJECT: 'carol' },
+  });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stdin.write(init(1) + '\n' + req(2, 'tools/call', { name: 'long_operation', arguments: {} }) + '\n');
+  const { until } = await import('./peers.mjs');
+  await until(() => out.split('\n').filter(Boolean).length >= 2);
+  child.stdin.end();
+  await new Promise((r) => child.on('exit', r));
+  const reply = JSON.parse(out.split('\n')[1]);
+  assert.equal(reply.error.data.reason, 'not_granted'); // editors have no long_operation
+  const row = auditRows(world).at(-1);
+  assert.deepEqual([row.subject, row.role, row.tenant, row.env], ['carol', 'editor', 'globex', 'staging']);
+});
