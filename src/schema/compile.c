@@ -844,6 +844,7 @@ static int compile_json(cc_t *c, json_t *j, const loc_t *ctx, const char *ptr,
   *out = n;
   n->boolean = -1;
   n->draft = l->draft;
+  n->ptr = l->ptr;
   n->res = l->res;
   n->min_length = n->max_length = n->min_items = n->max_items = -1;
   n->min_props = n->max_props = n->min_contains = n->max_contains = -1;
@@ -962,6 +963,57 @@ static int resolve_ref(cc_t *c, const loc_t *l, const char *kw, const char *ref,
   return 0;
 }
 
+/* ---- reference cycles ---- */
+
+/* A cycle of in-place applicators ($ref, allOf, anyOf, oneOf, not, if/then/else,
+   dependentSchemas, $dynamicRef's static target) evaluates the same instance forever once
+   it is entered. Validation would stop it at the depth limit; refusing the schema says
+   where the mistake is: the link that closes the cycle. Depth-first search, colouring
+   nodes 1 (on the path) and 2 (done). */
+static int in_place_cycle(cc_t *c, sg__node_t *n);
+
+static int cycle_edge(cc_t *c, const sg__node_t *from, const sg__edge_t *e) {
+  sg__node_t *to = (sg__node_t *)e->node;
+  if (to == NULL || to->boolean >= 0) return 0;
+  if (to->visit != 1) return in_place_cycle(c, to);
+  char *where = cat3(c, from->ptr, "/", e->path);
+  if (where == NULL) return nomem(c);
+  char kw[64];
+  snprintf(kw, sizeof kw, "%.*s", (int)strcspn(e->path, "/"), e->path);
+  fail(c, where, NULL,
+       "reference cycle: this applies a schema to the same value it is already "
+       "validating");
+  if (c->err) snprintf(c->err->keyword, sizeof c->err->keyword, "%s", kw);
+  return SG_ESCHEMA;
+}
+
+static int in_place_cycle(cc_t *c, sg__node_t *n) {
+  if (n == NULL || n->boolean >= 0 || n->visit == 2) return 0;
+  n->visit = 1;
+  const sg__edge_t *single[] = {&n->ref, &n->dynamic_ref, &n->not_, &n->if_, &n->then_, &n->else_};
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < sizeof single / sizeof single[0]; i++)
+    rc = cycle_edge(c, n, single[i]);
+  const struct {
+    const sg__edge_t *e;
+    size_t n;
+  } lists[] = {{n->all_of, n->nall_of}, {n->any_of, n->nany_of}, {n->one_of, n->none_of}};
+  for (size_t k = 0; rc == 0 && k < 3; k++)
+    for (size_t i = 0; rc == 0 && i < lists[k].n; i++) rc = cycle_edge(c, n, &lists[k].e[i]);
+  for (size_t i = 0; rc == 0 && i < n->ndep_schemas; i++)
+    rc = cycle_edge(c, n, &n->dep_schemas[i].edge);
+  n->visit = 2;
+  return rc;
+}
+
+static int check_cycles(cc_t *c) {
+  int rc = in_place_cycle(c, (sg__node_t *)c->s->root);
+  for (size_t i = 0; rc == 0 && i < c->map_cap; i++) {
+    if (c->map[i]) rc = in_place_cycle(c, c->map[i]->node);
+  }
+  return rc;
+}
+
 /* ---- entry points ---- */
 
 static void finish_dynamic(cc_t *c, int *rc) {
@@ -1019,6 +1071,7 @@ int sg_schema_compile(json_t *schema, const sg_schema_opts_t *opts, sg_schema_t 
     rc = compile_json(&c, schema, root ? root : &boolean_ctx, "", &c.s->root);
   }
   if (rc == 0) finish_dynamic(&c, &rc);
+  if (rc == 0) rc = check_cycles(&c);
   free(c.map);
   free(c.names);
   free(c.dyns);

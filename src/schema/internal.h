@@ -112,6 +112,8 @@ typedef struct {
 struct sg__node {
   int boolean; /* -1: an object schema; 0: false; 1: true */
   sg_schema_draft_t draft;
+  const char *ptr;           /* where the schema sits in its document, for compile errors */
+  int visit;                 /* scratch for the compiler's cycle check */
   const sg__resource_t *res; /* the resource this node belongs to */
 
   unsigned types; /* SG__T_* bits; 0 when "type" is absent */

@@ -402,18 +402,31 @@ static void test_ref(void) {
 }
 
 static void test_ref_cycle(void) {
-  /* A cycle that never moves into the instance must end with an error, not a hang or a
-     crash, and must stay an error under "not". */
-  sg_schema_t *s = compile(
-      "{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"$ref\":\"#/$defs/a\"}},"
-      "\"$ref\":\"#/$defs/a\"}");
+  /* A cycle that never moves into the instance is refused when compiled. */
+  compile_fails_at(
+      "{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"allOf\":[{\"$ref\":\"#/$defs/a\"}]}},"
+      "\"$ref\":\"#/$defs/a\"}",
+      "/$defs/b/allOf/0/$ref");
+  compile_fails_at("{\"not\":{\"$ref\":\"#\"}}", "/not/$ref");
+  /* Recursion that follows the instance is fine until the depth limit, where the
+     instance is refused, not crashed on, and "not" cannot turn that into acceptance. */
+  sg_schema_t *s = compile("{\"items\":{\"$ref\":\"#\"}}");
+  sg_schema_t *ns = compile(
+      "{\"not\":{\"$ref\":\"#/$defs/deep\"},\"$defs\":{\"deep\":"
+      "{\"items\":{\"$ref\":\"#/$defs/deep\"},\"contains\":{\"const\":1}}}}");
+  char deep[2100];
+  memset(deep, '[', 1000);
+  memset(deep + 1000, ']', 1000);
+  deep[2000] = '\0';
   sg_schema_error_t err;
-  CHECK_INT_EQ(check(s, "1", &err), SG_EINVALID_ARGS);
+  CHECK_INT_EQ(check(s, deep, &err), SG_EINVALID_ARGS);
   CHECK(strstr(err.message, "too deeply") != NULL);
+  CHECK_INT_EQ(check(ns, deep, &err), SG_EINVALID_ARGS);
+  CHECK(strstr(err.message, "too deeply") != NULL);
+  valid(s, "[[[[]]],[]]");
+  valid(ns, "[[2]]");
   sg_schema_free(s);
-  s = compile("{\"not\":{\"$ref\":\"#\"}}");
-  CHECK_INT_EQ(check(s, "1", &err), SG_EINVALID_ARGS);
-  sg_schema_free(s);
+  sg_schema_free(ns);
 }
 
 static void test_unknown_keywords(void) {
