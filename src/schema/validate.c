@@ -487,8 +487,12 @@ typedef struct {
 
 #define MARKS_ON_STACK 512 /* members or items covered without allocating */
 
-static void mark(marks_t *m, size_t i) { m->bits[i / 64] |= (uint64_t)1 << (i % 64); }
-static int marked(const marks_t *m, size_t i) { return (m->bits[i / 64] >> (i % 64)) & 1; }
+static void mark(marks_t *m, size_t i) {
+  m->bits[i / 64] |= (uint64_t)1 << (i % 64);
+}
+static int marked(const marks_t *m, size_t i) {
+  return (m->bits[i / 64] >> (i % 64)) & 1;
+}
 static void mark_all(marks_t *m) {
   for (size_t i = 0; i < m->n; i++) mark(m, i);
 }
@@ -496,8 +500,8 @@ static void mark_all(marks_t *m) {
 /* Marks the members of inst that n evaluates (n's own unevaluatedProperties excepted when
    self is set). n is known to validate inst, so its allOf and $ref targets do too; the
    branches of anyOf, oneOf and if are probed, since only valid ones count. */
-static void mark_props(vctx_t *c, const sg__node_t *n, json_t *inst, marks_t *m,
-                       const scope_t *sc, int self) {
+static void mark_props(vctx_t *c, const sg__node_t *n, json_t *inst, marks_t *m, const scope_t *sc,
+                       int self) {
   scope_t frame;
   if (n->boolean >= 0 || !enter(c, n, NULL, NULL, sc, &frame, &sc)) return;
   if (n->additional.node || (!self && n->unevaluated_props.node)) {
@@ -545,8 +549,8 @@ done:
 }
 
 /* The same for the items of an array, for unevaluatedItems. */
-static void mark_items(vctx_t *c, const sg__node_t *n, json_t *inst, marks_t *m,
-                       const scope_t *sc, int self) {
+static void mark_items(vctx_t *c, const sg__node_t *n, json_t *inst, marks_t *m, const scope_t *sc,
+                       int self) {
   scope_t frame;
   if (n->boolean >= 0 || !enter(c, n, NULL, NULL, sc, &frame, &sc)) return;
   if (n->items.node || (!self && n->unevaluated_items.node)) {
@@ -803,6 +807,60 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
   return 1;
 }
 
+/* How far an alternative got before failing: errors deeper inside the value score
+   higher, and at the same depth an error on anything but const or enum scores higher
+   (a const or enum mismatch is usually a discriminator saying "not this one"). */
+static size_t error_score(const sg_schema_error_t *e) {
+  size_t d = 0;
+  for (const char *p = e->instance_location; *p; p++) d += *p == '/';
+  int weak = strcmp(e->keyword, "const") == 0 || strcmp(e->keyword, "enum") == 0;
+  return d * 2 + (weak ? 0 : 1);
+}
+
+/* When no alternative of anyOf/oneOf matches, the most useful error is usually that of
+   the alternative the value was meant for: the only one whose "type" admits it, else the
+   one that got furthest (error_score). Reports that error and returns 1, or returns 0
+   when no alternative stands out. Runs only when an error is being reported, so its cost
+   is on the failure path alone. */
+static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_t *alts, size_t n,
+                                                      json_t *inst, const ipath_t *ip,
+                                                      const kpath_t *kp, const scope_t *sc) {
+  if (c->out == NULL || c->quiet || c->filled) return 0;
+  size_t typed = 0, typed_at = 0;
+  for (size_t i = 0; i < n; i++) {
+    const sg__node_t *a = alts[i].node;
+    if (a->boolean < 0 && a->types && (a->types & type_bits(inst))) {
+      typed++;
+      typed_at = i;
+    }
+  }
+  sg_schema_error_t *out = c->out, cur;
+  size_t best_score = 0, best_at = 0, ties = 0;
+  if (typed == 1) {
+    best_at = typed_at;
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      memset(&cur, 0, sizeof cur);
+      c->out = &cur;
+      c->filled = 0;
+      descend(c, &alts[i], inst, ip, kp, sc);
+      size_t score = c->filled ? error_score(&cur) + 1 : 0;
+      if (score > best_score) {
+        best_score = score;
+        best_at = i;
+        ties = 0;
+      } else if (score == best_score) {
+        ties++;
+      }
+    }
+    c->out = out;
+    c->filled = 0;
+    if (best_score == 0 || ties) return 0;
+  }
+  descend(c, &alts[best_at], inst, ip, kp, sc);
+  return c->filled;
+}
+
 static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
                          const kpath_t *kp, const scope_t *sc) {
   if (n->ref.node && !descend(c, &n->ref, inst, ip, kp, sc)) return 0;
@@ -817,7 +875,7 @@ static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
     while (i < n->nany_of && !probe_edge(c, &n->any_of[i], inst, ip, kp, sc)) i++;
     if (c->aborted) return 0;
     if (i == n->nany_of) {
-      if (n->nany_of == 1) return descend(c, &n->any_of[0], inst, ip, kp, sc);
+      if (best_alternative(c, n->any_of, n->nany_of, inst, ip, kp, sc)) return 0;
       return fail(c, ip, kp, "anyOf", "value matches none of the %zu alternatives", n->nany_of);
     }
   }
@@ -836,7 +894,7 @@ static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
     }
     if (c->aborted) return 0;
     if (count == 0) {
-      if (n->none_of == 1) return descend(c, &n->one_of[0], inst, ip, kp, sc);
+      if (best_alternative(c, n->one_of, n->none_of, inst, ip, kp, sc)) return 0;
       return fail(c, ip, kp, "oneOf", "value matches none of the %zu alternatives", n->none_of);
     }
   }

@@ -462,6 +462,20 @@ static void test_all_any_one_not(void) {
   check(s, "2", &err);
   CHECK_STR_EQ(err.message, "value matches none of the 2 alternatives");
   sg_schema_free(s);
+  /* The alternative whose type admits the value speaks for the others. */
+  s = compile("{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\",\"minimum\":3}]}");
+  fails_at(s, "2", "", "/anyOf/1/minimum", "minimum");
+  fails_at(s, "null", "", "/anyOf", "anyOf");
+  sg_schema_free(s);
+  /* A discriminated union: the alternative whose "kind" matched got furthest. */
+  s = compile(
+      "{\"oneOf\":[{\"properties\":{\"kind\":{\"const\":\"a\"},\"x\":{\"type\":\"integer\"}}},"
+      "{\"properties\":{\"kind\":{\"const\":\"b\"},\"y\":{\"maxLength\":3}}}]}");
+  fails_at(s, "{\"kind\":\"b\",\"y\":\"long\"}", "/y", "/oneOf/1/properties/y/maxLength",
+           "maxLength");
+  fails_at(s, "{\"kind\":\"a\",\"x\":\"1\"}", "/x", "/oneOf/0/properties/x/type", "type");
+  fails_at(s, "{\"kind\":\"c\"}", "", "/oneOf", "oneOf");
+  sg_schema_free(s);
   /* With one alternative, the error is the alternative's own. */
   s = compile("{\"anyOf\":[{\"maxLength\":2}]}");
   fails_at(s, "\"abc\"", "", "/anyOf/0/maxLength", "maxLength");
