@@ -825,7 +825,8 @@ static size_t error_score(const sg_schema_error_t *e) {
 static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_t *alts, size_t n,
                                                       json_t *inst, const ipath_t *ip,
                                                       const kpath_t *kp, const scope_t *sc) {
-  if (c->out == NULL || c->quiet || c->filled) return 0;
+  /* Each level holds an error on the stack; deep down, the plain message will do. */
+  if (c->out == NULL || c->quiet || c->filled || c->depth > 64) return 0;
   size_t typed = 0, typed_at = 0;
   for (size_t i = 0; i < n; i++) {
     const sg__node_t *a = alts[i].node;
