@@ -15,8 +15,21 @@
  * sg_schema_thread_cleanup.
  *
  * Failing closed: a pattern that exceeds its match limits, or an evaluation that exceeds
- * the recursion limit (a $ref cycle, for example), makes the instance invalid, whatever
- * keywords such as "not" around it would say.
+ * the recursion limit (recursion as deep as the instance allows), makes the instance
+ * invalid, whatever keywords such as "not" around it would say. A cycle of $ref and
+ * in-place applicators that never moves into the instance is refused at compile time.
+ *
+ * Coverage: every keyword of the 2020-12 core, applicator, unevaluated and validation
+ * vocabularies and of draft-07 ($ref, $id, $anchor, $dynamicRef/$dynamicAnchor,
+ * $vocabulary in custom meta-schemas, definitions/$defs, dependencies); the meta-schemas
+ * of both drafts are built in. Patterns follow ECMA-262 on PCRE2; variable-width
+ * lookbehind is not available. Asserted formats do not apply the IDNA2008 rules to
+ * internationalised host names. Unknown keywords are ignored. A 2020-12 schema may use
+ * the draft-07 spellings "items": [...], "additionalItems" and "dependencies".
+ *
+ * Errors: validation stops at the first failing keyword. When no alternative of anyOf or
+ * oneOf matches, the error of the alternative the value was evidently meant for is
+ * reported if there is one.
  */
 #ifndef SG_SCHEMA_SCHEMA_H
 #define SG_SCHEMA_SCHEMA_H
