@@ -77,6 +77,13 @@ int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t
 
 void sg_schema_free(sg_schema_t *s);
 
+/* Reports, through fn, each keyword in schema (borrowed) that no draft defines, such as a
+   misspelt "maxLenght", which validation would silently ignore; keyword_location says
+   where it is. Keywords starting with "x-" are taken as deliberate extensions. Returns
+   how many were found. */
+typedef void (*sg_schema_unknown_fn)(void *data, const char *keyword_location, const char *keyword);
+size_t sg_schema_unknown_keywords(json_t *schema, sg_schema_unknown_fn fn, void *data);
+
 /* Frees the calling thread's pattern match-data block, if it has one. */
 void sg_schema_thread_cleanup(void);
 

@@ -910,6 +910,27 @@ static void test_threads(void) {
   sg_schema_free(s);
 }
 
+static void collect_unknown(void *data, const char *where, const char *keyword) {
+  char *out = data;
+  size_t n = strlen(out);
+  snprintf(out + n, 512 - n, "%s%s=%s", n ? " " : "", where, keyword);
+}
+
+static void test_unknown_keyword_lint(void) {
+  json_t *j = parse(
+      "{\"type\":\"object\",\"title\":\"t\",\"x-ui\":1,\"properties\":{\"a/"
+      "b\":{\"type\":\"string\","
+      "\"maxLenght\":3},\"c\":{\"items\":[{\"minimun\":1}]}},\"allOf\":[{\"requierd\":[\"a\"]}],"
+      "\"enum\":[{\"notAKeyword\":1}],\"$defs\":{\"d\":{\"descripton\":\"\"}}}");
+  char found[512] = "";
+  CHECK_INT_EQ(sg_schema_unknown_keywords(j, collect_unknown, found), 4);
+  CHECK(strstr(found, "/properties/a~1b/maxLenght=maxLenght") != NULL);
+  CHECK(strstr(found, "/properties/c/items/0/minimun=minimun") != NULL);
+  CHECK(strstr(found, "/allOf/0/requierd=requierd") != NULL);
+  CHECK(strstr(found, "/$defs/d/descripton=descripton") != NULL);
+  json_decref(j);
+}
+
 static void test_shared_and_reused(void) {
   /* The compiled schema outlives its document and is reused across many instances. */
   json_t *doc = parse(
@@ -958,6 +979,7 @@ const sg_test_t sg_suite_schema[] = {{"type", test_type},
                                      {"ecma_regex", test_ecma_regex},
                                      {"messages_are_short", test_messages_are_short},
                                      {"formats", test_formats},
+                                     {"unknown_keyword_lint", test_unknown_keyword_lint},
                                      {"threads", test_threads},
                                      {"shared_and_reused", test_shared_and_reused},
                                      SG_SUITE_END};
