@@ -6,11 +6,15 @@
 #ifndef SG_POLICY_PRINCIPAL_H
 #define SG_POLICY_PRINCIPAL_H
 
+#include <jansson.h>
+
+/* Every member is borrowed from whoever established the identity. */
 typedef struct {
   const char *subject;
   const char *role;
   const char *tenant;
   const char *env;
+  json_t *claims; /* the verified token's claims, or NULL when there is no token */
 } sg_principal_t;
 
 #endif
