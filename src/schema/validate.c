@@ -1042,7 +1042,10 @@ int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t
   vctx_t c;
   memset(&c, 0, sizeof c);
   c.out = err;
-  if (err) memset(err, 0, sizeof *err);
+  if (err) {
+    err->instance_location[0] = err->keyword_location[0] = '\0';
+    err->keyword[0] = err->message[0] = '\0';
+  }
   if (s == NULL || instance == NULL) {
     if (err) snprintf(err->message, sizeof err->message, s ? "no value" : "no schema");
     return SG_EINVALID_ARGS;
