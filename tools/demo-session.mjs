@@ -35,11 +35,12 @@ async function call(name, args) {
 
 await call('echo', { message: 'hello through scopegate' });
 await call('add', { a: 19, b: 23 });
-await call('read_file', { path: 'welcome.txt' });
-await call('write_file', { path: 'welcome.txt', content: 'overwritten' });
+await call('read_file', { path: 'acme/welcome.txt' });
+await call('read_file', { path: 'acme/../globex/plans.txt' });
+await call('write_file', { path: 'acme/welcome.txt', content: 'overwritten' });
 await call('add', { a: 'nineteen', b: 23 });
 await call('get-env', {});
 await client.close();
 
-console.log(`\n$ scopegate audit tail -n 6 --db ${db}`);
-console.log(execFileSync(scopegate, ['audit', 'tail', '-n', '6', '--db', db], { encoding: 'utf8' }));
+console.log(`\n$ scopegate audit tail -n 7 --db ${db}`);
+console.log(execFileSync(scopegate, ['audit', 'tail', '-n', '7', '--db', db], { encoding: 'utf8' }));

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
-mkdir -p var/demo-files
-[ -f var/demo-files/welcome.txt ] || echo "Welcome to the shared files area." > var/demo-files/welcome.txt
+# The shared files area: one folder per tenant; the demo's caller is tenant "acme".
+mkdir -p var/demo-files/acme var/demo-files/globex
+[ -f var/demo-files/acme/welcome.txt ] || echo "Welcome to acme's files." > var/demo-files/acme/welcome.txt
+[ -f var/demo-files/globex/plans.txt ] || echo "globex's plans: not for acme." > var/demo-files/globex/plans.txt
 exec node tools/demo-session.mjs "$@"

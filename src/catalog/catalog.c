@@ -3,6 +3,7 @@
  * load time; nothing here allocates.
  */
 #include "catalog/catalog.h"
+#include "catalog/loader.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ void sg_catalog_unref(sg_catalog_t *c) {
     json_decref(t->listing);
   }
   for (size_t i = 0; i < c->nroles; i++) {
+    for (size_t g = 0; g < c->roles[i].ngrants; g++) sg__grant_free(&c->roles[i].grants[g]);
     free(c->roles[i].name);
     free(c->roles[i].grants);
     json_decref(c->roles[i].tool_listing);

@@ -43,9 +43,63 @@ typedef struct {
   json_t *listing;         /* the tools/list entry: name, title?, description, inputSchema, annotations */
 } sg_tool_t;
 
+/* A value taken from the authenticated context rather than from the client: "$subject",
+ * "$role", "$tenant", "$env" or "$claims.NAME[.NAME...]", optionally followed by literal
+ * text ("$tenant/" is the tenant followed by a slash). "$$" starts a literal "$". */
+typedef enum {
+  SG_CTX_SUBJECT = 1,
+  SG_CTX_ROLE,
+  SG_CTX_TENANT,
+  SG_CTX_ENV,
+  SG_CTX_CLAIM
+} sg_ctx_kind_t;
+
+typedef struct {
+  sg_ctx_kind_t kind;
+  char *claim;  /* SG_CTX_CLAIM: the dotted path below the claims object */
+  char *suffix; /* literal text after the reference ("" when none) */
+} sg_ctxref_t;
+
+/* One rule of a parameter envelope. Its operand is either a constant (JSON) or a
+ * context reference. */
+typedef enum {
+  SG_RULE_MIN,     /* number >= operand */
+  SG_RULE_MAX,     /* number <= operand */
+  SG_RULE_XMIN,    /* number > operand ("exclusiveMin") */
+  SG_RULE_XMAX,    /* number < operand ("exclusiveMax") */
+  SG_RULE_IN,      /* value equals a member of the operand array */
+  SG_RULE_PREFIX,  /* string that, as a normalised path, starts with the operand */
+  SG_RULE_PATTERN, /* string matching the ECMA-262 pattern (a constant) */
+  SG_RULE_EQUALS   /* value equals the operand */
+} sg_rule_op_t;
+
+typedef struct {
+  sg_rule_op_t op;
+  const char *name;  /* as written in the matrix: "max", "in", ... */
+  json_t *constant;  /* NULL when the operand is a context reference */
+  sg_ctxref_t ref;   /* kind 0 when the operand is a constant */
+  void *regex;       /* SG_RULE_PATTERN: the compiled pattern (pcre2_code) */
+} sg_rule_t;
+
+typedef struct {
+  char *param; /* a top-level parameter of the tool's input */
+  sg_rule_t *rules;
+  size_t nrules;
+} sg_envelope_t;
+
+/* A parameter forced to a context value: filled in when absent, refused when different. */
+typedef struct {
+  char *param;
+  sg_ctxref_t ref;
+} sg_binding_t;
+
 typedef struct {
   const sg_tool_t *tool;
   sg_approval_t approval;
+  sg_envelope_t *envelope; /* in parameter-name order */
+  size_t nenvelope;
+  sg_binding_t *bindings;  /* in parameter-name order */
+  size_t nbindings;
 } sg_grant_t;
 
 typedef struct {

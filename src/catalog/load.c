@@ -13,18 +13,17 @@
 #include <unistd.h>
 
 #include "catalog/catalog.h"
+#include "catalog/loader.h"
 #include "core/error.h"
 #include "json/parse.h"
 #include "json/pointer.h"
 
-typedef struct {
-  sg_buf_t *errors;
-  int count;
-  const char *file; /* path relative to the catalog directory, for messages */
-} loader_t;
+#define problem sg__problem
+#define ptr_join sg__ptr_join
+#define only_keys sg__only_keys
+typedef sg__loader_t loader_t;
 
-__attribute__((format(printf, 3, 4))) static void problem(loader_t *l, const char *ptr,
-                                                          const char *fmt, ...) {
+void sg__problem(sg__loader_t *l, const char *ptr, const char *fmt, ...) {
   l->count++;
   if (l->errors == NULL) return;
   sg_buf_printf(l->errors, "%s: %s: ", l->file, ptr[0] ? ptr : "(root)");
@@ -36,13 +35,12 @@ __attribute__((format(printf, 3, 4))) static void problem(loader_t *l, const cha
   sg_buf_printf(l->errors, "%s\n", msg);
 }
 
-static void ptr_join(char *out, size_t outlen, const char *base, const char *token) {
+void sg__ptr_join(char *out, size_t outlen, const char *base, const char *token) {
   snprintf(out, outlen, "%s", base);
   sg_json_pointer_append(out, outlen, token);
 }
 
-/* Reports every key of obj that is not in allowed (a NULL-terminated list). */
-static void only_keys(loader_t *l, json_t *obj, const char *ptr, const char *const *allowed) {
+void sg__only_keys(sg__loader_t *l, json_t *obj, const char *ptr, const char *const *allowed) {
   const char *key;
   json_t *v;
   json_object_foreach(obj, key, v) {
@@ -303,7 +301,7 @@ static int cmp_grants(const void *a, const void *b) {
 static void load_role(loader_t *l, sg_catalog_t *c, sg_role_t *r, json_t *spec,
                       const char *ptr) {
   static const char *const role_keys[] = {"tools", NULL};
-  static const char *const grant_keys[] = {"approval", NULL};
+  static const char *const grant_keys[] = {"approval", "envelope", "bind", NULL};
   if (!json_is_object(spec)) {
     problem(l, ptr, "must be an object");
     return;
@@ -353,6 +351,7 @@ static void load_role(loader_t *l, sg_catalog_t *c, sg_role_t *r, json_t *spec,
     } else {
       problem(l, p, "must be \"required\" or \"auto\"");
     }
+    sg__grant_parse(l, grant, g, gp);
   }
   qsort(r->grants, r->ngrants, sizeof *r->grants, cmp_grants);
   for (size_t i = 0; i < r->ngrants; i++)

@@ -24,6 +24,9 @@
   XX(NOT_GRANTED, "not_granted", -32003, "tool is not granted to this role")          \
   XX(WRITES_DISABLED, "writes_disabled", -32003, "write tools are disabled")          \
   XX(INVALID_ARGS, "invalid_arguments", -32602, "arguments do not match the schema")  \
+  XX(OUTSIDE_ENVELOPE, "outside_envelope", -32003, "an argument is outside the envelope") \
+  XX(CONTEXT_MISMATCH, "context_mismatch", -32003,                                    \
+     "an argument contradicts the caller's context")                                   \
   XX(APPROVAL_REQUIRED, "approval_required", -32003,                                  \
      "tool requires human approval and no approval channel is available")             \
   XX(AUDIT, "audit_unavailable", -32003, "the audit store cannot record the call")    \
@@ -32,7 +35,8 @@
   XX(CATALOG, "catalog_invalid", -32603, "catalog is invalid")                        \
   XX(SCHEMA, "schema_invalid", -32603, "schema cannot be compiled")                   \
   XX(CANCELLED, "cancelled", -32800, "request cancelled")                             \
-  XX(SHUTDOWN, "shutting_down", -32002, "gateway is shutting down")
+  XX(SHUTDOWN, "shutting_down", -32002, "gateway is shutting down")                   \
+  XX(AUTH, "unauthenticated", -32001, "the bearer token was refused")
 
 typedef enum {
   SG__ERR_FIRST = -1000,

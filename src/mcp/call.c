@@ -139,6 +139,8 @@ void sg__call_start(sg_session_t *s, json_t *id, json_t *params) {
 
   sg_decision_t d;
   sg_policy_decide(gw->catalog, &s->principal, json_string_value(name), args, &d);
+  /* The audit hashes what would be forwarded: the arguments with bound values filled in. */
+  if (d.args) sg_json_canonical_hash(d.args, hash);
   row.decision = d.allow ? "allow" : "deny";
   row.reason = d.allow ? "allowed" : sg_err_reason(d.err);
   row.detail = d.allow ? NULL : d.message;
@@ -146,16 +148,18 @@ void sg__call_start(sg_session_t *s, json_t *id, json_t *params) {
     sg_error("audit: could not record call %s: %s; refusing it", call_id, sg_store_errmsg(gw->store));
     sg__session_send_error(s, id, SG_EAUDIT,
                            "the call was refused because the audit log cannot record it", NULL);
+    sg_decision_release(&d);
     json_decref(empty);
     return;
   }
   if (!d.allow) {
     json_t *data = json_pack("{s:s, s:s}", "tool", json_string_value(name), "call", call_id);
-    if (d.err == SG_EINVALID_ARGS) {
+    if (d.pointer[0] || d.keyword[0]) {
       json_object_set_new(data, "pointer", json_string(d.pointer));
       json_object_set_new(data, "keyword", json_string(d.keyword));
     }
     sg__session_send_error(s, id, d.err, d.message, data);
+    sg_decision_release(&d);
     json_decref(empty);
     return;
   }
@@ -176,8 +180,9 @@ void sg__call_start(sg_session_t *s, json_t *id, json_t *params) {
   sg_downstream_t *ds = NULL;
   int rc = sg_pool_get(gw->pool, d.tool->server, s->principal.tenant, s->principal.env, &ds);
   if (rc == 0)
-    rc = sg_downstream_request(ds, "tools/call", downstream_params(d.tool, args), on_response,
+    rc = sg_downstream_request(ds, "tools/call", downstream_params(d.tool, d.args), on_response,
                                c->progress_token ? on_progress : NULL, c, &c->req);
+  sg_decision_release(&d);
   json_decref(empty);
   if (rc != 0) {
     char why[256];

@@ -139,6 +139,7 @@ static void session_free(void *arg) {
   free(s->role);
   free(s->tenant);
   free(s->env);
+  json_decref(s->principal.claims);
   free(s);
   if (on_end) on_end(end_arg);
 }
@@ -164,7 +165,8 @@ sg_session_t *sg_session_new(sg_gateway_t *gw, sg_conn_t *conn, const sg_princip
   s->role = strdup(who->role);
   s->tenant = strdup(who->tenant);
   s->env = strdup(who->env);
-  s->principal = (sg_principal_t){s->subject, s->role, s->tenant, s->env};
+  s->principal = (sg_principal_t){s->subject, s->role, s->tenant, s->env,
+                                  json_incref(who->claims)};
   s->on_end = on_end;
   s->end_arg = arg;
   conn->data = s;

@@ -9,10 +9,30 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "json/pointer.h"
+#include "policy/envelope.h"
 
 static void deny(sg_decision_t *d, int err) {
   d->allow = 0;
   d->err = err;
+}
+
+/* Validates args against the tool's schema; on failure fills the denial and returns 0. */
+static int validate(sg_decision_t *d, const char *tool_name, json_t *args) {
+  sg_schema_error_t serr;
+  if (sg_schema_validate(d->tool->schema, args, &serr) == 0) return 1;
+  deny(d, SG_EINVALID_ARGS);
+  snprintf(d->pointer, sizeof d->pointer, "%s", serr.instance_location);
+  snprintf(d->keyword, sizeof d->keyword, "%s", serr.keyword);
+  snprintf(d->message, sizeof d->message, "invalid arguments for \"%.100s\": %.250s: %.300s (%.60s)",
+           tool_name, serr.instance_location[0] ? serr.instance_location : "(arguments)",
+           serr.message, serr.keyword);
+  return 0;
+}
+
+void sg_decision_release(sg_decision_t *d) {
+  json_decref(d->args);
+  d->args = NULL;
 }
 
 void sg_policy_decide(const sg_catalog_t *cat, const sg_principal_t *who, const char *tool_name,
@@ -32,16 +52,27 @@ void sg_policy_decide(const sg_catalog_t *cat, const sg_principal_t *who, const 
              tool_name, who->role);
     return;
   }
-  sg_schema_error_t serr;
-  if (sg_schema_validate(d->tool->schema, args, &serr) != 0) {
-    deny(d, SG_EINVALID_ARGS);
-    snprintf(d->pointer, sizeof d->pointer, "%s", serr.instance_location);
-    snprintf(d->keyword, sizeof d->keyword, "%s", serr.keyword);
-    snprintf(d->message, sizeof d->message, "invalid arguments for \"%.100s\": %.250s: %.300s (%.60s)",
-             tool_name, serr.instance_location[0] ? serr.instance_location : "(arguments)",
-             serr.message, serr.keyword);
+  sg_envelope_failure_t f;
+  int rc = sg_bindings_apply(d->grant, who, args, &d->args, &f);
+  if (rc == 0 && !validate(d, tool_name, d->args)) return;
+  int changed = 0;
+  if (rc == 0) rc = sg_envelope_check(d->grant, who, d->args, &changed, &f);
+  if (rc == SG_ENOMEM) {
+    deny(d, rc);
+    snprintf(d->message, sizeof d->message, "out of memory");
     return;
   }
+  if (rc != 0) {
+    deny(d, rc);
+    sg_json_pointer_append(d->pointer, sizeof d->pointer, f.param);
+    snprintf(d->keyword, sizeof d->keyword, "%s", f.rule);
+    snprintf(d->message, sizeof d->message, "%s \"%.100s\": %s",
+             rc == SG_ECONTEXT_MISMATCH ? "context mismatch for" : "outside the envelope of",
+             tool_name, f.message);
+    return;
+  }
+  /* A normalised value must still satisfy the schema. */
+  if (changed && !validate(d, tool_name, d->args)) return;
   if (d->grant->approval == SG_APPROVAL_REQUIRED) {
     deny(d, SG_EAPPROVAL_REQUIRED);
     snprintf(d->message, sizeof d->message,

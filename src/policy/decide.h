@@ -7,8 +7,14 @@
  * Checks, in order (the first that fails decides):
  *   unknown_tool       the tool is not in the catalog (whatever a downstream advertises)
  *   not_granted        the principal's role has no grant for the tool
- *   invalid_arguments  the arguments do not match the catalog's inputSchema
+ *   context_mismatch   a parameter bound to the caller's context was given another value
+ *   invalid_arguments  the arguments (with bound values filled in) do not match the
+ *                      catalog's inputSchema
+ *   outside_envelope   an argument breaks a rule of the grant's envelope
  *   approval_required  the grant needs a human approval, which this gateway cannot obtain
+ *
+ * The arguments to forward are the client's with bound parameters filled in and values
+ * under prefix rules normalised; they are validated in that final form.
  */
 #ifndef SG_POLICY_DECIDE_H
 #define SG_POLICY_DECIDE_H
@@ -24,9 +30,13 @@ typedef struct {
   const sg_tool_t *tool;   /* NULL when the tool is unknown */
   const sg_grant_t *grant; /* NULL unless granted */
   char message[768];       /* for the client and the audit; names the parameter and rule */
-  char pointer[512];       /* failing instance location for invalid_arguments */
-  char keyword[64];        /* failing schema keyword for invalid_arguments */
+  char pointer[512];       /* the failing parameter (JSON Pointer into the arguments) */
+  char keyword[64];        /* the failing schema keyword or envelope rule */
+  json_t *args;            /* owned: the arguments to forward (NULL unless bindings ran) */
 } sg_decision_t;
+
+/* Releases what a decision owns. */
+void sg_decision_release(sg_decision_t *d);
 
 /* args is the call's "arguments" object (borrowed). */
 void sg_policy_decide(const sg_catalog_t *cat, const sg_principal_t *who, const char *tool_name,

@@ -43,6 +43,7 @@ static void one_message(const char *line, size_t len) {
       for (size_t i = 0; i < 2; i++) {
         sg_decision_t d;
         sg_policy_decide(catalog, &roles[i], name, args, &d);
+        sg_decision_release(&d);
       }
     }
   }

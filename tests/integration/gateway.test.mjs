@@ -147,9 +147,9 @@ describe('editor role', () => {
       assert.deepEqual(tools.map((t) => t.name).sort(), ['add', 'echo', 'list_directory', 'read_file', 'write_file']);
       const w = tools.find((t) => t.name === 'write_file');
       assert.equal(w.annotations.readOnlyHint, false);
-      const r = await gw.client.callTool({ name: 'write_file', arguments: { path: join(world.files, 'note.txt'), content: 'written through the gateway' } });
+      const r = await gw.client.callTool({ name: 'write_file', arguments: { path: 'acme/note.txt', content: 'written through the gateway' } });
       assert.equal(r.isError ?? false, false, JSON.stringify(r));
-      assert.equal(readFileSync(join(world.files, 'note.txt'), 'utf8'), 'written through the gateway');
+      assert.equal(readFileSync(join(world.files, 'acme', 'note.txt'), 'utf8'), 'written through the gateway');
       const e = await refusal(gw.client.callTool({ name: 'long_operation', arguments: {} }));
       assert.equal(e.data.reason, 'not_granted');
     } finally {

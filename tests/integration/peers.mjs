@@ -29,8 +29,10 @@ export function makeWorld({ record = true } = {}) {
   const catalog = join(dir, 'catalog');
   cpSync(join(ROOT, 'catalog'), catalog, { recursive: true });
   const files = join(dir, 'files');
-  mkdirSync(files);
-  writeFileSync(join(files, 'hello.txt'), 'hello from the files area\n');
+  for (const tenant of ['acme', 'globex']) {
+    mkdirSync(join(files, tenant), { recursive: true });
+    writeFileSync(join(files, tenant, 'hello.txt'), `hello from ${tenant}\n`);
+  }
   const server = (name, script, args) => record
     ? { transport: 'stdio', command: process.execPath,
         args: [RECORDER, join(dir, `received-${name}.jsonl`), process.execPath, script, ...args], cwd: dir }

@@ -67,12 +67,12 @@ static void problems_name_file_and_pointer(void) {
   const char *dir = fx_small_catalog("auto");
   fx_write(dir, "matrix.json",
            "{\"roles\":{\"reader\":{\"tools\":{\"lookup\":{},\"nope\":{},\"l*\":{}}},"
-           "\"writer\":{\"tools\":{\"store\":{}, \"lookup\":{\"envelope\":{}}}}}}");
+           "\"writer\":{\"tools\":{\"store\":{}, \"lookup\":{\"scope\":{}}}}}}");
   const char *t = load_fails(dir);
   CHECK(strstr(t, "matrix.json: /roles/reader/tools/nope: grants unknown tool \"nope\"") != NULL);
   CHECK(strstr(t, "matrix.json: /roles/reader/tools/l*: wildcards are not allowed") != NULL);
   CHECK(strstr(t, "matrix.json: /roles/writer/tools/store: write tool \"store\" needs an approval mode") != NULL);
-  CHECK(strstr(t, "matrix.json: /roles/writer/tools/lookup/envelope: unknown field") != NULL);
+  CHECK(strstr(t, "matrix.json: /roles/writer/tools/lookup/scope: unknown field") != NULL);
 }
 
 static void tool_file_problems(void) {

@@ -21,6 +21,7 @@ static sg_decision_t decide(sg_catalog_t *c, const char *role, const char *tool,
   CHECK(a != NULL);
   sg_decision_t d;
   sg_policy_decide(c, &who, tool, a, &d);
+  sg_decision_release(&d); /* the tests here look at the verdict, not the arguments */
   json_decref(a);
   return d;
 }
