@@ -32,6 +32,7 @@ void sg_catalog_unref(sg_catalog_t *c) {
   for (size_t i = 0; i < c->ntools; i++) {
     sg_tool_t *t = &c->tools[i];
     free(t->name);
+    free(t->file);
     free(t->downstream_name);
     free(t->description);
     json_decref(t->input_schema);

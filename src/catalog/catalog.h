@@ -34,6 +34,7 @@ typedef struct {
 
 typedef struct {
   char *name;              /* public name clients see and call */
+  char *file;              /* its definition, relative to the catalog: "tools/x.json" */
   const sg_server_conf_t *server;
   char *downstream_name;   /* the tool's name on the downstream server */
   sg_access_t access;

@@ -216,6 +216,7 @@ static void load_tool(loader_t *l, sg_catalog_t *c, const char *rel) {
   if (root == NULL) return;
   only_keys(l, root, "", keys);
   sg_tool_t *t = &c->tools[c->ntools++];
+  t->file = strdup(rel);
   t->name = req_string(l, root, "", "name");
   if (t->name && !tool_name_ok(t->name))
     problem(l, "/name", "tool names use 1 to 128 of A-Z a-z 0-9 _ - .");
