@@ -9,7 +9,10 @@
 /* XX(name, one-line summary) */
 #define SG_CLI_COMMANDS(XX)                                            \
   XX(serve, "run the gateway (stdio transport) on a catalog")          \
-  XX(audit, "read the audit log: audit tail [-n N] [--db FILE]")
+  XX(audit, "read the audit log: audit tail [-n N] [--db FILE]")       \
+  XX(check, "lint a catalog: check [--strict] CATALOG_DIR")            \
+  XX(matrix, "who may call what: matrix [--json] CATALOG_DIR")         \
+  XX(diff, "what a change grants or revokes: diff OLD NEW")
 
 #define XX(name, summary) int sg_cli_##name(int argc, char **argv);
 SG_CLI_COMMANDS(XX)

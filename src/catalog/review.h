@@ -1,0 +1,93 @@
+/*
+ * What catalog authors and security reviewers read about a catalog: lint findings the
+ * loader does not refuse (check), who may call what within which envelope (matrix), and
+ * how privilege changes between two catalogs (diff). Everything here works on loaded,
+ * valid catalogs; the loader's own problems are errors and are reported by the loader.
+ *
+ * Ownership: functions borrow the catalogs they are given. Text goes to a caller's
+ * sg_buf_t; a json_t * return value is a new reference the caller releases; the strings
+ * of an sg_changes_t belong to it until sg_changes_free.
+ */
+#ifndef SG_CATALOG_REVIEW_H
+#define SG_CATALOG_REVIEW_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "catalog/catalog.h"
+#include "core/buf.h"
+
+/* ---- lint (lint.c) ---- */
+
+/* Appends one line per warning, "file: /pointer: warning: message", sorted by file and
+ * pointer, and returns how many there were. The findings: a prefix that does not end in
+ * "/", a pattern that is not anchored at both ends, an enveloped parameter the schema
+ * does not require, a write tool granted with approval "auto", a role with no grants, a
+ * tool no role is granted, a server no tool uses, and schema keywords no draft defines. */
+size_t sg_catalog_lint(const sg_catalog_t *c, sg_buf_t *out);
+
+/* ---- matrix (render.c) ---- */
+
+/* How a context reference is written in the matrix: "$tenant/", "$claims.daily_limit"
+ * ("$" in the literal text after it doubled, so the text reads back the same). */
+void sg_ctxref_text(const sg_ctxref_t *ref, sg_buf_t *out);
+
+/* A grant's envelope and bindings for people: "`path` prefix `$tenant/`; `amount` ≤
+ * `$claims.daily_limit`". Constants are written as JSON, context references bare. Rules
+ * are in parameter order, then in the order of sg_rule_op_t. Appends "" when none. */
+void sg_grant_envelope_text(const sg_grant_t *g, sg_buf_t *out);
+void sg_grant_bindings_text(const sg_grant_t *g, sg_buf_t *out);
+/* The pieces of those: "`amount` ≤ `100`", "`100`", "`tenant_id` = `$tenant`", and any
+ * text as a code span ("`x`"). */
+void sg_rule_text(const char *param, const sg_rule_t *r, sg_buf_t *out);
+void sg_rule_operand_text(const sg_rule_t *r, sg_buf_t *out);
+void sg_binding_text(const sg_binding_t *b, sg_buf_t *out);
+void sg_code_text(const char *s, sg_buf_t *out);
+
+/* "read" / "write"; "none" / "auto" / "required". */
+const char *sg_access_name(sg_access_t a);
+const char *sg_approval_name(sg_approval_t a);
+
+/* One object per (role, granted tool), sorted by role then tool: {role, tool, access,
+ * approval, server, downstream_tool, envelope, bind}, where envelope and bind are written
+ * as in matrix.json. Returns NULL when out of memory. */
+json_t *sg_catalog_matrix_json(const sg_catalog_t *c);
+
+/* The same rows as a Markdown table: role, tool, access, approval, envelope, bindings. */
+int sg_catalog_matrix_markdown(const sg_catalog_t *c, sg_buf_t *out);
+
+/* ---- diff (diff.c) ---- */
+
+typedef enum {
+  SG_CHANGE_ROLE_ADDED,
+  SG_CHANGE_ROLE_REMOVED,
+  SG_CHANGE_GRANTED,  /* a grant that did not exist */
+  SG_CHANGE_REVOKED,  /* a grant that no longer exists */
+  SG_CHANGE_WIDENED,  /* the grant allows more, or something not comparable */
+  SG_CHANGE_NARROWED  /* the grant allows strictly less */
+} sg_change_kind_t;
+
+typedef struct {
+  sg_change_kind_t kind;
+  char *role;
+  char *tool;   /* NULL for role changes */
+  char *detail; /* what changed, reasons separated by "; " ("" when nothing to add) */
+} sg_change_t;
+
+typedef struct {
+  sg_change_t *items; /* by role, then tool; a role change precedes its grants */
+  size_t n;
+  size_t cap;
+} sg_changes_t;
+
+/* Compares the privileges of two loaded catalogs (see the table in diff.c). Returns 0 or
+ * SG_ENOMEM; out is reset first and must be released with sg_changes_free. */
+int sg_catalog_diff(const sg_catalog_t *old_c, const sg_catalog_t *new_c, sg_changes_t *out);
+void sg_changes_free(sg_changes_t *changes);
+
+/* "role added", "granted", "widened", ... */
+const char *sg_change_kind_name(sg_change_kind_t kind);
+/* Whether a change gives someone more than before (role added, granted, widened). */
+int sg_change_widens(sg_change_kind_t kind);
+
+#endif
