@@ -28,6 +28,7 @@ void sg_catalog_unref(sg_catalog_t *c) {
     free_strv(s->argv);
     free(s->cwd);
     free_strv(s->env);
+    free_strv(s->credentials);
   }
   for (size_t i = 0; i < c->ntools; i++) {
     sg_tool_t *t = &c->tools[i];
@@ -38,6 +39,7 @@ void sg_catalog_unref(sg_catalog_t *c) {
     json_decref(t->input_schema);
     if (t->schema) sg_schema_free(t->schema);
     json_decref(t->listing);
+    json_decref(t->pin);
   }
   for (size_t i = 0; i < c->nroles; i++) {
     for (size_t g = 0; g < c->roles[i].ngrants; g++) sg__grant_free(&c->roles[i].grants[g]);

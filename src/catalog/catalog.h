@@ -30,6 +30,8 @@ typedef struct {
   char **env;               /* NULL-terminated "KEY=VALUE" entries the catalog adds */
   uint64_t call_timeout_ms; /* a call with no answer by then fails with downstream_timeout */
   uint64_t startup_timeout_ms;
+  char **credentials;       /* NULL-terminated names of the environment variables each
+                             * (tenant, env) instance must get from the secrets file */
 } sg_server_conf_t;
 
 typedef struct {
@@ -42,6 +44,8 @@ typedef struct {
   json_t *input_schema;    /* as checked in */
   sg_schema_t *schema;     /* compiled input_schema */
   json_t *listing;         /* the tools/list entry: name, title?, description, inputSchema, annotations */
+  json_t *pin;             /* what the downstream must advertise: {description, inputSchema};
+                            * NULL when the tool is not pinned */
 } sg_tool_t;
 
 /* A value taken from the authenticated context rather than from the client: "$subject",

@@ -117,8 +117,8 @@ static char *resolve_dir(const char *base, const char *rel) {
 static void load_servers(loader_t *l, sg_catalog_t *c) {
   static const char *const top_keys[] = {"servers", NULL};
   static const char *const server_keys[] = {
-      "transport", "command", "args", "cwd", "env", "call_timeout_ms", "startup_timeout_ms",
-      NULL};
+      "transport",       "command",          "args",        "cwd", "env",
+      "call_timeout_ms", "startup_timeout_ms", "credentials", NULL};
   json_t *root = load_json(l, c->dir, "servers.json");
   if (root == NULL) return;
   only_keys(l, root, "", top_keys);
@@ -192,6 +192,23 @@ static void load_servers(loader_t *l, sg_catalog_t *c) {
         snprintf(sc->env[i++], n, "%s=%s", k, json_string_value(v));
       }
     }
+    json_t *creds = json_object_get(s, "credentials");
+    sc->credentials = calloc((json_is_array(creds) ? json_array_size(creds) : 0) + 1,
+                             sizeof *sc->credentials);
+    if (creds && !json_is_array(creds)) {
+      ptr_join(p, sizeof p, ptr, "credentials");
+      problem(l, p, "must be an array of environment variable names");
+    }
+    for (size_t i = 0, k = 0; json_is_array(creds) && i < json_array_size(creds); i++) {
+      const char *var = json_string_value(json_array_get(creds, i));
+      if (var == NULL || var[0] == '\0' || strchr(var, '=')) {
+        ptr_join(p, sizeof p, ptr, "credentials");
+        sg_json_pointer_append_index(p, sizeof p, i);
+        problem(l, p, "must be an environment variable name");
+        continue;
+      }
+      sc->credentials[k++] = strdup(var);
+    }
     sc->call_timeout_ms = opt_ms(l, s, ptr, "call_timeout_ms", 120000);
     sc->startup_timeout_ms = opt_ms(l, s, ptr, "startup_timeout_ms", 20000);
   }
@@ -210,8 +227,9 @@ static int tool_name_ok(const char *name) {
 }
 
 static void load_tool(loader_t *l, sg_catalog_t *c, const char *rel) {
-  static const char *const keys[] = {"name",   "title",       "server",      "tool",
-                                     "access", "description", "inputSchema", NULL};
+  static const char *const keys[] = {"name",        "title",       "server", "tool", "access",
+                                     "description", "inputSchema", "pin",    NULL};
+  static const char *const pin_keys[] = {"description", "inputSchema", NULL};
   json_t *root = load_json(l, c->dir, rel);
   if (root == NULL) return;
   only_keys(l, root, "", keys);
@@ -255,6 +273,18 @@ static void load_tool(loader_t *l, sg_catalog_t *c, const char *rel) {
                            "readOnlyHint", t->access == SG_ACCESS_READ, "destructiveHint",
                            t->access == SG_ACCESS_WRITE);
     if (title) json_object_set(t->listing, "title", title);
+  }
+  json_t *pin = json_object_get(root, "pin");
+  if (pin) {
+    /* The downstream's own description and schema, as reviewed: if the downstream ever
+     * advertises something else, the tool is quarantined until the pin is updated. */
+    if (!json_is_object(pin) || !json_is_string(json_object_get(pin, "description")) ||
+        !json_is_object(json_object_get(pin, "inputSchema")))
+      problem(l, "/pin", "a pin is {\"description\": string, \"inputSchema\": object}, as the "
+                         "downstream advertises them");
+    else
+      t->pin = json_incref(pin);
+    if (json_is_object(pin)) only_keys(l, pin, "/pin", pin_keys);
   }
   json_decref(root);
 }

@@ -166,7 +166,8 @@ static void table_row(const sg_audit_row_t *row, void *arg) {
     detail[0] = '\0';
 
   const char *src[NCOLS] = {when,     row->subject, row->role,     row->tenant,
-                            row->env, row->tool,    row->decision, row->reason,
+                            row->env, row->tool,
+                            row->decision ? row->decision : row->event, row->reason,
                             outcome,  ms,           args,          detail};
   line_t *l = &t->lines[t->n];
   memset(l, 0, sizeof *l);
@@ -248,6 +249,7 @@ static void json_row(const sg_audit_row_t *row, void *arg) {
       {"env", row->env},
       {"tool", row->tool},
       {"args_hash", row->args_hash},
+      {"event", row->event},
       {"decision", row->decision},
       {"reason", row->reason},
       {"detail", row->detail},

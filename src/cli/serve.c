@@ -23,9 +23,11 @@
 #include "mcp/gateway.h"
 #include "mcp/session.h"
 #include "transport/stdio.h"
+#include "downstream/secrets.h"
 
 typedef struct {
   sg_gateway_t gw;
+  sg_secrets_t *secrets;
   uv_signal_t sigint, sigterm;
   sg_conn_t *conn;
   int stopping;
@@ -42,7 +44,9 @@ static void usage(FILE *out) {
           "  --env       environment                     (or SCOPEGATE_ENV)\n"
           "  --subject   who is calling (default local:$USER; or SCOPEGATE_SUBJECT)\n"
           "  --catalog   catalog directory (default: catalog; or SCOPEGATE_CATALOG)\n"
-          "  --db        audit database (default: var/scopegate.db; or SCOPEGATE_DB)\n");
+          "  --db        audit database (default: var/scopegate.db; or SCOPEGATE_DB)\n"
+          "  --secrets   downstream credentials per tenant and env (or SCOPEGATE_SECRETS);\n"
+          "              the file must be readable by its owner only\n");
 }
 
 static const char *flag_or_env(const char *flag, const char *env, const char *dflt) {
@@ -99,9 +103,11 @@ int sg_cli_serve(int argc, char **argv) {
       {"role", required_argument, NULL, 'r'},    {"tenant", required_argument, NULL, 't'},
       {"env", required_argument, NULL, 'e'},     {"subject", required_argument, NULL, 's'},
       {"max-message", required_argument, NULL, 'm'}, {"max-depth", required_argument, NULL, 'D'},
+      {"secrets", required_argument, NULL, 'S'},
       {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
   const char *catalog_dir = NULL, *db = NULL, *role = NULL, *tenant = NULL, *env = NULL,
              *subject = NULL;
+  const char *secrets_path = NULL;
   long max_message = SG_JSON_DEFAULT_MAX_BYTES, max_depth = SG_JSON_DEFAULT_MAX_DEPTH;
   int c;
   optind = 1;
@@ -115,6 +121,7 @@ int sg_cli_serve(int argc, char **argv) {
       case 's': subject = optarg; break;
       case 'm': max_message = strtol(optarg, NULL, 10); break;
       case 'D': max_depth = strtol(optarg, NULL, 10); break;
+      case 'S': secrets_path = optarg; break;
       case 'h': usage(stdout); return 0;
       default: usage(stderr); return 2;
     }
@@ -160,6 +167,15 @@ int sg_cli_serve(int argc, char **argv) {
     sg_catalog_unref(sv.gw.catalog);
     return 1;
   }
+  secrets_path = flag_or_env(secrets_path, "SCOPEGATE_SECRETS", NULL);
+  if (secrets_path) {
+    char serr[512];
+    if (sg_secrets_load(secrets_path, &sv.secrets, serr, sizeof serr) != 0) {
+      fprintf(stderr, "scopegate serve: %s\n", serr);
+      sg_catalog_unref(sv.gw.catalog);
+      return 1;
+    }
+  }
   ensure_parent_dir(db);
   char err[512];
   /* The loop's handle never checkpoints (a checkpoint fsyncs); a second handle does,
@@ -169,6 +185,7 @@ int sg_cli_serve(int argc, char **argv) {
       sg_store_open(db, &sv.gw.checkpoint_store, err, sizeof err) != 0) {
     fprintf(stderr, "scopegate serve: %s\n", err);
     sg_store_close(sv.gw.store);
+    sg_secrets_free(sv.secrets);
     sg_catalog_unref(sv.gw.catalog);
     return 1;
   }
@@ -182,7 +199,7 @@ int sg_cli_serve(int argc, char **argv) {
   unsigned char rnd[8];
   if (uv_random(NULL, NULL, rnd, sizeof rnd, 0, NULL) != 0) memset(rnd, 0, sizeof rnd);
   for (int i = 0; i < 8; i++) snprintf(sv.gw.instance + 2 * i, 3, "%02x", rnd[i]);
-  sv.gw.pool = sg_pool_new(&loop);
+  sv.gw.pool = sg_pool_new(&loop, sv.secrets, sg_gateway_on_tools, &sv.gw);
   sg_gateway_start(&sv.gw);
 
   uv_signal_init(&loop, &sv.sigint);
@@ -202,7 +219,9 @@ int sg_cli_serve(int argc, char **argv) {
   /* Start the servers this principal can reach, so the first call does not wait. */
   for (size_t i = 0; i < r->ngrants; i++) {
     sg_downstream_t *ds;
-    sg_pool_get(sv.gw.pool, r->grants[i].tool->server, tenant, env, &ds);
+    char why[256];
+    if (sg_pool_get(sv.gw.pool, r->grants[i].tool->server, tenant, env, &ds, why, sizeof why) != 0)
+      sg_warn("%s; calls to its tools will be refused", why);
   }
   sg_info("serving %s for subject %s (role %s, tenant %s, env %s); audit in %s", catalog_dir,
           subject, role, tenant, env, db);
@@ -216,6 +235,7 @@ done:
   }
   sg_store_close(sv.gw.store);
   sg_store_close(sv.gw.checkpoint_store);
+  sg_secrets_free(sv.secrets);
   sg_catalog_unref(sv.gw.catalog);
   return status;
 }

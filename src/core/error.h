@@ -25,6 +25,8 @@
   XX(WRITES_DISABLED, "writes_disabled", -32003, "write tools are disabled")          \
   XX(INVALID_ARGS, "invalid_arguments", -32602, "arguments do not match the schema")  \
   XX(OUTSIDE_ENVELOPE, "outside_envelope", -32003, "an argument is outside the envelope") \
+  XX(TOOL_DRIFT, "tool_drift", -32003,                                                \
+     "the downstream tool no longer matches its reviewed pin")                         \
   XX(CONTEXT_MISMATCH, "context_mismatch", -32003,                                    \
      "an argument contradicts the caller's context")                                   \
   XX(APPROVAL_REQUIRED, "approval_required", -32003,                                  \

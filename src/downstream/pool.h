@@ -9,14 +9,20 @@
 #include <uv.h>
 
 #include "catalog/catalog.h"
+#include "downstream/secrets.h"
 #include "downstream/server.h"
 
 typedef struct sg_pool sg_pool_t;
 
-sg_pool_t *sg_pool_new(uv_loop_t *loop);
-/* Returns the instance for (conf, tenant, env), starting one when there is none. */
+/* secrets may be NULL (no server then may declare credentials). Every instance reports
+ * what its server advertises to on_tools. */
+sg_pool_t *sg_pool_new(uv_loop_t *loop, const sg_secrets_t *secrets, sg_ds_tools_cb on_tools,
+                       void *on_tools_arg);
+/* Returns the instance for (conf, tenant, env), starting one when there is none. When the
+ * instance cannot be started (its credentials are missing) returns SG_EDOWNSTREAM with
+ * the reason in why. */
 int sg_pool_get(sg_pool_t *p, const sg_server_conf_t *conf, const char *tenant, const char *env,
-                sg_downstream_t **out);
+                sg_downstream_t **out, char *why, size_t whylen);
 /* Closes every instance; calls done(arg) once all are gone and frees the pool. */
 void sg_pool_close(sg_pool_t *p, void (*done)(void *arg), void *arg);
 

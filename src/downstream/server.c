@@ -31,7 +31,7 @@
 #define EOF_GRACE_MS 1000
 #define CLIENT_PROTOCOL_VERSION "2025-11-25"
 
-typedef enum { DS_STARTING, DS_READY, DS_BACKOFF, DS_CLOSING } ds_state_t;
+typedef enum { DS_STARTING, DS_LISTING, DS_READY, DS_BACKOFF, DS_CLOSING } ds_state_t;
 
 typedef struct child {
   uv_process_t proc;
@@ -61,6 +61,7 @@ struct sg_downstream {
   const sg_server_conf_t *conf;
   char *tenant;
   char *env;
+  char **extra_env; /* owned: credentials for this (tenant, env), "NAME=value" */
   ds_state_t state;
   child_t *child;       /* the current process, NULL between processes */
   int children_open;    /* processes whose handles are not all closed yet */
@@ -71,6 +72,13 @@ struct sg_downstream {
   size_t nqueued;
   int64_t next_id;
   int64_t init_id;
+  int64_t list_id;            /* the tools/list in flight, 0 when none */
+  json_t *listing;            /* the pages received so far */
+  int was_ready;              /* has been READY since the last spawn */
+  uint64_t listing_deadline_us;
+  sg_ds_tools_cb on_tools;    /* told what the server advertises */
+  void *on_tools_arg;
+  json_t *quarantine;         /* downstream tool name -> why it may not be called */
   uint64_t backoff_ms;
   uint64_t ready_since_us;
   uint64_t startup_deadline_us;
@@ -185,6 +193,10 @@ static void child_gone(sg_downstream_t *ds, const char *why) {
   ds->child = NULL;
   if (ds->state == DS_READY && sg_mono_us() - ds->ready_since_us > STABLE_AFTER_US)
     ds->backoff_ms = BACKOFF_FIRST_MS;
+  ds->was_ready = 0;
+  ds->list_id = 0;
+  json_decref(ds->listing);
+  ds->listing = NULL;
   char msg[256];
   snprintf(msg, sizeof msg, "downstream server \"%s\" %s", ds->conf->name, why);
   fail_all(&ds->inflight, SG_EDOWNSTREAM, msg);
@@ -244,13 +256,14 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   }
 }
 
-static char **child_env(const sg_server_conf_t *conf) {
+static char **child_env(const sg_server_conf_t *conf, char **extra) {
   /* Downstreams get a small inherited environment and what the catalog adds, never the
    * gateway's whole environment (which may hold its own secrets). */
   static const char *const inherit[] = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ",
                                         "USER", NULL};
   size_t n = 0;
   for (char **e = conf->env; *e; e++) n++;
+  for (char **e = extra; e && *e; e++) n++;
   char **env = calloc(n + 8, sizeof *env);
   size_t i = 0;
   for (const char *const *k = inherit; *k; k++) {
@@ -261,6 +274,7 @@ static char **child_env(const sg_server_conf_t *conf) {
     snprintf(env[i++], len, "%s=%s", *k, v);
   }
   for (char **e = conf->env; *e; e++) env[i++] = strdup(*e);
+  for (char **e = extra; e && *e; e++) env[i++] = strdup(*e);
   return env;
 }
 
@@ -282,7 +296,7 @@ static void spawn_child(sg_downstream_t *ds) {
   stdio[1].data.stream = (uv_stream_t *)&c->out;
   stdio[2].flags = UV_INHERIT_FD;
   stdio[2].data.fd = 2;
-  char **env = child_env(ds->conf);
+  char **env = child_env(ds->conf, ds->extra_env);
   uv_process_options_t opts;
   memset(&opts, 0, sizeof opts);
   opts.file = ds->conf->command;
@@ -293,7 +307,10 @@ static void spawn_child(sg_downstream_t *ds) {
   opts.stdio_count = 3;
   opts.exit_cb = exit_cb;
   int rc = uv_spawn(ds->loop, &c->proc, &opts);
-  for (char **e = env; *e; e++) free(*e);
+  for (char **e = env; *e; e++) {
+    memset(*e, 0, strlen(*e));
+    free(*e);
+  }
   free(env);
   if (rc < 0) {
     sg_error("downstream %s: cannot start \"%s\": %s", ds->conf->name, ds->conf->command,
@@ -322,7 +339,76 @@ static void spawn_child(sg_downstream_t *ds) {
   json_decref(id);
 }
 
-static void become_ready(sg_downstream_t *ds, json_t *result) {
+static void send_tools_list(sg_downstream_t *ds, const char *cursor) {
+  ds->list_id = ds->next_id++;
+  json_t *id = json_integer(ds->list_id);
+  json_t *params = cursor ? json_pack("{s:s}", "cursor", cursor) : NULL;
+  json_t *msg = sg_rpc_request(id, "tools/list", params);
+  child_send(ds->child, msg);
+  json_decref(msg);
+  json_decref(id);
+}
+
+/* Asks the server what it advertises. Calls wait in the queue until the answer has been
+ * compared with the catalog, so none reaches a tool that changed unnoticed. */
+static void start_listing(sg_downstream_t *ds) {
+  ds->state = DS_LISTING;
+  json_decref(ds->listing);
+  ds->listing = json_array();
+  ds->listing_deadline_us =
+      sg_mono_us() + (ds->was_ready ? ds->conf->call_timeout_ms : ds->conf->startup_timeout_ms) * 1000u;
+  send_tools_list(ds, NULL);
+}
+
+static void finish_listing(sg_downstream_t *ds, json_t *tools) {
+  ds->list_id = 0;
+  if (ds->on_tools) ds->on_tools(ds, tools, ds->on_tools_arg);
+  json_decref(ds->listing);
+  ds->listing = NULL;
+  if (!ds->was_ready) {
+    ds->was_ready = 1;
+    ds->ready_since_us = sg_mono_us();
+    sg_info("downstream %s ready", ds->conf->name);
+  }
+  ds->state = DS_READY;
+  uint64_t now = sg_mono_us();
+  while (!list_empty(&ds->queue)) {
+    sg_ds_request_t *r = ds->queue.next;
+    list_remove(r);
+    ds->nqueued--;
+    r->deadline_us = now + ds->conf->call_timeout_ms * 1000u;
+    list_push(&ds->inflight, r);
+    /* A call that waited while the tools were checked must not reach one that drifted. */
+    const char *drift = strcmp(r->method, "tools/call") == 0
+                            ? sg_downstream_quarantined(ds, json_string_value(json_object_get(r->params, "name")))
+                            : NULL;
+    if (drift) {
+      json_decref(r->params); /* no longer queued (nqueued was counted down above) */
+      r->params = NULL;
+      char why[300];
+      snprintf(why, sizeof why, "the tool is quarantined: %s", drift);
+      request_fail(r, SG_ETOOL_DRIFT, why);
+    } else if (send_request(ds, r) != 0) {
+      request_fail(r, SG_EDOWNSTREAM, "could not write to the downstream server");
+    }
+  }
+}
+
+/* One page of tools/list: collect it, then ask for the next or finish. */
+static void listing_page(sg_downstream_t *ds, json_t *result) {
+  json_t *tools = json_object_get(result, "tools");
+  const char *cursor = json_string_value(json_object_get(result, "nextCursor"));
+  if (!json_is_array(tools) || json_array_size(ds->listing) > 10000) {
+    sg_warn("downstream %s sent an unusable tools/list answer", ds->conf->name);
+    finish_listing(ds, NULL);
+    return;
+  }
+  json_array_extend(ds->listing, tools);
+  if (cursor) send_tools_list(ds, cursor);
+  else finish_listing(ds, ds->listing);
+}
+
+static void initialized(sg_downstream_t *ds, json_t *result) {
   const char *version = json_string_value(json_object_get(result, "protocolVersion"));
   static const char *const supported[] = {"2025-03-26", "2025-06-18", "2025-11-25", NULL};
   int ok = 0;
@@ -338,18 +424,8 @@ static void become_ready(sg_downstream_t *ds, json_t *result) {
   json_t *note = sg_rpc_notification("notifications/initialized", NULL);
   child_send(ds->child, note);
   json_decref(note);
-  ds->state = DS_READY;
-  ds->ready_since_us = sg_mono_us();
-  sg_info("downstream %s ready (protocol %s)", ds->conf->name, version);
-  uint64_t now = sg_mono_us();
-  while (!list_empty(&ds->queue)) {
-    sg_ds_request_t *r = ds->queue.next;
-    list_remove(r);
-    ds->nqueued--;
-    r->deadline_us = now + ds->conf->call_timeout_ms * 1000u;
-    list_push(&ds->inflight, r);
-    if (send_request(ds, r) != 0) request_fail(r, SG_EDOWNSTREAM, "could not write to the downstream server");
-  }
+  sg_debug("downstream %s initialized (protocol %s)", ds->conf->name, version);
+  start_listing(ds);
 }
 
 static sg_ds_request_t *find_inflight(sg_downstream_t *ds, json_t *id) {
@@ -377,10 +453,20 @@ static void handle_line(sg_downstream_t *ds, child_t *c, const char *line, size_
   switch (m.kind) {
     case SG_MSG_RESULT:
     case SG_MSG_ERROR: {
+      if (ds->state == DS_LISTING && json_is_integer(m.id) &&
+          json_integer_value(m.id) == ds->list_id) {
+        if (m.kind == SG_MSG_RESULT) {
+          listing_page(ds, m.result);
+        } else {
+          sg_warn("downstream %s refused tools/list", ds->conf->name);
+          finish_listing(ds, NULL);
+        }
+        break;
+      }
       if (ds->state == DS_STARTING && json_is_integer(m.id) &&
           json_integer_value(m.id) == ds->init_id) {
         if (m.kind == SG_MSG_RESULT) {
-          become_ready(ds, m.result);
+          initialized(ds, m.result);
         } else {
           sg_error("downstream %s refused initialize", ds->conf->name);
           uv_process_kill(&c->proc, SIGTERM);
@@ -412,6 +498,13 @@ static void handle_line(sg_downstream_t *ds, child_t *c, const char *line, size_
       if (strcmp(m.method, "notifications/progress") == 0) {
         sg_ds_request_t *r = find_inflight(ds, json_object_get(m.params, "progressToken"));
         if (r && r->pcb) r->pcb(r->ctx, m.params);
+      } else if (strcmp(m.method, "notifications/tools/list_changed") == 0) {
+        sg_info("downstream %s says its tools changed; checking them again", ds->conf->name);
+        if (ds->state == DS_READY) start_listing(ds);
+        else if (ds->state == DS_LISTING) {
+          json_array_clear(ds->listing);
+          send_tools_list(ds, NULL);
+        }
       } else {
         sg_debug("downstream %s notification %s", ds->conf->name, m.method);
       }
@@ -447,6 +540,15 @@ static void sweep_cb(uv_timer_t *t) {
     request_fail(r, SG_EDOWNSTREAM_TIMEOUT, why);
     next = ds->inflight.next;
   }
+  if (ds->state == DS_LISTING && ds->child && now > ds->listing_deadline_us) {
+    sg_error("downstream %s did not answer tools/list in time", ds->conf->name);
+    if (!ds->was_ready) {
+      uv_process_kill(&ds->child->proc, SIGKILL);
+      child_gone(ds, "did not list its tools in time");
+    } else {
+      finish_listing(ds, NULL);
+    }
+  }
   if (ds->state == DS_STARTING && ds->child && now > ds->startup_deadline_us) {
     sg_error("downstream %s did not answer initialize in time", ds->conf->name);
     uv_process_kill(&ds->child->proc, SIGKILL);
@@ -470,13 +572,18 @@ static void kill_cb(uv_timer_t *t) {
 /* ---- public API ---- */
 
 int sg_downstream_start(uv_loop_t *loop, const sg_server_conf_t *conf, const char *tenant,
-                        const char *env, sg_downstream_t **out) {
+                        const char *env, char **extra_env, sg_ds_tools_cb on_tools,
+                        void *on_tools_arg, sg_downstream_t **out) {
   sg_downstream_t *ds = calloc(1, sizeof *ds);
   if (ds == NULL) return SG_ENOMEM;
   ds->loop = loop;
   ds->conf = conf;
   ds->tenant = strdup(tenant);
   ds->env = strdup(env);
+  ds->extra_env = extra_env;
+  ds->on_tools = on_tools;
+  ds->on_tools_arg = on_tools_arg;
+  ds->quarantine = json_object();
   list_init(&ds->queue);
   list_init(&ds->inflight);
   ds->next_id = 1;
@@ -553,6 +660,16 @@ static void timer_closed(uv_handle_t *h) {
   void *arg = ds->close_arg;
   free(ds->tenant);
   free(ds->env);
+  if (ds->extra_env) {
+    for (char **e = ds->extra_env; *e; e++) {
+      /* Credentials: wipe before freeing. */
+      memset(*e, 0, strlen(*e));
+      free(*e);
+    }
+    free(ds->extra_env);
+  }
+  json_decref(ds->listing);
+  json_decref(ds->quarantine);
   free(ds);
   if (done) done(arg);
 }
@@ -583,6 +700,21 @@ void sg_downstream_close(sg_downstream_t *ds, void (*done)(void *arg), void *arg
 }
 
 const char *sg_downstream_name(const sg_downstream_t *ds) { return ds->conf->name; }
+
+const char *sg_downstream_tenant(const sg_downstream_t *ds) { return ds->tenant; }
+
+const char *sg_downstream_env(const sg_downstream_t *ds) { return ds->env; }
+
+const sg_server_conf_t *sg_downstream_conf(const sg_downstream_t *ds) { return ds->conf; }
+
+void sg_downstream_set_quarantine(sg_downstream_t *ds, json_t *quarantine) {
+  json_decref(ds->quarantine);
+  ds->quarantine = quarantine ? quarantine : json_object();
+}
+
+const char *sg_downstream_quarantined(const sg_downstream_t *ds, const char *tool) {
+  return json_string_value(json_object_get(ds->quarantine, tool));
+}
 
 int sg_downstream_pid(const sg_downstream_t *ds) { return ds->child ? ds->child->pid : 0; }
 

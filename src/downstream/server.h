@@ -6,12 +6,18 @@
  *
  * State machine (performed by the named functions):
  *
- *        spawn_child()            initialize answered        child exits
- *   IDLE ─────────────▶ STARTING ──────────────────▶ READY ────────────▶ BACKOFF
- *                          ▲  │ exits / bad answer                          │
- *                          │  └─────────────────────▶ BACKOFF               │
- *                          └──────────────── restart_timer_cb() ◀───────────┘
+ *        spawn_child()          initialized()          finish_listing()      child exits
+ *   IDLE ────────────▶ STARTING ─────────────▶ LISTING ──────────────▶ READY ──────────▶ BACKOFF
+ *                        ▲  │ exits / bad answer   ▲                      │                │
+ *                        │  └──────────────────────┼──────▶ BACKOFF       │ tools/         │
+ *                        │                         └──────────────────────┘ list_changed   │
+ *                        └──────────────── restart_timer_cb() ◀────────────────────────────┘
  *   any state ── sg_downstream_close() ──▶ CLOSING ── last handle closed ──▶ freed
+ *
+ * LISTING: scopegate asks the server for its tools (all pages) and hands them to the
+ * on_tools callback, which compares them with the catalog's pins and sets the
+ * quarantine; only then are queued calls sent. A server that announces
+ * notifications/tools/list_changed is listed again, with new calls held meanwhile.
  *
  * Requests submitted before READY wait in a queue (bounded in length and by the
  * server's startup timeout). Every request's callback runs exactly once: with the
@@ -34,10 +40,16 @@ typedef void (*sg_ds_response_cb)(void *ctx, int err, json_t *response, const ch
 /* params of a notifications/progress for this request (borrowed). */
 typedef void (*sg_ds_progress_cb)(void *ctx, json_t *params);
 
+/* Receives what the server advertises: the tools array (borrowed), or NULL when the
+ * server would not list them. */
+typedef void (*sg_ds_tools_cb)(sg_downstream_t *ds, json_t *tools, void *arg);
+
 /* Creates and starts a downstream for conf (borrowed from a catalog the caller keeps
- * alive until sg_downstream_close completes). */
+ * alive until sg_downstream_close completes). extra_env (stolen, may be NULL) holds the
+ * credentials for this (tenant, env) as "NAME=value" entries. */
 int sg_downstream_start(uv_loop_t *loop, const sg_server_conf_t *conf, const char *tenant,
-                        const char *env, sg_downstream_t **out);
+                        const char *env, char **extra_env, sg_ds_tools_cb on_tools,
+                        void *on_tools_arg, sg_downstream_t **out);
 
 /* Sends method with params (stolen) under a new gateway id. When pcb is given, a progress
  * token is attached and progress notifications are passed to pcb. On success *handle
@@ -54,6 +66,14 @@ void sg_downstream_cancel(sg_ds_request_t *req, const char *reason);
 void sg_downstream_close(sg_downstream_t *ds, void (*done)(void *arg), void *arg);
 
 const char *sg_downstream_name(const sg_downstream_t *ds);
+const char *sg_downstream_tenant(const sg_downstream_t *ds);
+const char *sg_downstream_env(const sg_downstream_t *ds);
+const sg_server_conf_t *sg_downstream_conf(const sg_downstream_t *ds);
+/* Replaces the quarantine: an object mapping downstream tool names to the reason they may
+ * not be called (stolen; NULL clears it). */
+void sg_downstream_set_quarantine(sg_downstream_t *ds, json_t *quarantine);
+/* Why tool (the downstream's name) may not be called, or NULL when it may. */
+const char *sg_downstream_quarantined(const sg_downstream_t *ds, const char *tool);
 int sg_downstream_pid(const sg_downstream_t *ds);
 int sg_downstream_matches(const sg_downstream_t *ds, const sg_server_conf_t *conf,
                           const char *tenant, const char *env);

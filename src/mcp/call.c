@@ -77,6 +77,8 @@ static void on_response(void *ctx, int err, json_t *response, const char *why) {
     const char *outcome = err == SG_ECANCELLED           ? "cancelled"
                           : err == SG_EDOWNSTREAM_TIMEOUT ? "timeout"
                                                           : "error";
+    /* (SG_ETOOL_DRIFT here: the call waited while the tools were listed, and its tool
+     * turned out to have drifted; it never reached the downstream.) */
     audit_outcome(c, outcome, sg_err_reason(err), why);
     /* A cancelled request gets no response: the client has said it no longer wants one. */
     if (err != SG_ECANCELLED)
@@ -139,6 +141,25 @@ void sg__call_start(sg_session_t *s, json_t *id, json_t *params) {
 
   sg_decision_t d;
   sg_policy_decide(gw->catalog, &s->principal, json_string_value(name), args, &d);
+  /* What the policy allows still needs a downstream instance for this tenant and env
+   * (with its credentials) and a tool that has not drifted from its pin. */
+  sg_downstream_t *ds = NULL;
+  if (d.allow) {
+    char why[256];
+    const char *drift;
+    if (sg_pool_get(gw->pool, d.tool->server, s->principal.tenant, s->principal.env, &ds, why,
+                    sizeof why) != 0) {
+      d.allow = 0;
+      d.err = SG_EDOWNSTREAM;
+      snprintf(d.message, sizeof d.message, "%s", why);
+    } else if ((drift = sg_downstream_quarantined(ds, d.tool->downstream_name)) != NULL) {
+      d.allow = 0;
+      d.err = SG_ETOOL_DRIFT;
+      snprintf(d.message, sizeof d.message,
+               "tool \"%.100s\" is quarantined: %.200s; the catalog's pin must be reviewed",
+               d.tool->name, drift);
+    }
+  }
   /* The audit hashes what would be forwarded: the arguments with bound values filled in. */
   if (d.args) sg_json_canonical_hash(d.args, hash);
   row.decision = d.allow ? "allow" : "deny";
@@ -177,11 +198,8 @@ void sg__call_start(sg_session_t *s, json_t *id, json_t *params) {
   snprintf(c->call_id, sizeof c->call_id, "%s", call_id);
   c->start_us = sg_mono_us();
 
-  sg_downstream_t *ds = NULL;
-  int rc = sg_pool_get(gw->pool, d.tool->server, s->principal.tenant, s->principal.env, &ds);
-  if (rc == 0)
-    rc = sg_downstream_request(ds, "tools/call", downstream_params(d.tool, d.args), on_response,
-                               c->progress_token ? on_progress : NULL, c, &c->req);
+  int rc = sg_downstream_request(ds, "tools/call", downstream_params(d.tool, d.args), on_response,
+                                 c->progress_token ? on_progress : NULL, c, &c->req);
   sg_decision_release(&d);
   json_decref(empty);
   if (rc != 0) {

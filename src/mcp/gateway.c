@@ -8,6 +8,7 @@
 #include "mcp/gateway.h"
 
 #include "core/log.h"
+#include "policy/drift.h"
 
 static void flush_cb(uv_timer_t *t) {
   sg_gateway_t *gw = t->data;
@@ -30,6 +31,22 @@ void sg_gateway_audit_outcome(sg_gateway_t *gw, const char *call_id, const char 
   }
   if (!gw->closing && !uv_is_active((uv_handle_t *)&gw->flush_timer))
     uv_timer_start(&gw->flush_timer, flush_cb, SG_OUTCOME_FLUSH_MS, 0);
+}
+
+void sg_gateway_on_tools(sg_downstream_t *ds, json_t *tools, void *arg) {
+  sg_gateway_t *gw = arg;
+  json_t *drift = sg_drift_check(gw->catalog, sg_downstream_conf(ds), tools);
+  const char *tool;
+  json_t *why;
+  json_object_foreach(drift, tool, why) {
+    sg_warn("drift: downstream %s (tenant %s, env %s) tool %s: %s; the tool is quarantined",
+            sg_downstream_name(ds), sg_downstream_tenant(ds), sg_downstream_env(ds), tool,
+            json_string_value(why));
+    if (sg_store_audit_note(gw->store, "drift", sg_downstream_tenant(ds), sg_downstream_env(ds),
+                            tool, "tool_drift", json_string_value(why)) != 0)
+      sg_error("audit: could not record drift of %s: %s", tool, sg_store_errmsg(gw->store));
+  }
+  sg_downstream_set_quarantine(ds, drift);
 }
 
 static void checkpoint_work(uv_work_t *w) {

@@ -49,6 +49,11 @@ void sg_gateway_start(sg_gateway_t *gw);
 void sg_gateway_audit_outcome(sg_gateway_t *gw, const char *call_id, const char *tool,
                               const char *outcome, const char *reason, int64_t latency_us,
                               const char *detail);
+/* The pool's on_tools callback (arg is the gateway): compares what a downstream instance
+ * advertises with the current catalog's pins, quarantines the tools that drifted, and
+ * audits each drift. */
+void sg_gateway_on_tools(sg_downstream_t *ds, json_t *tools, void *arg);
+
 /* Flushes the audit, stops the timers and waits for a running checkpoint; then done(arg). */
 void sg_gateway_stop(sg_gateway_t *gw, void (*done)(void *arg), void *arg);
 

@@ -72,14 +72,18 @@ static const char sql_outcome[] =
  * outcome whose call has no decision. The inner query walks seq downwards and stops after
  * ?1 rows, so its cost depends on n, not on the size of the log; each lookup by call_id
  * uses audit_events_call. */
+static const char sql_note[] =
+    "INSERT INTO audit_events (ts, call_id, event, tenant, env, tool, reason, detail)"
+    " VALUES (?1, '-', ?2, ?3, ?4, ?5, ?6, ?7)";
+
 static const char sql_tail[] =
     "SELECT seq, ts, call_id, subject, role, tenant, env, tool, args_hash, decision, reason,"
-    "       detail, outcome, outcome_reason, latency_us, outcome_detail FROM ("
+    "       detail, outcome, outcome_reason, latency_us, outcome_detail, event FROM ("
     " SELECT e.seq AS seq, e.ts AS ts, e.call_id AS call_id, e.subject AS subject,"
     "  e.role AS role, e.tenant AS tenant, e.env AS env, COALESCE(e.tool, o.tool) AS tool,"
-    "  e.args_hash AS args_hash, e.decision AS decision,"
-    "  CASE WHEN e.event = 'decision' THEN e.reason END AS reason,"
-    "  CASE WHEN e.event = 'decision' THEN e.detail END AS detail,"
+    "  e.args_hash AS args_hash, e.decision AS decision, e.event AS event,"
+    "  CASE WHEN e.event <> 'outcome' THEN e.reason END AS reason,"
+    "  CASE WHEN e.event <> 'outcome' THEN e.detail END AS detail,"
     "  COALESCE(o.outcome, e.outcome) AS outcome,"
     "  CASE WHEN e.event = 'outcome' THEN e.reason ELSE o.reason END AS outcome_reason,"
     "  COALESCE(o.latency_us, e.latency_us) AS latency_us,"
@@ -88,7 +92,7 @@ static const char sql_tail[] =
     " LEFT JOIN audit_events AS o ON e.event = 'decision' AND o.seq = ("
     "  SELECT MAX(x.seq) FROM audit_events AS x"
     "  WHERE x.call_id = e.call_id AND x.event = 'outcome')"
-    " WHERE e.event = 'decision'"
+    " WHERE e.event NOT IN ('decision', 'outcome') OR e.event = 'decision'"
     "  OR (e.event = 'outcome' AND NOT EXISTS ("
     "   SELECT 1 FROM audit_events AS d WHERE d.call_id = e.call_id AND d.event = 'decision'))"
     " ORDER BY e.seq DESC LIMIT ?1"
@@ -108,6 +112,7 @@ struct sg_store {
   sqlite3 *db;
   sqlite3_stmt *ins_decision;
   sqlite3_stmt *ins_outcome;
+  sqlite3_stmt *ins_note;
   sqlite3_stmt *tail;
   sqlite3_stmt *begin;
   sqlite3_stmt *commit;
@@ -121,6 +126,7 @@ struct sg_store {
 
 static const char *const decisions[] = {"allow", "deny", NULL};
 static const char *const outcomes[] = {"ok", "tool_error", "error", "cancelled", "timeout", NULL};
+static const char *const notes[] = {"drift", NULL};
 
 static void set_err(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -322,6 +328,7 @@ int sg_store_open_ex(const char *path, const sg_store_options_t *opts, sg_store_
   if ((err = prepare(st, sql_decision, &st->ins_decision, errbuf, errlen)) != 0 ||
       (err = prepare(st, sql_outcome, &st->ins_outcome, errbuf, errlen)) != 0 ||
       (err = prepare(st, sql_tail, &st->tail, errbuf, errlen)) != 0 ||
+      (err = prepare(st, sql_note, &st->ins_note, errbuf, errlen)) != 0 ||
       (err = prepare(st, "BEGIN IMMEDIATE", &st->begin, errbuf, errlen)) != 0 ||
       (err = prepare(st, "COMMIT", &st->commit, errbuf, errlen)) != 0 ||
       (err = prepare(st, "ROLLBACK", &st->rollback, errbuf, errlen)) != 0)
@@ -363,6 +370,7 @@ void sg_store_close(sg_store_t *st) {
   sqlite3_finalize(st->rollback);
   sqlite3_finalize(st->ins_decision);
   sqlite3_finalize(st->ins_outcome);
+  sqlite3_finalize(st->ins_note);
   sqlite3_finalize(st->tail);
   /* The last connection to close checkpoints the WAL into the database and removes it. */
   if (sqlite3_close(st->db) != SQLITE_OK)
@@ -519,6 +527,27 @@ int sg_store_audit_outcome_later(sg_store_t *st, const char *call_id, const char
 
 size_t sg_store_pending(const sg_store_t *st) { return st ? st->npending : 0; }
 
+int sg_store_audit_note(sg_store_t *st, const char *event, const char *tenant, const char *env,
+                        const char *tool, const char *reason, const char *detail) {
+  char ts[32];
+  if (st == NULL) return SG_EINVAL;
+  if (!one_of(event, notes)) return invalid(st, "unknown event");
+  sg_wall_iso(ts);
+  sqlite3_stmt *s = st->ins_note;
+  int rc = sqlite3_bind_text(s, 1, ts, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = bind_text(s, 2, event, 0);
+  if (rc == SQLITE_OK) rc = bind_text(s, 3, tenant, 0);
+  if (rc == SQLITE_OK) rc = bind_text(s, 4, env, 0);
+  if (rc == SQLITE_OK) rc = bind_text(s, 5, tool, SG_AUDIT_TOOL_MAX);
+  if (rc == SQLITE_OK) rc = bind_text(s, 6, reason, 0);
+  if (rc == SQLITE_OK) rc = bind_text(s, 7, detail, SG_AUDIT_DETAIL_MAX);
+  if (st->npending == 0) return run_insert(st, s, rc, event);
+  int err = begin_with_pending(st);
+  if (err == 0) err = run_insert(st, s, rc, event);
+  else sqlite3_clear_bindings(s);
+  return end_with_pending(st, err);
+}
+
 static int step_control(sg_store_t *st, sqlite3_stmt *s, const char *what) {
   int rc = sqlite3_step(s);
   sqlite3_reset(s);
@@ -591,6 +620,7 @@ int sg_store_audit_tail(sg_store_t *st, int n, void (*fn)(const sg_audit_row_t *
         .outcome_reason = col_text(s, 13),
         .latency_us = sqlite3_column_type(s, 14) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 14),
         .outcome_detail = col_text(s, 15),
+        .event = col_text(s, 16),
     };
     fn(&row, arg);
     rc = SQLITE_OK;

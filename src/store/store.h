@@ -102,6 +102,11 @@ int sg_store_flush(sg_store_t *st);
 /* How many outcomes are queued. */
 size_t sg_store_pending(const sg_store_t *st);
 
+/* An event that is not part of a call: "drift" (a downstream tool no longer matches its
+ * pin). Committed before it returns, with any queued outcomes. */
+int sg_store_audit_note(sg_store_t *st, const char *event, const char *tenant, const char *env,
+                        const char *tool, const char *reason, const char *detail);
+
 /* One call as tail reports it: its decision joined with its latest outcome by call_id.
  * Absent values are NULL. An outcome with no decision is reported on its own, with the
  * decision's fields NULL. */
@@ -111,6 +116,7 @@ typedef struct {
       *detail, *outcome, *outcome_reason;
   int64_t latency_us; /* -1 when no outcome yet (or none was measured) */
   const char *outcome_detail;
+  const char *event; /* "decision", "outcome", or a note such as "drift" */
 } sg_audit_row_t;
 
 /* Calls fn for the last n calls (n >= 0), oldest first, each with its decision and (if
