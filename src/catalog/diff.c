@@ -31,7 +31,8 @@
  *   min, exclusiveMin lowered / raised                        | widened / narrowed
  *   max, exclusiveMax raised / lowered                        | widened / narrowed
  *   in: list grew (strict superset) / shrank (strict subset)  | widened / narrowed
- *   in: list changed otherwise                                | widened
+ *   in: list changed otherwise (the same members reordered:   | widened
+ *     no change)                                              |
  *   prefix shortened (NEW is a prefix of OLD) / lengthened    | widened / narrowed
  *   prefix changed otherwise                                  | widened
  *   pattern changed in any way                                | widened
@@ -232,6 +233,7 @@ static int rule_change(const sg_rule_t *o, const sg_rule_t *n, const char **how)
       return up == lower_bound ? -1 : 1;
     }
     case SG_RULE_IN:
+      if (subset(n->constant, o->constant) && subset(o->constant, n->constant)) return 0;
       if (subset(n->constant, o->constant)) return *how = "shrank", -1;
       if (subset(o->constant, n->constant)) return *how = "grew", 1;
       return 1;

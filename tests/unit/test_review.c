@@ -1,0 +1,430 @@
+/*
+ * Unit tests for what reviewers read (src/catalog/lint.c, render.c, diff.c): lint
+ * findings with file and pointer, the matrix as Markdown and JSON, and every kind of
+ * privilege change diff reports, on small catalogs written for each case.
+ */
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "catalog/review.h"
+#include "core/error.h"
+#include "fixtures.h"
+#include "runner.h"
+
+/* ---- catalogs ---- */
+
+#define SERVERS "{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\"}}}"
+#define LOOKUP_AS(access, server, tool, schema)                                              \
+  "{\"name\":\"lookup\",\"server\":\"" server "\",\"tool\":\"" tool "\",\"access\":\"" access \
+  "\",\"description\":\"Looks up.\",\"inputSchema\":" schema "}"
+#define LOOKUP_SCHEMA                                                                   \
+  "{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\"},\"n\":{\"type\":\"number\"}," \
+  "\"path\":{\"type\":\"string\"},\"cur\":{\"type\":\"string\"},"                        \
+  "\"tenant_id\":{\"type\":\"string\"}},\"required\":[\"q\",\"n\",\"path\",\"cur\"],"     \
+  "\"additionalProperties\":false}"
+#define LOOKUP LOOKUP_AS("read", "svc", "do-lookup", LOOKUP_SCHEMA)
+#define STORE                                                                             \
+  "{\"name\":\"store\",\"server\":\"svc\",\"tool\":\"do-store\",\"access\":\"write\","    \
+  "\"description\":\"Stores.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{"     \
+  "\"path\":{\"type\":\"string\"}},\"required\":[\"path\"],\"additionalProperties\":false}}"
+
+/* Writes a catalog (servers.json, tools/lookup.json, tools/store.json, and matrix.json
+ * with roles as the members of "roles") and returns its directory (caller frees). */
+static char *write_catalog(const char *servers, const char *lookup, const char *roles) {
+  char *dir = strdup(fx_tmpdir());
+  fx_write(dir, "servers.json", servers ? servers : SERVERS);
+  fx_write(dir, "tools/lookup.json", lookup ? lookup : LOOKUP);
+  fx_write(dir, "tools/store.json", STORE);
+  char matrix[4096];
+  snprintf(matrix, sizeof matrix, "{\"roles\":{%s}}", roles);
+  fx_write(dir, "matrix.json", matrix);
+  return dir;
+}
+
+static sg_catalog_t *load_ok(const char *dir) {
+  sg_catalog_t *c = NULL;
+  sg_buf_t errors;
+  sg_buf_init(&errors);
+  int rc = sg_catalog_load(dir, &c, &errors);
+  if (rc) fprintf(stderr, "%s", errors.data);
+  CHECK_INT_EQ(rc, 0);
+  sg_buf_free(&errors);
+  return c;
+}
+
+static void diff_dirs(const char *a, const char *b, sg_changes_t *ch) {
+  sg_catalog_t *x = load_ok(a), *y = load_ok(b);
+  CHECK_INT_EQ(sg_catalog_diff(x, y, ch), 0);
+  sg_catalog_unref(x);
+  sg_catalog_unref(y);
+}
+
+/* All changes as lines "kind role tool: detail", for exact comparison. */
+static char *changes_text(const sg_changes_t *ch) {
+  sg_buf_t b;
+  sg_buf_init(&b);
+  sg_buf_append_str(&b, "");
+  for (size_t i = 0; i < ch->n; i++)
+    sg_buf_printf(&b, "%s %s%s%s%s%s\n", sg_change_kind_name(ch->items[i].kind),
+                  ch->items[i].role, ch->items[i].tool ? " " : "",
+                  ch->items[i].tool ? ch->items[i].tool : "", ch->items[i].detail[0] ? ": " : "",
+                  ch->items[i].detail);
+  return sg_buf_steal(&b, NULL);
+}
+
+static void expect_changes(const char *a, const char *b, const char *want) {
+  sg_changes_t ch;
+  diff_dirs(a, b, &ch);
+  char *got = changes_text(&ch);
+  CHECK_STR_EQ(got, want);
+  free(got);
+  sg_changes_free(&ch);
+}
+
+/* The change from grant OLD to grant NEW of tool lookup to role r. */
+static void expect_grant(const char *old_grant, const char *new_grant, const char *want) {
+  char roles[2048];
+  snprintf(roles, sizeof roles, "\"r\":{\"tools\":{\"lookup\":%s}}", old_grant);
+  char *a = write_catalog(NULL, NULL, roles);
+  snprintf(roles, sizeof roles, "\"r\":{\"tools\":{\"lookup\":%s}}", new_grant);
+  char *b = write_catalog(NULL, NULL, roles);
+  expect_changes(a, b, want);
+  free(a);
+  free(b);
+}
+
+/* ---- diff ---- */
+
+static void diff_of_equal_catalogs_is_empty(void) {
+  const char *roles = "\"r\":{\"tools\":{\"lookup\":{\"envelope\":{\"n\":{\"max\":10,\"min\":1}},"
+                      "\"bind\":{\"tenant_id\":\"$tenant\"}},\"store\":{\"approval\":\"required\"}}}";
+  char *a = write_catalog(NULL, NULL, roles);
+  /* Other key order and layout, the same rules: no change. */
+  char *b = write_catalog(
+      NULL, NULL,
+      "\"r\" : { \"tools\" : { \"store\":{\"approval\":\"required\"},\n"
+      "  \"lookup\":{\"bind\":{\"tenant_id\":\"$tenant\"},\"envelope\":{\"n\":{\"min\":1.0,\"max\":10}}}}}");
+  expect_changes(a, b, "");
+  free(a);
+  free(b);
+}
+
+static void diff_roles_added_and_removed(void) {
+  char *a = write_catalog(NULL, NULL, "\"old\":{\"tools\":{\"lookup\":{}}},\"same\":{\"tools\":{}}");
+  char *b = write_catalog(NULL, NULL,
+                          "\"new\":{\"tools\":{\"store\":{\"approval\":\"required\"}}},"
+                          "\"same\":{\"tools\":{}},\"empty\":{\"tools\":{}}");
+  expect_changes(a, b,
+                 "role added empty\n"
+                 "role added new\n"
+                 "granted new store: write, approval required\n"
+                 "role removed old\n"
+                 "revoked old lookup: read, approval none\n");
+  CHECK(sg_change_widens(SG_CHANGE_ROLE_ADDED));
+  CHECK(!sg_change_widens(SG_CHANGE_ROLE_REMOVED));
+  free(a);
+  free(b);
+}
+
+static void diff_grants_granted_and_revoked(void) {
+  char *a = write_catalog(NULL, NULL, "\"r\":{\"tools\":{\"lookup\":{}}}");
+  char *b = write_catalog(NULL, NULL,
+                          "\"r\":{\"tools\":{\"store\":{\"approval\":\"auto\","
+                          "\"envelope\":{\"path\":{\"prefix\":\"$tenant/\"}}}}}");
+  expect_changes(a, b,
+                 "revoked r lookup: read, approval none\n"
+                 "granted r store: write, approval auto, envelope `path` prefix `$tenant/`\n");
+  CHECK(sg_change_widens(SG_CHANGE_GRANTED));
+  CHECK(!sg_change_widens(SG_CHANGE_REVOKED));
+  free(a);
+  free(b);
+}
+
+static void diff_approval(void) {
+  expect_grant("{\"approval\":\"required\"}", "{\"approval\":\"auto\"}",
+               "widened r lookup: approval required -> auto\n");
+  expect_grant("{\"approval\":\"required\"}", "{}", "widened r lookup: approval required -> none\n");
+  expect_grant("{\"approval\":\"auto\"}", "{\"approval\":\"required\"}",
+               "narrowed r lookup: approval auto -> required\n");
+  /* For a read tool no mode and "auto" both mean no approval. */
+  expect_grant("{}", "{\"approval\":\"auto\"}", "");
+}
+
+static void diff_bounds(void) {
+  expect_grant("{\"envelope\":{\"n\":{\"max\":10}}}", "{\"envelope\":{\"n\":{\"max\":20}}}",
+               "widened r lookup: `n` ≤ `10` -> `20` (raised)\n");
+  expect_grant("{\"envelope\":{\"n\":{\"max\":10}}}", "{\"envelope\":{\"n\":{\"max\":5}}}",
+               "narrowed r lookup: `n` ≤ `10` -> `5` (lowered)\n");
+  expect_grant("{\"envelope\":{\"n\":{\"min\":1}}}", "{\"envelope\":{\"n\":{\"min\":0}}}",
+               "widened r lookup: `n` ≥ `1` -> `0` (lowered)\n");
+  expect_grant("{\"envelope\":{\"n\":{\"exclusiveMin\":0}}}",
+               "{\"envelope\":{\"n\":{\"exclusiveMin\":0.5}}}",
+               "narrowed r lookup: `n` > `0` -> `0.5` (raised)\n");
+  expect_grant("{\"envelope\":{\"n\":{\"exclusiveMax\":9}}}",
+               "{\"envelope\":{\"n\":{\"exclusiveMax\":9.5}}}",
+               "widened r lookup: `n` < `9` -> `9.5` (raised)\n");
+  /* A context bound replaced by a constant is not comparable. */
+  expect_grant("{\"envelope\":{\"n\":{\"max\":\"$claims.limit\"}}}",
+               "{\"envelope\":{\"n\":{\"max\":1}}}",
+               "widened r lookup: `n` ≤ `$claims.limit` -> `1` (changed)\n");
+  /* Rules removed and added, alone or with their parameter. */
+  expect_grant("{\"envelope\":{\"n\":{\"min\":1,\"max\":10}}}", "{\"envelope\":{\"n\":{\"min\":1}}}",
+               "widened r lookup: `n` ≤ `10` removed\n");
+  expect_grant("{\"envelope\":{\"n\":{\"max\":10}}}", "{}", "widened r lookup: `n` ≤ `10` removed\n");
+  expect_grant("{}", "{\"envelope\":{\"n\":{\"max\":10,\"min\":0}}}",
+               "narrowed r lookup: `n` ≥ `0` added; `n` ≤ `10` added\n");
+  /* Another kind of rule is not weighed against the one it replaces. */
+  expect_grant("{\"envelope\":{\"n\":{\"max\":10}}}", "{\"envelope\":{\"n\":{\"exclusiveMax\":10}}}",
+               "widened r lookup: `n` ≤ `10` removed; `n` < `10` added\n");
+}
+
+static void diff_in_lists(void) {
+  expect_grant("{\"envelope\":{\"cur\":{\"in\":[\"EUR\"]}}}",
+               "{\"envelope\":{\"cur\":{\"in\":[\"EUR\",\"USD\"]}}}",
+               "widened r lookup: `cur` in `[\"EUR\"]` -> `[\"EUR\",\"USD\"]` (grew)\n");
+  expect_grant("{\"envelope\":{\"cur\":{\"in\":[\"EUR\",\"USD\"]}}}",
+               "{\"envelope\":{\"cur\":{\"in\":[\"USD\"]}}}",
+               "narrowed r lookup: `cur` in `[\"EUR\",\"USD\"]` -> `[\"USD\"]` (shrank)\n");
+  expect_grant("{\"envelope\":{\"cur\":{\"in\":[\"EUR\",\"USD\"]}}}",
+               "{\"envelope\":{\"cur\":{\"in\":[\"USD\",\"EUR\"]}}}", "");
+  expect_grant("{\"envelope\":{\"cur\":{\"in\":[\"EUR\"]}}}",
+               "{\"envelope\":{\"cur\":{\"in\":[\"USD\"]}}}",
+               "widened r lookup: `cur` in `[\"EUR\"]` -> `[\"USD\"]` (changed)\n");
+  expect_grant("{\"envelope\":{\"cur\":{\"in\":\"$claims.book\"}}}",
+               "{\"envelope\":{\"cur\":{\"in\":\"$claims.other\"}}}",
+               "widened r lookup: `cur` in `$claims.book` -> `$claims.other` (changed)\n");
+}
+
+static void diff_prefixes(void) {
+  expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"acme/docs/\"}}}",
+               "{\"envelope\":{\"path\":{\"prefix\":\"acme/\"}}}",
+               "widened r lookup: `path` prefix `\"acme/docs/\"` -> `\"acme/\"` (shortened)\n");
+  expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"acme/\"}}}",
+               "{\"envelope\":{\"path\":{\"prefix\":\"acme/docs/\"}}}",
+               "narrowed r lookup: `path` prefix `\"acme/\"` -> `\"acme/docs/\"` (lengthened)\n");
+  expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"acme/\"}}}",
+               "{\"envelope\":{\"path\":{\"prefix\":\"globex/\"}}}",
+               "widened r lookup: `path` prefix `\"acme/\"` -> `\"globex/\"` (changed)\n");
+  expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"$tenant/\"}}}",
+               "{\"envelope\":{\"path\":{\"prefix\":\"$tenant\"}}}",
+               "widened r lookup: `path` prefix `$tenant/` -> `$tenant` (shortened)\n");
+  expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"$tenant/\"}}}",
+               "{\"envelope\":{\"path\":{\"prefix\":\"$tenant/in/\"}}}",
+               "narrowed r lookup: `path` prefix `$tenant/` -> `$tenant/in/` (lengthened)\n");
+  expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"$tenant/\"}}}",
+               "{\"envelope\":{\"path\":{\"prefix\":\"$subject/\"}}}",
+               "widened r lookup: `path` prefix `$tenant/` -> `$subject/` (changed)\n");
+  expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"$tenant/\"}}}",
+               "{\"envelope\":{\"path\":{\"prefix\":\"acme/\"}}}",
+               "widened r lookup: `path` prefix `$tenant/` -> `\"acme/\"` (changed)\n");
+}
+
+static void diff_patterns_and_equals(void) {
+  /* Any change to a pattern widens, even one that happens to be narrower. */
+  expect_grant("{\"envelope\":{\"q\":{\"pattern\":\"^[a-z]+$\"}}}",
+               "{\"envelope\":{\"q\":{\"pattern\":\"^[a-y]+$\"}}}",
+               "widened r lookup: `q` matches `\"^[a-z]+$\"` -> `\"^[a-y]+$\"` (changed)\n");
+  expect_grant("{\"envelope\":{\"cur\":{\"equals\":\"EUR\"}}}",
+               "{\"envelope\":{\"cur\":{\"equals\":\"USD\"}}}",
+               "widened r lookup: `cur` = `\"EUR\"` -> `\"USD\"` (changed)\n");
+  expect_grant("{\"envelope\":{\"cur\":{\"equals\":\"EUR\"}}}", "{}",
+               "widened r lookup: `cur` = `\"EUR\"` removed\n");
+}
+
+static void diff_bindings(void) {
+  expect_grant("{\"bind\":{\"tenant_id\":\"$tenant\"}}", "{}",
+               "widened r lookup: `tenant_id` = `$tenant` removed\n");
+  expect_grant("{}", "{\"bind\":{\"tenant_id\":\"$tenant\"}}",
+               "narrowed r lookup: `tenant_id` = `$tenant` added\n");
+  expect_grant("{\"bind\":{\"tenant_id\":\"$tenant\"}}", "{\"bind\":{\"tenant_id\":\"$claims.org\"}}",
+               "widened r lookup: `tenant_id` = `$tenant` -> `$claims.org`\n");
+}
+
+static void diff_mixed_is_widened(void) {
+  expect_grant("{\"approval\":\"auto\",\"envelope\":{\"n\":{\"max\":10}}}",
+               "{\"approval\":\"required\",\"envelope\":{\"n\":{\"max\":11}}}",
+               "widened r lookup: approval auto -> required; `n` ≤ `10` -> `11` (raised)\n");
+}
+
+static void expect_tool_change(const char *servers, const char *lookup, const char *want) {
+  const char *roles = "\"r\":{\"tools\":{\"lookup\":{\"approval\":\"required\"}}}";
+  char *a = write_catalog(NULL, NULL, roles);
+  char *b = write_catalog(servers, lookup, roles);
+  expect_changes(a, b, want);
+  free(a);
+  free(b);
+}
+
+static void diff_tool_changes(void) {
+  expect_tool_change(NULL, LOOKUP_AS("write", "svc", "do-lookup", LOOKUP_SCHEMA),
+                     "widened r lookup: access read -> write\n");
+  expect_tool_change(NULL,
+                     LOOKUP_AS("read", "svc", "do-lookup",
+                               "{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\"}}}"),
+                     "widened r lookup: schema changed\n");
+  expect_tool_change(NULL, LOOKUP_AS("read", "svc", "do-more", LOOKUP_SCHEMA),
+                     "widened r lookup: downstream tool \"do-lookup\" -> \"do-more\"\n");
+  expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\"},"
+                     "\"other\":{\"transport\":\"stdio\",\"command\":\"true\"}}}",
+                     LOOKUP_AS("read", "other", "do-lookup", LOOKUP_SCHEMA),
+                     "widened r lookup: server \"svc\" -> \"other\"\n");
+  expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
+                     "\"args\":[\"--all\"]}}}",
+                     NULL, "widened r lookup: server \"svc\" runs another command or arguments\n");
+  expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
+                     "\"env\":{\"ROOT\":\"/\"}}}}",
+                     NULL, "widened r lookup: server \"svc\" environment changed\n");
+  expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
+                     "\"cwd\":\"..\"}}}",
+                     NULL, "widened r lookup: server \"svc\" working directory \".\" -> \"..\"\n");
+  /* The description is not privilege. */
+  expect_tool_change(NULL,
+                     "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\",\"access\":"
+                     "\"read\",\"description\":\"Finds.\",\"inputSchema\":" LOOKUP_SCHEMA "}",
+                     "");
+  /* write -> read narrows. */
+  const char *roles = "\"r\":{\"tools\":{\"lookup\":{\"approval\":\"required\"}}}";
+  char *a = write_catalog(NULL, LOOKUP_AS("write", "svc", "do-lookup", LOOKUP_SCHEMA), roles);
+  char *b = write_catalog(NULL, NULL, roles);
+  expect_changes(a, b, "narrowed r lookup: access write -> read\n");
+  free(a);
+  free(b);
+}
+
+/* ---- lint ---- */
+
+static void lint_finds_what_the_loader_allows(void) {
+  char *dir = strdup(fx_tmpdir());
+  fx_write(dir, "servers.json",
+           "{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\"},"
+           "\"idle\":{\"transport\":\"stdio\",\"command\":\"true\"}}}");
+  fx_write(dir, "tools/lookup.json",
+           LOOKUP_AS("read", "svc", "do-lookup",
+                     "{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\","
+                     "\"maxLenght\":8,\"x-note\":1},\"n\":{\"type\":\"number\"},"
+                     "\"path\":{\"type\":\"string\"}},\"required\":[\"q\",\"path\"],"
+                     "\"additionalProperties\":false}"));
+  fx_write(dir, "tools/open.json",
+           "{\"name\":\"open\",\"server\":\"svc\",\"tool\":\"o\",\"access\":\"read\","
+           "\"description\":\"d\",\"inputSchema\":{\"type\":\"object\"}}");
+  fx_write(dir, "tools/store.json", STORE);
+  fx_write(dir, "matrix.json",
+           "{\"roles\":{\"r\":{\"tools\":{\"lookup\":{\"envelope\":{"
+           "\"path\":{\"prefix\":\"acme\"},\"n\":{\"max\":5},\"q\":{\"pattern\":\"[a-z]+\"}}}}},"
+           "\"s\":{\"tools\":{\"lookup\":{\"envelope\":{\"path\":{\"prefix\":\"$tenant\"},"
+           "\"q\":{\"pattern\":\"^[a-z]+\\\\$\"}}},"
+           "\"store\":{\"approval\":\"auto\",\"envelope\":{\"path\":{\"prefix\":\"$tenant/\"}}}}},"
+           "\"t\":{\"tools\":{\"lookup\":{\"envelope\":{\"q\":{\"pattern\":\"^(a|b)$\"}}}}},"
+           "\"empty\":{\"tools\":{}}}}");
+  sg_catalog_t *c = load_ok(dir);
+  sg_buf_t out;
+  sg_buf_init(&out);
+  CHECK_INT_EQ(sg_catalog_lint(c, &out), 11);
+  CHECK_STR_EQ(out.data,
+      "matrix.json: /roles/empty/tools: warning: role \"empty\" has no grants\n"
+      "matrix.json: /roles/r/tools/lookup/envelope/n: warning: parameter \"n\" has an envelope, "
+      "but the schema of \"lookup\" does not require it: clients are told they may leave it "
+      "out, and calls that do are refused\n"
+      "matrix.json: /roles/r/tools/lookup/envelope/path/prefix: warning: prefix \"acme\" does "
+      "not end in \"/\", so it also admits names that merely start with it (\"acme\" admits "
+      "\"acmecorp\")\n"
+      "matrix.json: /roles/r/tools/lookup/envelope/q/pattern: warning: pattern \"[a-z]+\" is "
+      "not anchored with ^ and $, so it admits any value that merely contains a match\n"
+      "matrix.json: /roles/s/tools/lookup/envelope/path/prefix: warning: prefix \"$tenant\" "
+      "does not end in \"/\", so it also admits names that merely start with it (\"acme\" "
+      "admits \"acmecorp\")\n"
+      "matrix.json: /roles/s/tools/lookup/envelope/q/pattern: warning: pattern \"^[a-z]+\\$\" "
+      "is not anchored with ^ and $, so it admits any value that merely contains a match\n"
+      "matrix.json: /roles/s/tools/store/approval: warning: write tool \"store\" is granted "
+      "with approval \"auto\": its calls run without anyone approving them\n"
+      "servers.json: /servers/idle: warning: server \"idle\" is used by no tool\n"
+      "tools/lookup.json: /inputSchema/properties/q/maxLenght: warning: \"maxLenght\" is not a "
+      "JSON Schema keyword, so validation ignores it (misspelt? extensions start with \"x-\")\n"
+      "tools/open.json: /inputSchema: warning: the schema admits parameters it does not declare "
+      "(no \"additionalProperties\": false), and they are passed to the downstream unchecked\n"
+      "tools/open.json: /name: warning: tool \"open\" is granted to no role\n");
+  sg_buf_free(&out);
+  sg_catalog_unref(c);
+  free(dir);
+}
+
+static void lint_of_a_clean_catalog_is_empty(void) {
+  char *dir = write_catalog(NULL, NULL,
+                            "\"r\":{\"tools\":{\"lookup\":{\"envelope\":{\"path\":{\"prefix\":"
+                            "\"$tenant/\"},\"q\":{\"pattern\":\"^(a|b)$\"}}},"
+                            "\"store\":{\"approval\":\"required\"}}}");
+  sg_catalog_t *c = load_ok(dir);
+  sg_buf_t out;
+  sg_buf_init(&out);
+  size_t n = sg_catalog_lint(c, &out);
+  if (n) fprintf(stderr, "%s", out.data);
+  CHECK_INT_EQ(n, 0);
+  sg_buf_free(&out);
+  sg_catalog_unref(c);
+  free(dir);
+}
+
+/* ---- matrix ---- */
+
+static const char *matrix_roles =
+    "\"b\":{\"tools\":{\"store\":{\"approval\":\"required\",\"bind\":{\"path\":\"$subject\"}}}},"
+    "\"a\":{\"tools\":{\"lookup\":{\"bind\":{\"tenant_id\":\"$tenant\"},\"envelope\":{"
+    "\"path\":{\"prefix\":\"$tenant/$$in/\"},\"n\":{\"max\":\"$claims.daily_limit\",\"exclusiveMin\":0},"
+    "\"cur\":{\"in\":[\"EUR\",\"USD\"]},\"q\":{\"equals\":\"$$x|`y\",\"pattern\":\"^(a|b)$\"}}}}}";
+
+static void matrix_markdown_rows(void) {
+  char *dir = write_catalog(NULL, NULL, matrix_roles);
+  sg_catalog_t *c = load_ok(dir);
+  sg_buf_t out;
+  sg_buf_init(&out);
+  CHECK_INT_EQ(sg_catalog_matrix_markdown(c, &out), 0);
+  CHECK_STR_EQ(out.data,
+      "| role | tool | access | approval | envelope | bindings |\n"
+      "|---|---|---|---|---|---|\n"
+      "| a | lookup | read | none | `cur` in `[\"EUR\",\"USD\"]`; `n` ≤ `$claims.daily_limit`; "
+      "`n` > `0`; `path` prefix `$tenant/$$in/`; `q` matches `\"^(a\\|b)$\"`; "
+      "`q` = ``\"$x\\|`y\"`` | `tenant_id` = `$tenant` |\n"
+      "| b | store | write | required | - | `path` = `$subject` |\n");
+  sg_buf_free(&out);
+  sg_catalog_unref(c);
+  free(dir);
+}
+
+static void matrix_json_rows(void) {
+  char *dir = write_catalog(NULL, NULL, matrix_roles);
+  sg_catalog_t *c = load_ok(dir);
+  json_t *rows = sg_catalog_matrix_json(c);
+  CHECK(rows != NULL);
+  char *text = json_dumps(rows, JSON_COMPACT | JSON_SORT_KEYS);
+  CHECK_STR_EQ(text,
+      "[{\"access\":\"read\",\"approval\":\"none\",\"bind\":{\"tenant_id\":\"$tenant\"},"
+      "\"downstream_tool\":\"do-lookup\",\"envelope\":{\"cur\":{\"in\":[\"EUR\",\"USD\"]},"
+      "\"n\":{\"exclusiveMin\":0,\"max\":\"$claims.daily_limit\"},"
+      "\"path\":{\"prefix\":\"$tenant/$$in/\"},\"q\":{\"equals\":\"$$x|`y\",\"pattern\":\"^(a|b)$\"}},"
+      "\"role\":\"a\",\"server\":\"svc\",\"tool\":\"lookup\"},"
+      "{\"access\":\"write\",\"approval\":\"required\",\"bind\":{\"path\":\"$subject\"},"
+      "\"downstream_tool\":\"do-store\",\"envelope\":{},\"role\":\"b\",\"server\":\"svc\","
+      "\"tool\":\"store\"}]");
+  free(text);
+  json_decref(rows);
+  sg_catalog_unref(c);
+  free(dir);
+}
+
+const sg_test_t sg_suite_review[] = {
+    {"diff_of_equal_catalogs_is_empty", diff_of_equal_catalogs_is_empty},
+    {"diff_roles_added_and_removed", diff_roles_added_and_removed},
+    {"diff_grants_granted_and_revoked", diff_grants_granted_and_revoked},
+    {"diff_approval", diff_approval},
+    {"diff_bounds", diff_bounds},
+    {"diff_in_lists", diff_in_lists},
+    {"diff_prefixes", diff_prefixes},
+    {"diff_patterns_and_equals", diff_patterns_and_equals},
+    {"diff_bindings", diff_bindings},
+    {"diff_mixed_is_widened", diff_mixed_is_widened},
+    {"diff_tool_changes", diff_tool_changes},
+    {"lint_finds_what_the_loader_allows", lint_finds_what_the_loader_allows},
+    {"lint_of_a_clean_catalog_is_empty", lint_of_a_clean_catalog_is_empty},
+    {"matrix_markdown_rows", matrix_markdown_rows},
+    {"matrix_json_rows", matrix_json_rows},
+    SG_SUITE_END};
