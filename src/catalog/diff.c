@@ -23,6 +23,9 @@
  *   tool moved to another server, or another downstream tool  | widened
  *   the tool's server runs another command, arguments,        | widened
  *     environment or working directory (relative to catalog)  |
+ *   the tool's server gets credentials it did not get         | widened
+ *   the tool's server no longer gets some credentials         | narrowed
+ *   the tool's pin removed / changed / added                  | widened / widened / narrowed
  *   approval required -> auto or none                         | widened
  *   approval auto or none -> required                         | narrowed
  *   approval none <-> auto (read tools: both mean no approval)| no change
@@ -151,6 +154,34 @@ static int strv_equal(char *const *a, char *const *b) {
   return (a == NULL || *a == NULL) && (b == NULL || *b == NULL);
 }
 
+static int strv_has(char *const *v, const char *s) {
+  for (; v && *v; v++)
+    if (strcmp(*v, s) == 0) return 1;
+  return 0;
+}
+
+/* Names in a that b lacks, as "A, B" appended to out; returns how many. */
+static size_t strv_missing(char *const *a, char *const *b, sg_buf_t *out) {
+  size_t n = 0;
+  for (; a && *a; a++)
+    if (!strv_has(b, *a)) sg_buf_printf(out, "%s%s", n++ ? ", " : "", *a);
+  return n;
+}
+
+static void compare_credentials(const sg_server_conf_t *o, const sg_server_conf_t *n,
+                                verdict_t *v) {
+  sg_buf_t added, removed;
+  sg_buf_init(&added);
+  sg_buf_init(&removed);
+  if (strv_missing(n->credentials, o->credentials, &added))
+    sg_buf_printf(reason(v, 1), "server \"%s\" now gets credentials %s", n->name, added.data);
+  if (strv_missing(o->credentials, n->credentials, &removed))
+    sg_buf_printf(reason(v, -1), "server \"%s\" no longer gets credentials %s", n->name,
+                  removed.data);
+  sg_buf_free(&added);
+  sg_buf_free(&removed);
+}
+
 static void compare_servers(const sg_catalog_t *oc, const sg_server_conf_t *o,
                             const sg_catalog_t *nc, const sg_server_conf_t *n, verdict_t *v) {
   if (strcmp(o->name, n->name) != 0) {
@@ -161,6 +192,7 @@ static void compare_servers(const sg_catalog_t *oc, const sg_server_conf_t *o,
     sg_buf_printf(reason(v, 1), "server \"%s\" runs another command or arguments", o->name);
   if (!strv_equal(o->env, n->env))
     sg_buf_printf(reason(v, 1), "server \"%s\" environment changed", o->name);
+  compare_credentials(o, n, v);
   sg_buf_t ow, nw;
   sg_buf_init(&ow);
   sg_buf_init(&nw);
@@ -184,6 +216,9 @@ static void compare_tools(const sg_catalog_t *oc, const sg_tool_t *o, const sg_c
   if (strcmp(o->downstream_name, n->downstream_name) != 0)
     sg_buf_printf(reason(v, 1), "downstream tool \"%s\" -> \"%s\"", o->downstream_name,
                   n->downstream_name);
+  if (o->pin && !n->pin) sg_buf_append_str(reason(v, 1), "pin removed");
+  else if (!o->pin && n->pin) sg_buf_append_str(reason(v, -1), "pinned");
+  else if (o->pin && !sg_json_equal(o->pin, n->pin)) sg_buf_append_str(reason(v, 1), "pin changed");
 }
 
 static int same_ref(const sg_ctxref_t *a, const sg_ctxref_t *b) {

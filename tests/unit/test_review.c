@@ -277,6 +277,14 @@ static void diff_tool_changes(void) {
   expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
                      "\"cwd\":\"..\"}}}",
                      NULL, "widened r lookup: server \"svc\" working directory \".\" -> \"..\"\n");
+  expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
+                     "\"credentials\":[\"TOKEN\",\"KEY\"]}}}",
+                     NULL, "widened r lookup: server \"svc\" now gets credentials TOKEN, KEY\n");
+  expect_tool_change(NULL,
+                     "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\",\"access\":"
+                     "\"read\",\"description\":\"Looks up.\",\"inputSchema\":" LOOKUP_SCHEMA ","
+                     "\"pin\":{\"description\":\"d\",\"inputSchema\":{}}}",
+                     "narrowed r lookup: pinned\n");
   /* The description is not privilege. */
   expect_tool_change(NULL,
                      "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\",\"access\":"
@@ -289,6 +297,26 @@ static void diff_tool_changes(void) {
   expect_changes(a, b, "narrowed r lookup: access write -> read\n");
   free(a);
   free(b);
+  /* Credentials taken away, a pin removed or changed. */
+  a = write_catalog("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
+                    "\"credentials\":[\"TOKEN\"]}}}",
+                    "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\",\"access\":"
+                    "\"read\",\"description\":\"Looks up.\",\"inputSchema\":" LOOKUP_SCHEMA ","
+                    "\"pin\":{\"description\":\"d\",\"inputSchema\":{}}}",
+                    roles);
+  b = write_catalog(NULL, NULL, roles);
+  expect_changes(a, b,
+                 "widened r lookup: server \"svc\" no longer gets credentials TOKEN; pin removed\n");
+  char *c = write_catalog(NULL,
+                          "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\","
+                          "\"access\":\"read\",\"description\":\"Looks up.\",\"inputSchema\":"
+                          LOOKUP_SCHEMA ",\"pin\":{\"description\":\"e\",\"inputSchema\":{}}}",
+                          roles);
+  expect_changes(a, c, "widened r lookup: server \"svc\" no longer gets credentials TOKEN; "
+                       "pin changed\n");
+  free(a);
+  free(b);
+  free(c);
 }
 
 /* ---- lint ---- */
