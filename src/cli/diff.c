@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,14 +93,14 @@ static int git_extract(const char *rev, const char *path, const char *dest) {
 
 typedef struct {
   sg_catalog_t *catalog;
-  char tmp[64]; /* the unpacked revision, "" for a directory */
+  char tmp[PATH_MAX]; /* the unpacked revision, "" for a directory */
 } side_t;
 
 /* Loads a catalog from a directory or from REV:PATH. Returns 0, or reports and returns -1. */
 static int load_side(const char *spec, side_t *side) {
   side->catalog = NULL;
   side->tmp[0] = '\0';
-  char dir[4096];
+  char dir[PATH_MAX + 1024];
   struct stat st;
   const char *colon = strchr(spec, ':');
   if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -115,7 +116,7 @@ static int load_side(const char *spec, side_t *side) {
     snprintf(rev, sizeof rev, "%.*s", (int)(colon - spec), spec);
     const char *base = getenv("TMPDIR");
     snprintf(side->tmp, sizeof side->tmp, "%s/scopegate-diff-XXXXXX",
-             base && base[0] && strlen(base) < 32 ? base : "/tmp");
+             base && base[0] && strlen(base) < sizeof side->tmp - 32 ? base : "/tmp");
     if (mkdtemp(side->tmp) == NULL) {
       fprintf(stderr, "scopegate diff: cannot create a temporary directory: %s\n",
               strerror(errno));
