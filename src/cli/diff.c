@@ -73,6 +73,7 @@ static int git_extract(const char *rev, const char *path, const char *dest) {
   posix_spawn_file_actions_addclose(&ga, fds[0]);
   posix_spawn_file_actions_addclose(&ga, fds[1]);
   posix_spawn_file_actions_adddup2(&ta, fds[0], STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&ta, STDERR_FILENO, STDOUT_FILENO); /* stdout is ours */
   posix_spawn_file_actions_addclose(&ta, fds[0]);
   posix_spawn_file_actions_addclose(&ta, fds[1]);
   char *git_argv[] = {"git", "archive", "--format=tar", (char *)rev, "--", (char *)path, NULL};
