@@ -20,7 +20,9 @@ static int value_of(char c) {
   return -1;
 }
 
-int sg__b64url_char(char c) { return value_of(c) >= 0; }
+int sg__b64url_char(char c) {
+  return value_of(c) >= 0;
+}
 
 int sg__b64url_decode(const char *in, size_t len, unsigned char **out, size_t *outlen) {
   *out = NULL;

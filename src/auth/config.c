@@ -40,9 +40,13 @@ static const struct {
     [SG__AUTH_ES256] = {"ES256", JWT_ALG_ES256},
 };
 
-const char *sg__auth_alg_name(sg__auth_alg_t alg) { return algs[alg].name; }
+const char *sg__auth_alg_name(sg__auth_alg_t alg) {
+  return algs[alg].name;
+}
 
-jwt_alg_t sg__auth_jwt_alg(sg__auth_alg_t alg) { return algs[alg].jwt; }
+jwt_alg_t sg__auth_jwt_alg(sg__auth_alg_t alg) {
+  return algs[alg].jwt;
+}
 
 sg__auth_alg_t sg__auth_alg_parse(const char *name) {
   for (int i = 0; i < SG__AUTH_NALGS; i++)
@@ -174,8 +178,7 @@ static int check_public_key(loader_t *l, const char *ptr, const char *path, sg__
   int ok = 0;
   const char *alg = sg__auth_alg_name(key->alg);
   if (pk == NULL) {
-    problem(l, SG_EINVAL, ptr, "%s is not a PEM public key (\"-----BEGIN PUBLIC KEY-----\")",
-            path);
+    problem(l, SG_EINVAL, ptr, "%s is not a PEM public key (\"-----BEGIN PUBLIC KEY-----\")", path);
   } else if (key->alg == SG__AUTH_RS256) {
     if (!EVP_PKEY_is_a(pk, "RSA"))
       problem(l, SG_EINVAL, ptr, "%s is not an RSA key, which %s needs", path, alg);
@@ -186,8 +189,7 @@ static int check_public_key(loader_t *l, const char *ptr, const char *path, sg__
       key->sig_len = (size_t)EVP_PKEY_get_size(pk), ok = 1;
   } else {
     char group[64] = "";
-    if (!EVP_PKEY_is_a(pk, "EC") ||
-        !EVP_PKEY_get_group_name(pk, group, sizeof group, NULL) ||
+    if (!EVP_PKEY_is_a(pk, "EC") || !EVP_PKEY_get_group_name(pk, group, sizeof group, NULL) ||
         OBJ_txt2nid(group) != NID_X9_62_prime256v1)
       problem(l, SG_EINVAL, ptr, "%s is not an EC key on P-256, which %s needs", path, alg);
     else
@@ -257,8 +259,8 @@ static void load_claims(loader_t *l, json_t *root, sg_auth_t *a) {
 }
 
 int sg_auth_load(const char *config_path, sg_auth_t **out, char *errbuf, size_t errlen) {
-  static const char *const allowed[] = {"issuer", "audience", "leeway_seconds", "keys",
-                                        "claims", NULL};
+  static const char *const allowed[] = {"issuer", "audience", "leeway_seconds",
+                                        "keys",   "claims",   NULL};
   *out = NULL;
   if (errbuf && errlen) errbuf[0] = '\0';
   loader_t l = {config_path, errbuf, errlen, 0};
@@ -285,8 +287,7 @@ int sg_auth_load(const char *config_path, sg_auth_t **out, char *errbuf, size_t 
   a->leeway = DEFAULT_LEEWAY;
   json_t *lw = json_object_get(root, "leeway_seconds");
   if (lw) {
-    if (!json_is_integer(lw) || json_integer_value(lw) < 0 ||
-        json_integer_value(lw) > MAX_LEEWAY)
+    if (!json_is_integer(lw) || json_integer_value(lw) < 0 || json_integer_value(lw) > MAX_LEEWAY)
       problem(&l, SG_EINVAL, "/leeway_seconds", "must be an integer from 0 to %d", MAX_LEEWAY);
     else
       a->leeway = json_integer_value(lw);
@@ -308,9 +309,12 @@ int sg_auth_load(const char *config_path, sg_auth_t **out, char *errbuf, size_t 
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", config_path);
     char *slash = strrchr(dir, '/');
-    if (slash == NULL) snprintf(dir, sizeof dir, ".");
-    else if (slash == dir) slash[1] = '\0';
-    else *slash = '\0';
+    if (slash == NULL)
+      snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+      slash[1] = '\0';
+    else
+      *slash = '\0';
     size_t i;
     json_t *k;
     json_array_foreach(keys, i, k) {

@@ -15,11 +15,11 @@
 typedef enum { SG__AUTH_HS256 = 0, SG__AUTH_RS256, SG__AUTH_ES256, SG__AUTH_NALGS } sg__auth_alg_t;
 
 typedef struct {
-  char *kid;               /* NULL when the configuration gives none */
+  char *kid; /* NULL when the configuration gives none */
   sg__auth_alg_t alg;
   unsigned char *material; /* the HMAC secret, or the PEM text of a public key */
   size_t len;
-  size_t sig_len;          /* the length every valid signature has with this key */
+  size_t sig_len; /* the length every valid signature has with this key */
 } sg__auth_key_t;
 
 struct sg_auth {

@@ -74,8 +74,8 @@ static int hmac_matches(const sg__auth_key_t *key, const char *signed_part, size
                         const unsigned char *sig, size_t siglen) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int maclen = 0;
-  if (HMAC(EVP_sha256(), key->material, (int)key->len, (const unsigned char *)signed_part, len,
-           mac, &maclen) == NULL)
+  if (HMAC(EVP_sha256(), key->material, (int)key->len, (const unsigned char *)signed_part, len, mac,
+           &maclen) == NULL)
     return 0;
   return maclen == siglen && CRYPTO_memcmp(mac, sig, siglen) == 0;
 }
@@ -103,8 +103,8 @@ static int time_claim(json_t *claims, const char *name, double *t) {
   return isfinite(*t) ? 1 : -1;
 }
 
-static int check_times(const sg_auth_t *a, json_t *claims, int64_t now, int64_t *exp_out,
-                       char *why, size_t whylen) {
+static int check_times(const sg_auth_t *a, json_t *claims, int64_t now, int64_t *exp_out, char *why,
+                       size_t whylen) {
   double n = (double)now, leeway = (double)a->leeway, t = 0;
   int has = time_claim(claims, "exp", &t);
   if (has == 0) return refuse(why, whylen, "missing claim exp");

@@ -95,8 +95,7 @@ static void verify(const char *token, size_t len) {
 }
 
 /* Encodes header and payload, MACs them with the HS256 secret, and verifies. */
-static void verify_signed(const uint8_t *header, size_t hlen, const uint8_t *payload,
-                          size_t plen) {
+static void verify_signed(const uint8_t *header, size_t hlen, const uint8_t *payload, size_t plen) {
   char *h = sg__b64url_encode(header, hlen), *p = sg__b64url_encode(payload, plen);
   size_t n = strlen(h) + strlen(p) + 64;
   char *tok = malloc(n);
@@ -104,8 +103,8 @@ static void verify_signed(const uint8_t *header, size_t hlen, const uint8_t *pay
   int len = snprintf(tok, n, "%s.%s", h, p);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int maclen = 0;
-  if (!HMAC(EVP_sha256(), secret, (int)(sizeof secret - 1), (unsigned char *)tok, (size_t)len,
-            mac, &maclen))
+  if (!HMAC(EVP_sha256(), secret, (int)(sizeof secret - 1), (unsigned char *)tok, (size_t)len, mac,
+            &maclen))
     abort();
   char *s = sg__b64url_encode(mac, maclen);
   if (s == NULL) abort();

@@ -30,8 +30,8 @@
 /* Keys and the configuration directory of one test. */
 typedef struct {
   const char *dir;
-  unsigned char hs[48]; /* the HMAC secret in hs.key */
-  EVP_PKEY *rs, *es;    /* private keys whose public halves are rs.pub.pem, es.pub.pem */
+  unsigned char hs[48];  /* the HMAC secret in hs.key */
+  EVP_PKEY *rs, *es;     /* private keys whose public halves are rs.pub.pem, es.pub.pem */
   char *rs_pem, *es_pem; /* the public PEM texts */
 } fx_auth_t;
 
@@ -139,8 +139,8 @@ static size_t sign(const char *data, const void *secret, size_t secret_len, EVP_
                    unsigned char *sig) {
   if (pk == NULL) {
     unsigned int n = 0;
-    CHECK(HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)data,
-               strlen(data), sig, &n) != NULL);
+    CHECK(HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)data, strlen(data),
+               sig, &n) != NULL);
     return n;
   }
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -183,9 +183,9 @@ static char *token_raw(const char *header, const char *payload, const void *secr
 
 /* Good claims: subject alice, roles viewer and editor, tenant acme, env prod. */
 static json_t *claims(void) {
-  return json_pack("{s:s, s:s, s:s, s:[s,s], s:s, s:s, s:I, s:I}", "iss", ISS, "aud",
-                   "scopegate", "sub", "alice", "roles", "viewer", "editor", "tenant", "acme",
-                   "env", "prod", "exp", (json_int_t)(NOW + 600), "iat", (json_int_t)(NOW - 10));
+  return json_pack("{s:s, s:s, s:s, s:[s,s], s:s, s:s, s:I, s:I}", "iss", ISS, "aud", "scopegate",
+                   "sub", "alice", "roles", "viewer", "editor", "tenant", "acme", "env", "prod",
+                   "exp", (json_int_t)(NOW + 600), "iat", (json_int_t)(NOW - 10));
 }
 
 /* A token with header {"alg":alg,"typ":"JWT"[,"kid":kid]} carrying c (stolen). */
@@ -231,11 +231,11 @@ static const char *refused(const sg_auth_t *a, const char *tok) {
   return refused_at(a, tok, strlen(tok), NOW);
 }
 
-#define CHECK_REFUSED(a, tok, reason)                                           \
-  do {                                                                          \
-    const char *why_ = refused(a, tok);                                         \
-    if (strstr(why_, reason) == NULL) fprintf(stderr, "reason: %s\n", why_);    \
-    CHECK(strstr(why_, reason) != NULL);                                        \
+#define CHECK_REFUSED(a, tok, reason)                                        \
+  do {                                                                       \
+    const char *why_ = refused(a, tok);                                      \
+    if (strstr(why_, reason) == NULL) fprintf(stderr, "reason: %s\n", why_); \
+    CHECK(strstr(why_, reason) != NULL);                                     \
   } while (0)
 
 static void accepted_at(const sg_auth_t *a, const char *tok, int64_t now, sg_identity_t *id) {
@@ -405,7 +405,8 @@ static void leeway_edges(void) {
 
   /* With no leeway, exp itself is already too late. */
   fx_write(fx->dir, "auth.json",
-           "{\"issuer\":\"" ISS "\",\"audience\":\"scopegate\",\"leeway_seconds\":0,"
+           "{\"issuer\":\"" ISS
+           "\",\"audience\":\"scopegate\",\"leeway_seconds\":0,"
            "\"keys\":[{\"kid\":\"hs-1\",\"alg\":\"HS256\",\"file\":\"hs.key\"}]}");
   a = load(fx->dir);
   c = claims();
@@ -543,7 +544,8 @@ static void hs_rs_confusion(void) {
 
   /* With only the RS key configured there is no HS256 key at all. */
   fx_write(fx->dir, "auth.json",
-           "{\"issuer\":\"" ISS "\",\"audience\":\"scopegate\","
+           "{\"issuer\":\"" ISS
+           "\",\"audience\":\"scopegate\","
            "\"keys\":[{\"alg\":\"RS256\",\"file\":\"rs.pub.pem\"}]}");
   a = load(fx->dir);
   tok = mint("HS256", NULL, claims(), fx->rs_pem, pemlen, NULL);
@@ -567,7 +569,8 @@ static void es_hs_confusion(void) {
   free(tok);
   sg_auth_free(a);
   fx_write(fx->dir, "auth.json",
-           "{\"issuer\":\"" ISS "\",\"audience\":\"scopegate\","
+           "{\"issuer\":\"" ISS
+           "\",\"audience\":\"scopegate\","
            "\"keys\":[{\"kid\":\"es\",\"alg\":\"ES256\",\"file\":\"es.pub.pem\"}]}");
   a = load(fx->dir);
   tok = mint("HS256", "es", claims(), fx->es_pem, pemlen, NULL);
@@ -598,8 +601,10 @@ static char *with_part(const char *tok, int part, const char *text) {
   out[0] = '\0';
   for (int i = 0; i < 3; i++) {
     if (i) strcat(out, ".");
-    if (i == part) strcat(out, text);
-    else strncat(out, start[i], (size_t)(end[i] - start[i]));
+    if (i == part)
+      strcat(out, text);
+    else
+      strncat(out, start[i], (size_t)(end[i] - start[i]));
   }
   return out;
 }
@@ -664,7 +669,8 @@ static void key_selection(void) {
   /* Two HMAC keys without kids: a token without a kid may be MACed with either. */
   write_secret(fx->dir, "hs2.key", other, sizeof other, 0400);
   fx_write(fx->dir, "auth.json",
-           "{\"issuer\":\"" ISS "\",\"audience\":\"scopegate\",\"keys\":["
+           "{\"issuer\":\"" ISS
+           "\",\"audience\":\"scopegate\",\"keys\":["
            "{\"alg\":\"HS256\",\"file\":\"hs.key\"},{\"alg\":\"HS256\",\"file\":\"hs2.key\"}]}");
   a = load(fx->dir);
   tok = mint("HS256", NULL, claims(), other, sizeof other, NULL);
@@ -750,7 +756,8 @@ static void missing_and_mistyped_claims(void) {
   free(tok);
   /* Duplicate claims are refused even under a good signature: which one would count? */
   char *d = token_raw("{\"alg\":\"HS256\"}",
-                      "{\"iss\":\"" ISS "\",\"aud\":\"scopegate\",\"sub\":\"alice\","
+                      "{\"iss\":\"" ISS
+                      "\",\"aud\":\"scopegate\",\"sub\":\"alice\","
                       "\"roles\":\"viewer\",\"tenant\":\"acme\",\"tenant\":\"globex\","
                       "\"env\":\"prod\",\"exp\":1700000600}",
                       fx->hs, sizeof fx->hs, NULL);
@@ -762,7 +769,8 @@ static void missing_and_mistyped_claims(void) {
 static void claim_names_from_config(void) {
   fx_auth_t *fx = fx_auth(0);
   fx_write(fx->dir, "auth.json",
-           "{\"issuer\":\"" ISS "\",\"audience\":\"scopegate\","
+           "{\"issuer\":\"" ISS
+           "\",\"audience\":\"scopegate\","
            "\"keys\":[{\"kid\":\"hs-1\",\"alg\":\"HS256\",\"file\":\"hs.key\"}],"
            "\"claims\":{\"subject\":\"email\",\"roles\":\"groups\",\"tenant\":\"org\"}}");
   sg_auth_t *a = load(fx->dir);
@@ -893,18 +901,19 @@ static const char *config_with_key(const char *dir, const char *key) {
   return load_fails(dir);
 }
 
-#define CHECK_HAS(text, part)                                                      \
-  do {                                                                             \
-    const char *t_ = (text);                                                       \
-    if (strstr(t_, part) == NULL) fprintf(stderr, "problems:\n%s\n", t_);          \
-    CHECK(strstr(t_, part) != NULL);                                               \
+#define CHECK_HAS(text, part)                                             \
+  do {                                                                    \
+    const char *t_ = (text);                                              \
+    if (strstr(t_, part) == NULL) fprintf(stderr, "problems:\n%s\n", t_); \
+    CHECK(strstr(t_, part) != NULL);                                      \
   } while (0)
 
 static void config_problems(void) {
   fx_auth_t *fx = fx_auth(0);
   const char *dir = fx->dir;
   fx_write(dir, "auth.json",
-           "{\"issuer\":\"" ISS "\",\"audience\":\"scopegate\",\"leeway\":30,"
+           "{\"issuer\":\"" ISS
+           "\",\"audience\":\"scopegate\",\"leeway\":30,"
            "\"keys\":[{\"alg\":\"HS256\",\"file\":\"hs.key\",\"use\":\"sig\"}],"
            "\"claims\":{\"subject\":\"sub\",\"role\":\"roles\"}}");
   const char *t = load_fails(dir);
@@ -935,8 +944,9 @@ static void config_problems(void) {
   CHECK_HAS(config_with_key(dir, "\"hs.key\""), "/keys/0: must be an object");
   CHECK_HAS(config_with_key(dir, "{\"alg\":\"HS256\",\"file\":\"nope.key\"}"),
             "/keys/0/file: cannot open");
-  CHECK_HAS(config_with_key(dir, "{\"kid\":\"k\",\"alg\":\"HS256\",\"file\":\"hs.key\"},"
-                                 "{\"kid\":\"k\",\"alg\":\"HS256\",\"file\":\"hs.key\"}"),
+  CHECK_HAS(config_with_key(dir,
+                            "{\"kid\":\"k\",\"alg\":\"HS256\",\"file\":\"hs.key\"},"
+                            "{\"kid\":\"k\",\"alg\":\"HS256\",\"file\":\"hs.key\"}"),
             "/keys/1/kid: key id \"k\" is also used by /keys/0");
 
   /* HMAC secrets: private to the owner, and long enough. */
@@ -1005,7 +1015,8 @@ static void key_paths(void) {
   write_secret(sub, "hs.key", fx->hs, sizeof fx->hs, 0600);
   char config[1024];
   snprintf(config, sizeof config,
-           "{\"issuer\":\"" ISS "\",\"audience\":\"scopegate\",\"keys\":["
+           "{\"issuer\":\"" ISS
+           "\",\"audience\":\"scopegate\",\"keys\":["
            "{\"kid\":\"rel\",\"alg\":\"HS256\",\"file\":\"secrets/hs.key\"},"
            "{\"kid\":\"abs\",\"alg\":\"HS256\",\"file\":\"%s/hs.key\"}]}",
            sub);
