@@ -1,0 +1,960 @@
+/*
+ * Streamable HTTP, session era: the /mcp endpoint's POST, GET and DELETE mapped onto
+ * sg_session_t. One MCP session spans many HTTP requests; its sg_conn_t is an hsess_t,
+ * which routes each message the session sends:
+ *
+ *   response (id X)              ─▶ the POST of request X: its JSON answer, or the last
+ *                                   event of its SSE stream (which then ends)
+ *   response (id null) while a   ─▶ that POST, as 400 (the message was refused)
+ *     POST is being delivered
+ *   notifications/progress for   ─▶ the SSE stream of the request that gave the token
+ *     a request's progressToken
+ *   anything else                ─▶ the GET stream when one was opened, else dropped
+ *
+ * SSE streams outlive their HTTP connections: every event is numbered "STREAM-SEQ" and
+ * kept in a bounded buffer, so a client whose connection dropped resumes with GET and
+ * Last-Event-ID. A POST stream whose response was produced while nobody was attached
+ * waits (within the session's stream budget) for that resumption. Losing a connection
+ * never cancels a request; notifications/cancelled or DELETE does.
+ *
+ * A session's life (performed by the named functions):
+ *
+ *   POST initialize (handle_post) ──result──▶ in the table, id issued ──▶ requests ...
+ *                                 ──error───▶ ended at once (no id)
+ *   DELETE, idle past session_idle_ms (sweep), shutdown ──▶ hs_end ──▶ on_closed
+ *     (calls cancelled and audited) ──▶ hs_close: open requests answered with an error,
+ *     streams ended ──▶ session freed ──▶ hsess_free
+ */
+#include "mcp/http_session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "json/parse.h"
+#include "json/rpc.h"
+#include "mcp/session.h"
+#include "transport/sse.h"
+
+#define BUCKETS 256
+#define SESSION_ID_HEX 32
+#define SWEEP_MS 15000
+#define PING_AFTER_MS 15000
+
+typedef struct hsess hsess_t;
+typedef struct post post_t;
+typedef struct stream stream_t;
+
+/* A request whose response has not been produced yet. */
+struct post {
+  post_t *next;
+  hsess_t *hs;
+  json_t *id;
+  json_t *progress_token; /* from params._meta, or NULL */
+  sg_http_request_t *req; /* answered as JSON: the open request, NULL once it went away */
+  stream_t *stream;       /* answered as SSE */
+  int initialize;
+};
+
+struct stream {
+  stream_t *next;
+  hsess_t *hs;
+  unsigned num;      /* 0: the GET stream; POST streams count from 1 */
+  uint64_t next_seq; /* of the next event */
+  uint64_t sent_seq; /* the last event written to an attached request */
+  sg_sse_ring_t ring;
+  sg_http_request_t *req; /* the attached response, or NULL */
+  post_t *post;           /* the request it answers, until answered */
+  int answered;           /* nothing more will be sent on it */
+  uint64_t last_write_ms;
+};
+
+struct hsess {
+  sg_conn_t conn; /* first: the session sends through it */
+  hsess_t *next;  /* in its bucket */
+  sg_http_mcp_t *m;
+  sg_session_t *session;
+  char id[SESSION_ID_HEX + 1];
+  char *owner; /* the principal, "subject\nrole\ntenant\nenv": only it may use the id */
+  char version[16];
+  int in_table;
+  int init_failed;
+  int ending;
+  int end_err;
+  post_t *posts;
+  stream_t *streams;
+  unsigned nstreams;
+  stream_t *get;
+  unsigned next_stream;
+  uint64_t last_used_ms;
+  sg_http_request_t *delivering; /* the POST whose body the session is reading */
+  int delivered;                 /* ... and it has been answered */
+};
+
+struct sg_http_mcp {
+  sg_gateway_t *gw;
+  sg_http_mcp_config_t cfg;
+  sg_http_server_t *srv;
+  char *subject, *role, *tenant, *env;
+  hsess_t *buckets[BUCKETS];
+  unsigned nsessions;
+  uv_timer_t sweep;
+  int closing;
+  int pending_closes;
+  void (*done)(void *arg);
+  void *done_arg;
+};
+
+static uint64_t now_ms(void) { return sg_mono_us() / 1000; }
+
+/* ---- configuration ----------------------------------------------------------------- */
+
+const char sg_http_mcp_usage[] =
+    "HTTP (Streamable HTTP, MCP session era):\n"
+    "  --listen ADDR          serve on 127.0.0.1:PORT, [::1]:PORT, localhost:PORT or\n"
+    "                         unix:/path (repeatable; PORT 0 picks a free port)\n"
+    "  --stdio                also serve stdio (the default without --listen)\n"
+    "  --http-path PATH       the MCP endpoint (default /mcp)\n"
+    "  --allow-origin ORIGIN  accept requests from this Origin (repeatable); without it\n"
+    "                         only http://localhost|127.0.0.1|[::1] on the port are\n"
+    "  --allow-host NAME      accept this Host, NAME or NAME:PORT (repeatable)\n"
+    "  --max-connections N    open connections (default 256)\n"
+    "  --max-sessions N       MCP sessions (default 1024)\n"
+    "  --header-timeout-ms MS --body-timeout-ms MS --idle-timeout-ms MS\n"
+    "                         request headers, body, keep-alive (10000, 30000, 60000)\n"
+    "  --session-idle-ms MS   end a session unused for this long (default 1800000)\n";
+
+void sg_http_mcp_config_default(sg_http_mcp_config_t *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  sg_http_config_default(&cfg->http);
+  cfg->path = "/mcp";
+  cfg->max_sessions = 1024;
+  cfg->max_streams = 32;
+  cfg->session_idle_ms = 30u * 60u * 1000u;
+  cfg->replay_events = 256;
+  cfg->replay_bytes = 1u << 20;
+}
+
+static int parse_num(const char *v, uint64_t min, uint64_t max, uint64_t *out) {
+  char *end;
+  if (*v < '0' || *v > '9') return -1;
+  unsigned long long n = strtoull(v, &end, 10);
+  if (*end || n < min || n > max) return -1;
+  *out = n;
+  return 0;
+}
+
+/* An origin is scheme://host[:port]: nothing after the authority. */
+static int origin_ok(const char *v) {
+  const char *sep = strstr(v, "://");
+  return sep && sep != v && sep[3] && strchr(sep + 3, '/') == NULL;
+}
+
+int sg_http_mcp_option(sg_http_mcp_config_t *cfg, const char *name, const char *value,
+                       char *err, size_t errlen) {
+  uint64_t n;
+  if (strcmp(name, "listen") == 0) {
+    if (cfg->nlisten == SG_HTTP_MAX_LISTENERS) {
+      snprintf(err, errlen, "at most %d --listen addresses", SG_HTTP_MAX_LISTENERS);
+      return SG_EINVAL;
+    }
+    if (sg_listen_parse(value, &cfg->listen[cfg->nlisten], err, errlen) != 0) return SG_EINVAL;
+    cfg->nlisten++;
+  } else if (strcmp(name, "allow-origin") == 0 || strcmp(name, "allow-host") == 0) {
+    int origin = name[6] == 'o';
+    size_t *count = origin ? &cfg->norigins : &cfg->nhosts;
+    if (*count == SG_HTTP_MAX_ALLOWED) {
+      snprintf(err, errlen, "at most %d --%s values", SG_HTTP_MAX_ALLOWED, name);
+      return SG_EINVAL;
+    }
+    if (origin && !origin_ok(value)) {
+      snprintf(err, errlen, "--allow-origin \"%s\": an origin is scheme://host[:port], without a path", value);
+      return SG_EINVAL;
+    }
+    if (!origin && (*value == '\0' || strpbrk(value, "/ \t"))) {
+      snprintf(err, errlen, "--allow-host \"%s\": give a host name, optionally with :PORT", value);
+      return SG_EINVAL;
+    }
+    (origin ? cfg->origins : cfg->hosts)[(*count)++] = value;
+  } else if (strcmp(name, "http-path") == 0) {
+    if (value[0] != '/' || strpbrk(value, "?# ")) {
+      snprintf(err, errlen, "--http-path must start with / and hold no query");
+      return SG_EINVAL;
+    }
+    cfg->path = value;
+  } else if (strcmp(name, "max-connections") == 0 || strcmp(name, "max-sessions") == 0) {
+    if (parse_num(value, 1, 1000000, &n) != 0) {
+      snprintf(err, errlen, "--%s must be a number from 1 to 1000000", name);
+      return SG_EINVAL;
+    }
+    if (name[4] == 'c') cfg->http.max_connections = (unsigned)n;
+    else cfg->max_sessions = (unsigned)n;
+  } else if (strcmp(name, "header-timeout-ms") == 0 || strcmp(name, "body-timeout-ms") == 0 ||
+             strcmp(name, "idle-timeout-ms") == 0 || strcmp(name, "session-idle-ms") == 0) {
+    if (parse_num(value, 1, 7u * 24u * 3600u * 1000u, &n) != 0) {
+      snprintf(err, errlen, "--%s must be a number of milliseconds", name);
+      return SG_EINVAL;
+    }
+    if (name[0] == 'h') cfg->http.header_timeout_ms = n;
+    else if (name[0] == 'b') cfg->http.body_timeout_ms = n;
+    else if (name[0] == 'i') cfg->http.idle_timeout_ms = n;
+    else cfg->session_idle_ms = n;
+  } else {
+    snprintf(err, errlen, "unknown HTTP option --%s", name);
+    return SG_EINVAL;
+  }
+  return 0;
+}
+
+/* ---- HTTP answers ------------------------------------------------------------------ */
+
+/* CORS for origins that passed the server's check: browsers need them to read responses
+ * and the session id. */
+static void cors_headers(sg_http_request_t *req, sg_buf_t *h) {
+  const char *origin = sg_http_header(req, "origin");
+  if (origin == NULL) return;
+  sg_buf_printf(h,
+                "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
+                "Access-Control-Expose-Headers: Mcp-Session-Id\r\n",
+                origin);
+}
+
+static int respond_json(sg_http_request_t *req, int status, const json_t *msg, const char *extra) {
+  sg_buf_t h;
+  sg_buf_init(&h);
+  cors_headers(req, &h);
+  if (extra) sg_buf_append_str(&h, extra);
+  char *body = json_dumps(msg, JSON_COMPACT);
+  int rc = body ? sg_http_respond(req, status, "application/json", h.data, body, strlen(body))
+                : sg_http_respond(req, 500, NULL, h.data, NULL, 0);
+  free(body);
+  sg_buf_free(&h);
+  return rc;
+}
+
+/* A response without a body (202, 204). */
+static void respond_empty(sg_http_request_t *req, int status, const char *extra) {
+  sg_buf_t h;
+  sg_buf_init(&h);
+  cors_headers(req, &h);
+  if (extra) sg_buf_append_str(&h, extra);
+  sg_http_respond(req, status, NULL, h.data, NULL, 0);
+  sg_buf_free(&h);
+}
+
+/* An HTTP error with a JSON-RPC error body that has no id, as the transport allows. */
+static void refuse(sg_http_request_t *req, int status, const char *reason, const char *message,
+                   const char *extra) {
+  sg_debug("http: %s %s refused (%d %s): %s", req->method, req->path, status, reason, message);
+  json_t *e = sg_rpc_error(NULL, -32600, message, json_pack("{s:s}", "reason", reason));
+  respond_json(req, status, e, extra);
+  json_decref(e);
+}
+
+/* ---- streams ----------------------------------------------------------------------- */
+
+static int version_at_least(const hsess_t *hs, const char *v) {
+  return hs->version[0] && strcmp(hs->version, v) >= 0;
+}
+
+static void stream_detach(stream_t *st) {
+  if (st->req) {
+    st->req->on_abort = NULL;
+    st->req->data = NULL;
+    st->req = NULL;
+  }
+}
+
+static void stream_free(stream_t *st) {
+  hsess_t *hs = st->hs;
+  if (st->req) {
+    sg_http_request_t *req = st->req;
+    stream_detach(st);
+    sg_http_stream_end(req);
+  }
+  if (st->post) st->post->stream = NULL;
+  for (stream_t **pp = &hs->streams; *pp; pp = &(*pp)->next)
+    if (*pp == st) {
+      *pp = st->next;
+      break;
+    }
+  if (hs->get == st) hs->get = NULL;
+  hs->nstreams--;
+  sg_sse_ring_free(&st->ring);
+  free(st);
+}
+
+/* Writes bytes to the attached request; a failure means the request is over. */
+static int stream_write(stream_t *st, const char *data, size_t len) {
+  if (st->req == NULL) return -1;
+  if (sg_http_stream_write(st->req, data, len) != 0) {
+    st->req = NULL; /* the server finished it; no on_abort follows */
+    return -1;
+  }
+  st->last_write_ms = now_ms();
+  return 0;
+}
+
+static int replay_one(void *arg, const char *data, size_t len) {
+  return stream_write(arg, data, len);
+}
+
+/* Sends msg as the stream's next event, keeping a copy for resumption. */
+static void stream_emit(stream_t *st, const json_t *msg) {
+  char id[48];
+  uint64_t seq = st->next_seq++;
+  snprintf(id, sizeof id, "%u-%llu", st->num, (unsigned long long)seq);
+  sg_buf_t b;
+  sg_buf_init(&b);
+  if (sg_sse_format(&b, id, msg) == 0) {
+    sg_sse_ring_push(&st->ring, seq, b.data, b.len);
+    if (stream_write(st, b.data, b.len) == 0) st->sent_seq = seq;
+  }
+  sg_buf_free(&b);
+}
+
+/* The stream has sent its last event: end it if a client is attached; otherwise it waits
+ * for a resumption. */
+static void stream_done(stream_t *st) {
+  st->answered = 1;
+  if (st->post) st->post->stream = NULL;
+  st->post = NULL;
+  if (st->req) stream_free(st);
+}
+
+static void stream_aborted(sg_http_request_t *req) {
+  stream_t *st = req->data;
+  st->req = NULL;
+  sg_debug("http: session %.8s: stream %u lost its connection", st->hs->id, st->num);
+}
+
+/* Makes room for one more stream: the oldest stream nobody is attached to goes,
+ * preferring one whose request has been answered. */
+static int stream_room(hsess_t *hs) {
+  if (hs->nstreams < hs->m->cfg.max_streams) return 0;
+  stream_t *victim = NULL;
+  for (int pass = 0; pass < 2 && victim == NULL; pass++)
+    for (stream_t *st = hs->streams; st; st = st->next)
+      if (st->req == NULL && st != hs->get && (pass == 1 || st->answered)) victim = st;
+  if (victim == NULL) return -1;
+  sg_debug("http: session %.8s: dropping stream %u to make room", hs->id, victim->num);
+  stream_free(victim);
+  return 0;
+}
+
+static stream_t *stream_new(hsess_t *hs, unsigned num) {
+  if (stream_room(hs) != 0) return NULL;
+  stream_t *st = calloc(1, sizeof *st);
+  if (st == NULL) return NULL;
+  st->hs = hs;
+  st->num = num;
+  st->next_seq = 1;
+  sg_sse_ring_init(&st->ring, hs->m->cfg.replay_events, hs->m->cfg.replay_bytes);
+  /* Newest last, so eviction finds the oldest first. */
+  stream_t **pp = &hs->streams;
+  while (*pp) pp = &(*pp)->next;
+  *pp = st;
+  hs->nstreams++;
+  return st;
+}
+
+/* Attaches req to st as an SSE response and sends what followed event after. */
+static int stream_attach(stream_t *st, sg_http_request_t *req, uint64_t after) {
+  sg_buf_t h;
+  sg_buf_init(&h);
+  sg_buf_append_str(&h, "Cache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\n");
+  cors_headers(req, &h);
+  int rc = sg_http_stream_begin(req, 200, "text/event-stream", h.data);
+  sg_buf_free(&h);
+  if (rc != 0) return -1;
+  st->req = req;
+  req->data = st;
+  req->on_abort = stream_aborted;
+  st->last_write_ms = now_ms();
+  if (sg_sse_ring_replay(&st->ring, after, replay_one, st) == 0 && st->req)
+    st->sent_seq = st->next_seq - 1;
+  /* From 2025-11-25 on, an event with an id and no data tells the client it can resume
+   * this stream before any message is ready. */
+  if (st->req && !st->answered && version_at_least(st->hs, "2025-11-25")) {
+    char id[48];
+    snprintf(id, sizeof id, "%u-%llu", st->num, (unsigned long long)st->next_seq++);
+    sg_buf_t b;
+    sg_buf_init(&b);
+    if (sg_sse_format_prime(&b, id) == 0) stream_write(st, b.data, b.len);
+    sg_buf_free(&b);
+  }
+  if (st->answered) stream_free(st);
+  return 0;
+}
+
+static stream_t *find_stream(hsess_t *hs, unsigned num) {
+  for (stream_t *st = hs->streams; st; st = st->next)
+    if (st->num == num) return st;
+  return NULL;
+}
+
+/* "STREAM-SEQ", as stream_emit writes them. */
+static int parse_event_id(const char *v, unsigned *num, uint64_t *seq) {
+  char *end;
+  if (*v < '0' || *v > '9') return -1;
+  unsigned long n = strtoul(v, &end, 10);
+  if (*end != '-' || n > 0xffffffffUL || end[1] < '0' || end[1] > '9') return -1;
+  unsigned long long s = strtoull(end + 1, &end, 10);
+  if (*end) return -1;
+  *num = (unsigned)n;
+  *seq = s;
+  return 0;
+}
+
+/* ---- requests awaiting their response ---------------------------------------------- */
+
+static post_t *find_post(hsess_t *hs, const json_t *id) {
+  for (post_t *p = hs->posts; p; p = p->next)
+    if (json_equal(p->id, (json_t *)id)) return p;
+  return NULL;
+}
+
+static post_t *find_post_by_token(hsess_t *hs, const json_t *token) {
+  if (token == NULL) return NULL;
+  for (post_t *p = hs->posts; p; p = p->next)
+    if (p->progress_token && json_equal(p->progress_token, (json_t *)token)) return p;
+  return NULL;
+}
+
+static void post_aborted(sg_http_request_t *req) {
+  post_t *p = req->data;
+  p->req = NULL;
+}
+
+static void post_free(post_t *p) {
+  hsess_t *hs = p->hs;
+  for (post_t **pp = &hs->posts; *pp; pp = &(*pp)->next)
+    if (*pp == p) {
+      *pp = p->next;
+      break;
+    }
+  if (p->req) {
+    p->req->on_abort = NULL;
+    p->req->data = NULL;
+  }
+  if (p->stream) p->stream->post = NULL;
+  json_decref(p->id);
+  json_decref(p->progress_token);
+  free(p);
+}
+
+static void table_insert(hsess_t *hs);
+
+/* Delivers the response to request p and forgets p. */
+static void post_answer(post_t *p, const json_t *msg) {
+  hsess_t *hs = p->hs;
+  if (p->initialize) {
+    json_t *result = json_object_get(msg, "result");
+    const char *v = json_string_value(json_object_get(result, "protocolVersion"));
+    if (result && v) {
+      snprintf(hs->version, sizeof hs->version, "%s", v);
+      table_insert(hs);
+    } else {
+      hs->init_failed = 1;
+    }
+  }
+  if (p->stream) {
+    stream_t *st = p->stream;
+    stream_emit(st, msg);
+    stream_done(st);
+  } else if (p->req) {
+    sg_http_request_t *req = p->req;
+    p->req->on_abort = NULL;
+    p->req = NULL;
+    char extra[64] = "";
+    if (p->initialize && hs->in_table) snprintf(extra, sizeof extra, "Mcp-Session-Id: %s\r\n", hs->id);
+    if (hs->delivering == req) hs->delivered = 1;
+    respond_json(req, 200, msg, extra);
+  } else {
+    sg_debug("http: session %.8s: the client left before its response; dropped", hs->id);
+  }
+  post_free(p);
+}
+
+/* The client cancelled request p: it gets no response, so its HTTP request ends here. */
+static void post_cancelled(post_t *p) {
+  if (p->stream) {
+    stream_t *st = p->stream;
+    st->answered = 1;
+    stream_free(st); /* ends the response; nothing is left to resume */
+  } else if (p->req) {
+    json_t *e = sg_rpc_error(p->id, sg_err_rpc_code(SG_ECANCELLED), "request cancelled by the client",
+                             json_pack("{s:s}", "reason", sg_err_reason(SG_ECANCELLED)));
+    sg_http_request_t *req = p->req;
+    p->req->on_abort = NULL;
+    p->req = NULL;
+    respond_json(req, 200, e, NULL);
+    json_decref(e);
+  }
+  post_free(p);
+}
+
+/* ---- the session's connection ------------------------------------------------------ */
+
+static int hs_send(sg_conn_t *c, const json_t *msg) {
+  hsess_t *hs = sg_container_of(c, hsess_t, conn);
+  json_t *id = json_object_get(msg, "id");
+  json_t *method = json_object_get(msg, "method");
+  if (method == NULL) {
+    post_t *p = id && !json_is_null(id) ? find_post(hs, id) : NULL;
+    if (p) {
+      post_answer(p, msg);
+    } else if (hs->delivering && !hs->delivered) {
+      hs->delivered = 1;
+      respond_json(hs->delivering, 400, msg, NULL);
+    } else {
+      sg_debug("http: session %.8s: no open request for a response; dropped", hs->id);
+    }
+    return 0;
+  }
+  if (id == NULL && strcmp(json_string_value(method), "notifications/progress") == 0) {
+    post_t *p = find_post_by_token(hs, json_object_get(json_object_get(msg, "params"), "progressToken"));
+    if (p) {
+      if (p->stream) stream_emit(p->stream, msg);
+      else sg_debug("http: session %.8s: progress for a request answered as JSON; dropped", hs->id);
+      return 0;
+    }
+  }
+  if (hs->get) {
+    stream_emit(hs->get, msg);
+    return 0;
+  }
+  sg_debug("http: session %.8s: no GET stream for %s; dropped", hs->id, json_string_value(method));
+  return 0;
+}
+
+static void hsess_free(void *arg);
+
+/* The session is closing (after on_closed has cancelled its calls): every request still
+ * open gets an error, every stream ends. */
+static void hs_close(sg_conn_t *c, void (*done)(void *arg), void *arg) {
+  hsess_t *hs = sg_container_of(c, hsess_t, conn);
+  int err = hs->end_err ? hs->end_err : SG_ESHUTDOWN;
+  const char *why = err == SG_ESHUTDOWN ? "the gateway is shutting down" : "the session has ended";
+  while (hs->posts) {
+    post_t *p = hs->posts;
+    json_t *e = sg_rpc_error(p->id, sg_err_rpc_code(err), why,
+                             json_pack("{s:s}", "reason", sg_err_reason(err)));
+    post_answer(p, e);
+    json_decref(e);
+  }
+  while (hs->streams) stream_free(hs->streams);
+  if (done) done(arg);
+}
+
+static uint64_t bucket_of(const char *id) {
+  unsigned v = 0;
+  sscanf(id, "%2x", &v);
+  return v % BUCKETS;
+}
+
+static void table_insert(hsess_t *hs) {
+  if (hs->in_table) return;
+  uint64_t b = bucket_of(hs->id);
+  hs->next = hs->m->buckets[b];
+  hs->m->buckets[b] = hs;
+  hs->in_table = 1;
+}
+
+static void table_remove(hsess_t *hs) {
+  if (!hs->in_table) return;
+  for (hsess_t **pp = &hs->m->buckets[bucket_of(hs->id)]; *pp; pp = &(*pp)->next)
+    if (*pp == hs) {
+      *pp = hs->next;
+      break;
+    }
+  hs->in_table = 0;
+}
+
+/* Session ids are secrets: compared in time that does not depend on where they differ. */
+static int id_equal(const char *a, const char *b) {
+  unsigned char diff = 0;
+  for (size_t i = 0; i < SESSION_ID_HEX; i++) diff |= (unsigned char)(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+static hsess_t *table_find(sg_http_mcp_t *m, const char *id) {
+  if (strlen(id) != SESSION_ID_HEX || strspn(id, "0123456789abcdef") != SESSION_ID_HEX) return NULL;
+  for (hsess_t *hs = m->buckets[bucket_of(id)]; hs; hs = hs->next)
+    if (id_equal(hs->id, id)) return hs;
+  return NULL;
+}
+
+/* Ends the session: its calls are cancelled and audited (as when a stdio client goes),
+ * requests still open get err. hs is freed before this returns. */
+static void hs_end(hsess_t *hs, int err) {
+  if (hs->ending) return;
+  hs->ending = 1;
+  hs->end_err = err;
+  table_remove(hs);
+  sg_info("http: session %.8s ended (%s)", hs->id, err == SG_ESHUTDOWN ? "shutdown" : sg_err_reason(err));
+  hs->conn.handler->on_closed(&hs->conn);
+}
+
+static void hsess_free(void *arg) {
+  hsess_t *hs = arg;
+  sg_http_mcp_t *m = hs->m;
+  table_remove(hs);
+  free(hs->owner);
+  free(hs);
+  m->nsessions--;
+}
+
+static char *owner_key(const sg_principal_t *who) {
+  sg_buf_t b;
+  sg_buf_init(&b);
+  if (sg_buf_printf(&b, "%s\n%s\n%s\n%s", who->subject, who->role, who->tenant, who->env) != 0) {
+    sg_buf_free(&b);
+    return NULL;
+  }
+  return sg_buf_steal(&b, NULL);
+}
+
+static hsess_t *hsess_new(sg_http_mcp_t *m, const sg_principal_t *who) {
+  hsess_t *hs = calloc(1, sizeof *hs);
+  if (hs == NULL) return NULL;
+  unsigned char rnd[SESSION_ID_HEX / 2];
+  if (uv_random(NULL, NULL, rnd, sizeof rnd, 0, NULL) != 0 || (hs->owner = owner_key(who)) == NULL) {
+    free(hs);
+    return NULL;
+  }
+  for (size_t i = 0; i < sizeof rnd; i++) snprintf(hs->id + 2 * i, 3, "%02x", rnd[i]);
+  hs->m = m;
+  hs->conn.send = hs_send;
+  hs->conn.close = hs_close;
+  hs->conn.handler = &sg_session_handler;
+  hs->next_stream = 1;
+  hs->last_used_ms = now_ms();
+  m->nsessions++;
+  hs->session = sg_session_new(m->gw, &hs->conn, who, hsess_free, hs);
+  if (hs->session == NULL) {
+    hsess_free(hs);
+    return NULL;
+  }
+  return hs;
+}
+
+/* ---- identity ---------------------------------------------------------------------- */
+
+/* The principal an HTTP request acts for. For now every request acts for the identity
+ * the operator gave the instance, exactly as on stdio; verifying a bearer token replaces
+ * this function, and a refusal becomes 401. */
+static int http_identity(const sg_http_mcp_t *m, const sg_http_request_t *req, sg_principal_t *who) {
+  (void)req;
+  *who = (sg_principal_t){m->subject, m->role, m->tenant, m->env, NULL};
+  return 0;
+}
+
+/* ---- the endpoint ------------------------------------------------------------------ */
+
+static int supported_version(const char *v) {
+  for (const char *const *s = sg_mcp_session_versions; *s; s++)
+    if (strcmp(*s, v) == 0) return 1;
+  return 0;
+}
+
+static void handle_post(sg_http_mcp_t *m, sg_http_request_t *req, hsess_t *hs,
+                        const sg_principal_t *who) {
+  if (!sg_http_content_type_is(sg_http_header(req, "content-type"), "application/json")) {
+    refuse(req, 415, "unsupported_media_type", "POST bodies must be application/json", NULL);
+    return;
+  }
+  const char *accept = sg_http_header(req, "accept");
+  int sse = sg_http_accepts(accept, "text/event-stream");
+  if (!sse || !sg_http_accepts(accept, "application/json")) {
+    refuse(req, 406, "not_acceptable",
+           "the Accept header must list application/json and text/event-stream", NULL);
+    return;
+  }
+  /* Parsed here only to route the answer; the session parses and checks the body
+   * itself, exactly as it does a stdio line. */
+  char err[256];
+  json_t *msg = NULL;
+  sg_rpc_msg_t rm;
+  int parse_rc = sg_json_parse(req->body, req->body_len, &m->gw->limits, &msg, err, sizeof err);
+  int valid = parse_rc == 0 && sg_rpc_classify(msg, &rm, err, sizeof err) == 0;
+  int is_init = valid && rm.kind == SG_MSG_REQUEST && strcmp(rm.method, "initialize") == 0;
+  hsess_t *created = NULL;
+  if (hs == NULL) {
+    if (parse_rc != 0) {
+      json_t *e = sg_rpc_error(NULL, sg_err_rpc_code(parse_rc), err,
+                               json_pack("{s:s}", "reason", sg_err_reason(parse_rc)));
+      respond_json(req, 400, e, NULL);
+      json_decref(e);
+    } else if (!is_init) {
+      refuse(req, 400, "session_required",
+             "an Mcp-Session-Id header is required (only initialize starts a session)", NULL);
+    } else if (m->nsessions >= m->cfg.max_sessions) {
+      refuse(req, 503, "too_many_sessions", "too many sessions are open; try again later",
+             "Retry-After: 5\r\n");
+    } else if ((hs = created = hsess_new(m, who)) == NULL) {
+      refuse(req, 503, "out_of_memory", "cannot start a session", NULL);
+    }
+    if (hs == NULL) {
+      json_decref(msg);
+      return;
+    }
+  }
+  if (valid && rm.kind == SG_MSG_REQUEST) {
+    if (find_post(hs, rm.id)) {
+      refuse(req, 400, "duplicate_id", "a request with this id is still in flight", NULL);
+      json_decref(msg);
+      return;
+    }
+    post_t *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+      refuse(req, 503, "out_of_memory", "out of memory", NULL);
+      json_decref(msg);
+      if (created) hs_end(created, SG_ENOMEM);
+      return;
+    }
+    p->hs = hs;
+    p->id = json_incref(rm.id);
+    p->initialize = is_init;
+    json_t *token = json_object_get(json_object_get(rm.params, "_meta"), "progressToken");
+    if (sg_rpc_valid_id(token)) p->progress_token = json_incref(token);
+    p->next = hs->posts;
+    hs->posts = p;
+    stream_t *st = NULL;
+    if (strcmp(rm.method, "tools/call") == 0 && (st = stream_new(hs, hs->next_stream)) != NULL) {
+      hs->next_stream++;
+      st->post = p;
+      p->stream = st;
+      if (stream_attach(st, req, 0) != 0) stream_free(st);
+    } else {
+      p->req = req;
+      req->data = p;
+      req->on_abort = post_aborted;
+    }
+  }
+  hs->delivering = req;
+  hs->delivered = 0;
+  hs->conn.handler->on_message(&hs->conn, req->body, req->body_len);
+  hs->delivering = NULL;
+  if (!valid) {
+    /* The session answered the refusal (routed above as 400); this covers the case
+     * where it had nothing to say. */
+    if (!hs->delivered) refuse(req, 400, "invalid_request", err, NULL);
+  } else if (rm.kind != SG_MSG_REQUEST) {
+    if (!hs->delivered) respond_empty(req, 202, NULL);
+    if (rm.kind == SG_MSG_NOTIFICATION && strcmp(rm.method, "notifications/cancelled") == 0) {
+      post_t *p = find_post(hs, json_object_get(rm.params, "requestId"));
+      if (p) post_cancelled(p);
+    }
+  }
+  json_decref(msg);
+  if (hs->init_failed) hs_end(hs, SG_EBADREQ);
+}
+
+static void handle_get(sg_http_request_t *req, hsess_t *hs) {
+  if (!sg_http_accepts(sg_http_header(req, "accept"), "text/event-stream")) {
+    refuse(req, 406, "not_acceptable", "a GET stream needs Accept: text/event-stream", NULL);
+    return;
+  }
+  const char *last = sg_http_header(req, "last-event-id");
+  unsigned num;
+  uint64_t after = 0;
+  stream_t *st = NULL;
+  if (last && parse_event_id(last, &num, &after) == 0) st = find_stream(hs, num);
+  if (st == NULL) {
+    /* No id, or one whose stream is gone: the session's GET stream, from what it has
+     * not delivered yet. */
+    if (hs->get == NULL && (hs->get = stream_new(hs, 0)) == NULL) {
+      refuse(req, 429, "too_many_streams", "this session has too many streams open", NULL);
+      return;
+    }
+    st = hs->get;
+    after = st->sent_seq;
+  }
+  if (st->req) {
+    refuse(req, 409, "stream_conflict", "this stream is already open on another connection", NULL);
+    return;
+  }
+  if (stream_attach(st, req, after) != 0 && st == hs->get && st->next_seq == 1) stream_free(st);
+}
+
+static void on_request(sg_http_request_t *req, void *arg) {
+  sg_http_mcp_t *m = arg;
+  if (strcmp(req->path, m->cfg.path) != 0) {
+    static const char body[] = "404 Not Found\n";
+    sg_http_respond(req, 404, "text/plain; charset=utf-8", NULL, body, sizeof body - 1);
+    return;
+  }
+  if (m->closing) {
+    refuse(req, 503, "shutting_down", "the gateway is shutting down", "Connection: close\r\n");
+    return;
+  }
+  int get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0,
+      del = strcmp(req->method, "DELETE") == 0;
+  if (strcmp(req->method, "OPTIONS") == 0) {
+    /* A browser's preflight; the server has already checked the Origin. */
+    respond_empty(req, 204,
+                  "Allow: GET, POST, DELETE, OPTIONS\r\n"
+                  "Access-Control-Allow-Methods: GET, POST, DELETE\r\n"
+                  "Access-Control-Allow-Headers: Content-Type, Accept, Authorization, "
+                  "Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID\r\n"
+                  "Access-Control-Max-Age: 600\r\n");
+    return;
+  }
+  if (!get && !post && !del) {
+    refuse(req, 405, "method_not_allowed", "the MCP endpoint serves GET, POST and DELETE",
+           "Allow: GET, POST, DELETE, OPTIONS\r\n");
+    return;
+  }
+  const char *pv = sg_http_header(req, "mcp-protocol-version");
+  if (pv && !supported_version(pv)) {
+    refuse(req, 400, "unsupported_protocol_version",
+           "unsupported MCP-Protocol-Version (2025-11-25, 2025-06-18 and 2025-03-26 are served)",
+           NULL);
+    return;
+  }
+  sg_principal_t who;
+  if (http_identity(m, req, &who) != 0) {
+    refuse(req, 401, "unauthenticated", "authentication required", NULL);
+    return;
+  }
+  const char *sid = sg_http_header(req, "mcp-session-id");
+  hsess_t *hs = NULL;
+  if (sid) {
+    hs = table_find(m, sid);
+    char *key = hs ? owner_key(&who) : NULL;
+    int mine = key && strcmp(key, hs->owner) == 0;
+    free(key);
+    if (!mine) {
+      refuse(req, 404, "session_not_found", "unknown or ended session; initialize a new one", NULL);
+      return;
+    }
+    if (pv && strcmp(pv, hs->version) != 0) {
+      refuse(req, 400, "unsupported_protocol_version",
+             "MCP-Protocol-Version differs from the version negotiated by initialize", NULL);
+      return;
+    }
+    hs->last_used_ms = now_ms();
+  } else if (!post) {
+    refuse(req, 400, "session_required", "an Mcp-Session-Id header is required", NULL);
+    return;
+  }
+  if (post) {
+    handle_post(m, req, hs, &who);
+  } else if (get) {
+    handle_get(req, hs);
+  } else {
+    hs_end(hs, SG_ECANCELLED);
+    respond_empty(req, 204, NULL);
+  }
+}
+
+/* ---- housekeeping ------------------------------------------------------------------ */
+
+static int session_busy(const hsess_t *hs) {
+  if (hs->posts) return 1;
+  for (const stream_t *st = hs->streams; st; st = st->next)
+    if (st->req) return 1;
+  return 0;
+}
+
+/* Ends sessions left unused, and keeps quiet streams' connections alive. */
+static void sweep_cb(uv_timer_t *t) {
+  sg_http_mcp_t *m = t->data;
+  uint64_t now = now_ms();
+  sg_buf_t ping;
+  sg_buf_init(&ping);
+  sg_sse_format_ping(&ping);
+  for (size_t b = 0; b < BUCKETS; b++) {
+    for (hsess_t *hs = m->buckets[b], *next; hs; hs = next) {
+      next = hs->next;
+      if (!session_busy(hs) && now - hs->last_used_ms > m->cfg.session_idle_ms) {
+        hs_end(hs, SG_ECANCELLED);
+        continue;
+      }
+      for (stream_t *st = hs->streams; st; st = st->next)
+        if (st->req && now - st->last_write_ms >= PING_AFTER_MS) stream_write(st, ping.data, ping.len);
+    }
+  }
+  sg_buf_free(&ping);
+}
+
+static void release(sg_http_mcp_t *m) {
+  if (--m->pending_closes > 0) return;
+  void (*done)(void *) = m->done;
+  void *arg = m->done_arg;
+  free(m->subject);
+  free(m->role);
+  free(m->tenant);
+  free(m->env);
+  free(m);
+  if (done) done(arg);
+}
+
+static void sweep_closed(uv_handle_t *h) { release(h->data); }
+static void server_closed(void *arg) { release(arg); }
+
+int sg_http_mcp_start(sg_gateway_t *gw, const sg_http_mcp_config_t *cfg, const sg_principal_t *who,
+                      sg_http_mcp_t **out, char *err, size_t errlen) {
+  sg_http_mcp_t *m = calloc(1, sizeof *m);
+  if (m == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return SG_ENOMEM;
+  }
+  m->gw = gw;
+  m->cfg = *cfg;
+  m->cfg.http.max_body_bytes = gw->limits.max_bytes;
+  m->cfg.http.allow_origins = m->cfg.origins;
+  m->cfg.http.nallow_origins = m->cfg.norigins;
+  m->cfg.http.allow_hosts = m->cfg.hosts;
+  m->cfg.http.nallow_hosts = m->cfg.nhosts;
+  m->subject = strdup(who->subject);
+  m->role = strdup(who->role);
+  m->tenant = strdup(who->tenant);
+  m->env = strdup(who->env);
+  uv_timer_init(gw->loop, &m->sweep);
+  m->sweep.data = m;
+  m->pending_closes = 2; /* the server and the sweep timer */
+  if (!m->subject || !m->role || !m->tenant || !m->env ||
+      sg_http_server_new(gw->loop, &m->cfg.http, on_request, m, &m->srv) != 0) {
+    snprintf(err, errlen, "out of memory");
+    m->pending_closes = 1;
+    uv_close((uv_handle_t *)&m->sweep, sweep_closed);
+    return SG_ENOMEM;
+  }
+  for (size_t i = 0; i < cfg->nlisten; i++) {
+    char url[160];
+    if (sg_http_server_listen(m->srv, &cfg->listen[i], url, sizeof url, err, errlen) != 0) {
+      sg_http_mcp_stop(m, NULL, NULL);
+      return SG_EIO;
+    }
+    if (cfg->listen[i].kind == SG_LISTEN_UNIX)
+      sg_info("listening on %s (MCP endpoint %s)", url, cfg->path);
+    else
+      sg_info("listening on %s%s", url, cfg->path);
+    if (!sg_listen_is_loopback(&cfg->listen[i]))
+      sg_warn("%s is not a loopback address: anyone who can reach it can use this gateway's "
+              "identity; add --allow-host for the names clients use",
+              cfg->listen[i].host);
+  }
+  uv_timer_start(&m->sweep, sweep_cb, SWEEP_MS, SWEEP_MS);
+  *out = m;
+  return 0;
+}
+
+void sg_http_mcp_stop(sg_http_mcp_t *m, void (*done)(void *arg), void *arg) {
+  m->closing = 1;
+  m->done = done;
+  m->done_arg = arg;
+  sg_http_server_stop_accepting(m->srv);
+  uv_timer_stop(&m->sweep);
+  uv_close((uv_handle_t *)&m->sweep, sweep_closed);
+  for (size_t b = 0; b < BUCKETS; b++)
+    while (m->buckets[b]) hs_end(m->buckets[b], SG_ESHUTDOWN);
+  sg_http_server_close(m->srv, server_closed, m);
+}

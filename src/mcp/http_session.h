@@ -1,0 +1,82 @@
+/*
+ * MCP over Streamable HTTP, session era (2025-03-26, 2025-06-18, 2025-11-25): one
+ * endpoint (default /mcp) on every listener, where
+ *
+ *   POST    carries one JSON-RPC message. initialize without Mcp-Session-Id starts a
+ *           session (its id comes back in the Mcp-Session-Id header); every other
+ *           request names its session. A request is answered as application/json, except
+ *           tools/call, which is answered as an SSE stream (its progress notifications
+ *           first) when the client accepts one. Notifications and responses get 202.
+ *   GET     opens the session's stream for messages unrelated to a request; with
+ *           Last-Event-ID it resumes a stream whose connection was lost, replaying the
+ *           events that followed (as many as the stream's buffer still holds).
+ *   DELETE  ends the session: its calls are cancelled and audited, its id then gets 404.
+ *
+ * Each MCP session is an sg_session_t whose connection (sg_conn_t) is implemented here:
+ * what the session sends is routed to the open POST of the request it answers, to that
+ * request's stream for its progress notifications, or else to the GET stream.
+ *
+ * HTTP errors: 400 missing session id, malformed message, unsupported or mismatched
+ * MCP-Protocol-Version; 404 unknown or ended session, other paths; 405 other methods;
+ * 406 Accept without the required types; 409 a second GET stream; 415 a body that is not
+ * application/json; 429 too many streams; 503 too many sessions, or shutting down.
+ *
+ * Ownership: the config's strings (path, origins, hosts) are borrowed for the life of
+ * the server; the identity's strings are copied.
+ */
+#ifndef SG_MCP_HTTP_SESSION_H
+#define SG_MCP_HTTP_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mcp/gateway.h"
+#include "policy/principal.h"
+#include "transport/http_server.h"
+#include "transport/listen.h"
+
+#define SG_HTTP_MAX_LISTENERS 16
+#define SG_HTTP_MAX_ALLOWED 32
+
+typedef struct {
+  sg_http_config_t http; /* limits; allow_origins/allow_hosts point into the arrays below */
+  const char *path;
+  sg_listen_addr_t listen[SG_HTTP_MAX_LISTENERS];
+  size_t nlisten;
+  const char *origins[SG_HTTP_MAX_ALLOWED];
+  size_t norigins;
+  const char *hosts[SG_HTTP_MAX_ALLOWED];
+  size_t nhosts;
+  unsigned max_sessions;
+  unsigned max_streams;     /* SSE streams one session may hold (open or resumable) */
+  uint64_t session_idle_ms; /* a session with nothing open ends after this long unused */
+  size_t replay_events;     /* per stream, kept for Last-Event-ID */
+  size_t replay_bytes;
+} sg_http_mcp_config_t;
+
+void sg_http_mcp_config_default(sg_http_mcp_config_t *cfg);
+
+/* Applies the serve flag --name value (name without the dashes): listen, allow-origin,
+ * allow-host, http-path, max-connections, max-sessions, header-timeout-ms,
+ * body-timeout-ms, idle-timeout-ms, session-idle-ms. Returns 0, or SG_EINVAL with the
+ * reason in err (also for an unknown name). */
+int sg_http_mcp_option(sg_http_mcp_config_t *cfg, const char *name, const char *value,
+                       char *err, size_t errlen);
+
+/* The usage lines for those flags. */
+extern const char sg_http_mcp_usage[];
+
+typedef struct sg_http_mcp sg_http_mcp_t;
+
+/* Listens on every configured address and prints to stderr where clients connect.
+ * who is the identity HTTP sessions act for until bearer tokens are verified. Returns 0,
+ * or SG_EIO with the reason in err (nothing is left listening). */
+int sg_http_mcp_start(sg_gateway_t *gw, const sg_http_mcp_config_t *cfg, const sg_principal_t *who,
+                      sg_http_mcp_t **out, char *err, size_t errlen);
+
+/* Stops accepting, ends every session (their calls are cancelled and audited, requests
+ * still open get a shutting_down error), closes the connections once their output is
+ * flushed, frees m; then done(arg). */
+void sg_http_mcp_stop(sg_http_mcp_t *m, void (*done)(void *arg), void *arg);
+
+#endif
