@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "auth/auth.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -51,8 +53,63 @@ static void usage(FILE *out) {
           "  --db        audit database (default: var/scopegate.db; or SCOPEGATE_DB)\n"
           "  --secrets   downstream credentials per tenant and env (or SCOPEGATE_SECRETS);\n"
           "              the file must be readable by its owner only\n"
+          "  --auth       bearer-token verification settings (or SCOPEGATE_AUTH)\n"
+          "  --token-file a bearer token (or the token itself in SCOPEGATE_TOKEN); it must\n"
+          "               verify, and is then the identity: subject, tenant and env come\n"
+          "               from it, and --role picks one of its roles\n"
           "\n%s",
           sg_http_mcp_usage);
+}
+
+/* The identity from the operator's bearer token, when there is one. It lives as long as
+ * the process: principals borrow from it. */
+static sg_identity_t token_identity;
+
+/* Loads the auth configuration (when given) and verifies the operator's token (when
+ * given) into token_identity. Returns 0, or the exit status after saying why. */
+static int verify_operator_token(const char *auth_path, const char *token_file) {
+  const char *token = getenv("SCOPEGATE_TOKEN");
+  size_t len = token ? strlen(token) : 0;
+  char buf[SG_AUTH_MAX_TOKEN_BYTES + 2];
+  if (token_file) {
+    FILE *f = fopen(token_file, "rb");
+    if (f == NULL) {
+      fprintf(stderr, "scopegate serve: cannot open %s: %s\n", token_file, strerror(errno));
+      return 1;
+    }
+    /* One byte more than a token may have, so that an oversized one is refused as such. */
+    len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
+      len--;
+    buf[len] = '\0';
+    token = buf;
+    if (len == 0) {
+      fprintf(stderr, "scopegate serve: token file %s is empty\n", token_file);
+      return 1;
+    }
+  }
+  if (len == 0 && auth_path == NULL) return 0;
+  if (len > 0 && auth_path == NULL) {
+    fprintf(stderr,
+            "scopegate serve: a token needs --auth FILE (or SCOPEGATE_AUTH) to verify it\n");
+    return 2;
+  }
+  sg_auth_t *auth = NULL;
+  char err[2048];
+  if (sg_auth_load(auth_path, &auth, err, sizeof err) != 0) {
+    fprintf(stderr, "scopegate serve: auth configuration is invalid:\n%s\n", err);
+    return 1;
+  }
+  int rc = 0;
+  if (len > 0)
+    rc = sg_auth_verify(auth, token, len, (int64_t)time(NULL), &token_identity, err, sizeof err);
+  sg_auth_free(auth);
+  if (rc != 0) {
+    fprintf(stderr, "scopegate serve: the token is refused: %s\n", err);
+    return 1;
+  }
+  return 0;
 }
 
 static const char *flag_or_env(const char *flag, const char *env, const char *dflt) {
@@ -125,6 +182,7 @@ int sg_cli_serve(int argc, char **argv) {
       {"env", required_argument, NULL, 'e'},     {"subject", required_argument, NULL, 's'},
       {"max-message", required_argument, NULL, 'm'}, {"max-depth", required_argument, NULL, 'D'},
       {"secrets", required_argument, NULL, 'S'},
+      {"auth", required_argument, NULL, 'A'}, {"token-file", required_argument, NULL, 'T'},
       {"stdio", no_argument, NULL, 1001},
       /* HTTP flags, all applied by sg_http_mcp_option under their own name. */
       {"listen", required_argument, NULL, 1000}, {"allow-origin", required_argument, NULL, 1000},
@@ -139,6 +197,7 @@ int sg_cli_serve(int argc, char **argv) {
   const char *catalog_dir = NULL, *db = NULL, *role = NULL, *tenant = NULL, *env = NULL,
              *subject = NULL;
   const char *secrets_path = NULL;
+  const char *auth_path = NULL, *token_file = NULL;
   long max_message = SG_JSON_DEFAULT_MAX_BYTES, max_depth = SG_JSON_DEFAULT_MAX_DEPTH;
   sg_http_mcp_config_t http_cfg;
   sg_http_mcp_config_default(&http_cfg);
@@ -164,6 +223,8 @@ int sg_cli_serve(int argc, char **argv) {
       case 'm': max_message = strtol(optarg, NULL, 10); break;
       case 'D': max_depth = strtol(optarg, NULL, 10); break;
       case 'S': secrets_path = optarg; break;
+      case 'A': auth_path = optarg; break;
+      case 'T': token_file = optarg; break;
       case 'h': usage(stdout); return 0;
       default: usage(stderr); return 2;
     }
@@ -178,6 +239,30 @@ int sg_cli_serve(int argc, char **argv) {
   role = flag_or_env(role, "SCOPEGATE_ROLE", NULL);
   tenant = flag_or_env(tenant, "SCOPEGATE_TENANT", NULL);
   env = flag_or_env(env, "SCOPEGATE_ENV", NULL);
+  int token_status =
+      verify_operator_token(flag_or_env(auth_path, "SCOPEGATE_AUTH", NULL), token_file);
+  if (token_status != 0) return token_status;
+  if (token_identity.subject) {
+    /* The token is the identity: nothing may contradict or extend it. */
+    if (tenant || env || flag_or_env(subject, "SCOPEGATE_SUBJECT", NULL)) {
+      fprintf(stderr, "scopegate serve: --tenant, --env and --subject (and their SCOPEGATE_* "
+                      "variables) cannot be given with a token: the token is the identity\n");
+      return 2;
+    }
+    if (role == NULL && token_identity.nroles == 1) role = token_identity.roles[0];
+    if (role == NULL) {
+      fprintf(stderr, "scopegate serve: the token grants %zu roles; choose one with --role\n",
+              token_identity.nroles);
+      return 2;
+    }
+    if (!sg_identity_has_role(&token_identity, role)) {
+      fprintf(stderr, "scopegate serve: role \"%s\" is not among the token's roles\n", role);
+      return 1;
+    }
+    subject = token_identity.subject;
+    tenant = token_identity.tenant;
+    env = token_identity.env;
+  }
   char default_subject[128];
   struct passwd *pw = getpwuid(getuid());
   snprintf(default_subject, sizeof default_subject, "local:%s", pw ? pw->pw_name : "unknown");
@@ -250,7 +335,7 @@ int sg_cli_serve(int argc, char **argv) {
   uv_signal_start(&sv.sigint, on_signal, SIGINT);
   uv_signal_start(&sv.sigterm, on_signal, SIGTERM);
 
-  sg_principal_t who = {subject, role, tenant, env};
+  sg_principal_t who = {subject, role, tenant, env, token_identity.claims};
   sv.running = 1; /* held while the front ends start */
   int failed = 0;
   if (http_cfg.nlisten) {
@@ -298,5 +383,6 @@ done:
   sg_store_close(sv.gw.checkpoint_store);
   sg_secrets_free(sv.secrets);
   sg_catalog_unref(sv.gw.catalog);
+  sg_identity_free(&token_identity);
   return status;
 }
