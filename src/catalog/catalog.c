@@ -43,10 +43,12 @@ void sg_catalog_unref(sg_catalog_t *c) {
   }
   for (size_t i = 0; i < c->nroles; i++) {
     for (size_t g = 0; g < c->roles[i].ngrants; g++) sg__grant_free(&c->roles[i].grants[g]);
+    sg__role_access_free(&c->roles[i]);
     free(c->roles[i].name);
     free(c->roles[i].grants);
     json_decref(c->roles[i].tool_listing);
   }
+  sg__prompts_free(c);
   free(c->servers);
   free(c->tools);
   free(c->roles);
@@ -78,6 +80,16 @@ const sg_role_t *sg_catalog_role(const sg_catalog_t *c, const char *name) {
 
 const sg_server_conf_t *sg_catalog_server(const sg_catalog_t *c, const char *name) {
   return find_named(c->servers, c->nservers, sizeof *c->servers, name);
+}
+
+const sg_prompt_t *sg_catalog_prompt(const sg_catalog_t *c, const char *name) {
+  return find_named(c->prompts, c->nprompts, sizeof *c->prompts, name);
+}
+
+const sg_prompt_t *sg_role_prompt(const sg_role_t *r, const char *name) {
+  for (size_t i = 0; i < r->nprompts; i++)
+    if (strcmp(r->prompts[i]->name, name) == 0) return r->prompts[i];
+  return NULL;
 }
 
 const sg_grant_t *sg_role_grant(const sg_role_t *r, const char *tool_name) {

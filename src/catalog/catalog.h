@@ -49,8 +49,9 @@ typedef struct {
 } sg_tool_t;
 
 /* A value taken from the authenticated context rather than from the client: "$subject",
- * "$role", "$tenant", "$env" or "$claims.NAME[.NAME...]", optionally followed by literal
- * text ("$tenant/" is the tenant followed by a slash). "$$" starts a literal "$". */
+ * "$role", "$tenant", "$env" or "$claims.NAME[.NAME...]", optionally with literal text
+ * around it ("$tenant/" is the tenant followed by a slash; "files://$tenant/" puts it in
+ * a URI). One reference at most; "$$" stands for a literal "$". */
 typedef enum {
   SG_CTX_SUBJECT = 1,
   SG_CTX_ROLE,
@@ -62,6 +63,7 @@ typedef enum {
 typedef struct {
   sg_ctx_kind_t kind;
   char *claim;  /* SG_CTX_CLAIM: the dotted path below the claims object */
+  char *lead;   /* literal text before the reference ("" when none) */
   char *suffix; /* literal text after the reference ("" when none) */
 } sg_ctxref_t;
 
@@ -107,11 +109,34 @@ typedef struct {
   size_t nbindings;
 } sg_grant_t;
 
+/* A public prompt: the catalog's description and arguments, served by a downstream. */
+typedef struct {
+  char *name; /* public name */
+  const sg_server_conf_t *server;
+  char *downstream_name;
+  char *description;
+  json_t *arguments; /* [{name, description?, required?}] as clients see them */
+  json_t *listing;   /* the prompts/list entry */
+} sg_prompt_t;
+
+/* Resources of one server whose URIs start with a prefix; the prefix may be a context
+ * template such as "files://$tenant/", so each tenant reaches only its own. */
+typedef struct {
+  const sg_server_conf_t *server;
+  char *literal;  /* the prefix when it is a constant */
+  sg_ctxref_t ref; /* kind 0 when it is a constant */
+} sg_resource_grant_t;
+
 typedef struct {
   char *name;
   sg_grant_t *grants; /* sorted by tool name */
   size_t ngrants;
   json_t *tool_listing; /* array of the granted tools' listings, in name order */
+  sg_resource_grant_t *resources;
+  size_t nresources;
+  const sg_prompt_t **prompts; /* granted prompts, sorted by name */
+  size_t nprompts;
+  json_t *prompt_listing;
 } sg_role_t;
 
 typedef struct sg_catalog {
@@ -123,6 +148,8 @@ typedef struct sg_catalog {
   size_t ntools;
   sg_role_t *roles; /* sorted by name */
   size_t nroles;
+  sg_prompt_t *prompts; /* sorted by name; from prompts/ *.json, which is optional */
+  size_t nprompts;
 } sg_catalog_t;
 
 /* Loads dir/servers.json, dir/tools/ *.json and dir/matrix.json. On failure returns
@@ -135,5 +162,7 @@ const sg_tool_t *sg_catalog_tool(const sg_catalog_t *c, const char *name);
 const sg_role_t *sg_catalog_role(const sg_catalog_t *c, const char *name);
 const sg_server_conf_t *sg_catalog_server(const sg_catalog_t *c, const char *name);
 const sg_grant_t *sg_role_grant(const sg_role_t *r, const char *tool_name);
+const sg_prompt_t *sg_catalog_prompt(const sg_catalog_t *c, const char *name);
+const sg_prompt_t *sg_role_prompt(const sg_role_t *r, const char *name);
 
 #endif

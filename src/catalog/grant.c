@@ -28,11 +28,31 @@ static int name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+/* Copies literal text up to the first lone '$' (turning "$$" into "$"); *end is left at
+ * that '$' or at the end. */
+static char *literal_until_ref(const char *s, const char **end) {
+  char *out = malloc(strlen(s) + 1), *o = out;
+  const char *p = s;
+  while (*p) {
+    if (*p == '$') {
+      if (p[1] != '$') break;
+      p++;
+    }
+    *o++ = *p++;
+  }
+  *o = '\0';
+  *end = p;
+  return out;
+}
+
 int sg__ctxref_parse(const char *s, sg_ctxref_t *ref, char **literal) {
   memset(ref, 0, sizeof *ref);
   if (literal) *literal = NULL;
-  if (s[0] != '$' || s[1] == '$') {
-    if (literal) *literal = strdup(s[0] == '$' ? s + 1 : s);
+  const char *at;
+  char *lead = literal_until_ref(s, &at);
+  if (*at == '\0') {
+    if (literal) *literal = lead;
+    else free(lead);
     return 0;
   }
   static const struct {
@@ -42,40 +62,39 @@ int sg__ctxref_parse(const char *s, sg_ctxref_t *ref, char **literal) {
                {"env", SG_CTX_ENV}, {"claims.", SG_CTX_CLAIM}};
   for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
     size_t n = strlen(words[i].word);
-    if (strncmp(s + 1, words[i].word, n) != 0) continue;
-    const char *p = s + 1 + n;
+    if (strncmp(at + 1, words[i].word, n) != 0) continue;
+    const char *p = at + 1 + n;
+    char *claim = NULL;
     if (words[i].kind == SG_CTX_CLAIM) {
       /* NAME(.NAME)* */
       const char *start = p;
       while (name_char(*p) || (*p == '.' && p > start && name_char(p[1]))) p++;
-      if (p == start) return -1;
-      ref->claim = strndup(start, (size_t)(p - start));
+      if (p == start) break;
+      claim = strndup(start, (size_t)(p - start));
     } else if (name_char(*p)) {
       continue; /* "$tenantx" is not "$tenant" */
     }
-    /* The literal text after the reference: "$$" stands for "$"; a lone "$" would read
-     * as a second reference, which is not supported, so it is refused. */
-    char *suffix = malloc(strlen(p) + 1), *o = suffix;
-    for (; *p; p++) {
-      if (*p == '$' && p[1] != '$') {
-        free(suffix);
-        free(ref->claim);
-        ref->claim = NULL;
-        return -1;
-      }
-      if (*p == '$') p++;
-      *o++ = *p;
+    /* The text after the reference: a second reference is not supported. */
+    const char *end;
+    char *suffix = literal_until_ref(p, &end);
+    if (*end != '\0') {
+      free(suffix);
+      free(claim);
+      break;
     }
-    *o = '\0';
     ref->kind = words[i].kind;
+    ref->claim = claim;
+    ref->lead = lead;
     ref->suffix = suffix;
     return 1;
   }
+  free(lead);
   return -1;
 }
 
 void sg__ctxref_free(sg_ctxref_t *ref) {
   free(ref->claim);
+  free(ref->lead);
   free(ref->suffix);
   memset(ref, 0, sizeof *ref);
 }
@@ -95,7 +114,8 @@ static int cmp_bindings(const void *a, const void *b) {
 
 /* Parses one rule's operand; returns 0 when usable. */
 static int parse_operand(sg__loader_t *l, sg_rule_t *r, json_t *v, const char *p) {
-  if (json_is_string(v)) {
+  /* A pattern is always a constant: '$' is regex syntax there, not a context value. */
+  if (json_is_string(v) && r->op != SG_RULE_PATTERN) {
     char *lit = NULL;
     int k = sg__ctxref_parse(json_string_value(v), &r->ref, &lit);
     if (k < 0) {
@@ -105,16 +125,13 @@ static int parse_operand(sg__loader_t *l, sg_rule_t *r, json_t *v, const char *p
     }
     if (k == 0) r->constant = json_string(lit);
     free(lit);
-    if (k == 1 && r->ref.suffix[0] && r->op != SG_RULE_PREFIX && r->op != SG_RULE_EQUALS) {
+    if (k == 1 && (r->ref.suffix[0] || r->ref.lead[0]) && r->op != SG_RULE_PREFIX &&
+        r->op != SG_RULE_EQUALS) {
       sg__problem(l, p, "text after a context value is only meaningful for prefix and equals");
       return -1;
     }
   } else {
     r->constant = json_incref(v);
-  }
-  if (r->ref.kind && r->op == SG_RULE_PATTERN) {
-    sg__problem(l, p, "pattern must be a constant");
-    return -1;
   }
   if (r->constant == NULL) return 0;
   switch (r->op) {

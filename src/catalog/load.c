@@ -55,8 +55,11 @@ void sg__only_keys(sg__loader_t *l, json_t *obj, const char *ptr, const char *co
   }
 }
 
+#define req_string sg__req_string
+#define load_json sg__load_json
+
 /* Returns a copy of obj[key] when it is a non-empty string; reports otherwise. */
-static char *req_string(loader_t *l, json_t *obj, const char *ptr, const char *key) {
+char *sg__req_string(loader_t *l, json_t *obj, const char *ptr, const char *key) {
   char p[512];
   ptr_join(p, sizeof p, ptr, key);
   json_t *v = json_object_get(obj, key);
@@ -85,7 +88,7 @@ static uint64_t opt_ms(loader_t *l, json_t *obj, const char *ptr, const char *ke
   return (uint64_t)json_integer_value(v);
 }
 
-static json_t *load_json(loader_t *l, const char *dir, const char *rel) {
+json_t *sg__load_json(loader_t *l, const char *dir, const char *rel) {
   char path[PATH_MAX], err[PATH_MAX + 256];
   snprintf(path, sizeof path, "%s/%s", dir, rel);
   json_t *v = NULL;
@@ -331,13 +334,22 @@ static int cmp_grants(const void *a, const void *b) {
 
 static void load_role(loader_t *l, sg_catalog_t *c, sg_role_t *r, json_t *spec,
                       const char *ptr) {
-  static const char *const role_keys[] = {"tools", NULL};
+  static const char *const role_keys[] = {"tools", "resources", "prompts", NULL};
   static const char *const grant_keys[] = {"approval", "envelope", "bind", NULL};
   if (!json_is_object(spec)) {
     problem(l, ptr, "must be an object");
     return;
   }
   only_keys(l, spec, ptr, role_keys);
+  char ap[512];
+  if (json_object_get(spec, "prompts")) {
+    ptr_join(ap, sizeof ap, ptr, "prompts");
+    sg__role_prompts(l, c, r, json_object_get(spec, "prompts"), ap);
+  }
+  if (json_object_get(spec, "resources")) {
+    ptr_join(ap, sizeof ap, ptr, "resources");
+    sg__role_resources(l, c, r, json_object_get(spec, "resources"), ap);
+  }
   char tp[512];
   ptr_join(tp, sizeof tp, ptr, "tools");
   json_t *tools = json_object_get(spec, "tools");
@@ -431,6 +443,7 @@ int sg_catalog_load(const char *dir, sg_catalog_t **out, sg_buf_t *errors) {
   c->dir = strdup(real);
   load_servers(&l, c);
   load_tools(&l, c);
+  sg__prompts_load(&l, c);
   load_matrix(&l, c);
   if (l.count > 0) {
     sg_catalog_unref(c);

@@ -21,7 +21,8 @@
   XX(BADPARAMS, "invalid_params", -32602, "invalid params")                           \
   XX(NOTINIT, "not_initialized", -32600, "session is not initialized")                \
   XX(UNKNOWN_TOOL, "unknown_tool", -32602, "unknown tool")                            \
-  XX(NOT_GRANTED, "not_granted", -32003, "tool is not granted to this role")          \
+  XX(UNKNOWN_PROMPT, "unknown_prompt", -32602, "unknown prompt")                      \
+  XX(NOT_GRANTED, "not_granted", -32003, "not granted to this role")                  \
   XX(WRITES_DISABLED, "writes_disabled", -32003, "write tools are disabled")          \
   XX(INVALID_ARGS, "invalid_arguments", -32602, "arguments do not match the schema")  \
   XX(OUTSIDE_ENVELOPE, "outside_envelope", -32003, "an argument is outside the envelope") \

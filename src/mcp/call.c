@@ -25,7 +25,7 @@ struct sg_call {
   sg_call_t *prev, *next;
   sg_session_t *session;
   sg_catalog_t *catalog;
-  const sg_tool_t *tool;
+  char label[160];        /* what the audit calls it: the tool, "resource:URI", "prompt:NAME" */
   json_t *client_id;
   json_t *progress_token; /* the client's, or NULL */
   char call_id[48];
@@ -57,7 +57,7 @@ static void call_free(sg_call_t *c) {
 static void audit_outcome(sg_call_t *c, const char *outcome, const char *reason,
                           const char *detail) {
   int64_t latency = (int64_t)(sg_mono_us() - c->start_us);
-  sg_gateway_audit_outcome(c->session->gw, c->call_id, c->tool->name, outcome, reason, latency,
+  sg_gateway_audit_outcome(c->session->gw, c->call_id, c->label, outcome, reason, latency,
                            detail);
 }
 
@@ -82,7 +82,7 @@ static void on_response(void *ctx, int err, json_t *response, const char *why) {
     audit_outcome(c, outcome, sg_err_reason(err), why);
     /* A cancelled request gets no response: the client has said it no longer wants one. */
     if (err != SG_ECANCELLED)
-      sg__session_send_error(s, c->client_id, err, why, json_pack("{s:s}", "tool", c->tool->name));
+      sg__session_send_error(s, c->client_id, err, why, json_pack("{s:s}", "tool", c->label));
   } else {
     json_t *result = json_object_get(response, "result");
     json_t *error = json_object_get(response, "error");
@@ -111,13 +111,17 @@ static json_t *downstream_params(const sg_tool_t *tool, json_t *args) {
   return json_pack("{s:s, s:O}", "name", tool->downstream_name, "arguments", args);
 }
 
+void sg__call_id(sg_session_t *s, char out[48]) {
+  snprintf(out, 48, "%s-%llu", s->gw->instance, (unsigned long long)++s->gw->next_call);
+}
+
 void sg__call_start(sg_session_t *s, json_t *id, json_t *params) {
   sg_gateway_t *gw = s->gw;
   json_t *name = json_object_get(params, "name");
   json_t *args = json_object_get(params, "arguments");
   json_t *meta = json_object_get(params, "_meta");
   char call_id[48];
-  snprintf(call_id, sizeof call_id, "%s-%llu", gw->instance, (unsigned long long)++gw->next_call);
+  sg__call_id(s, call_id);
 
   json_t *empty = NULL;
   if (args == NULL) args = empty = json_object();
@@ -162,50 +166,57 @@ void sg__call_start(sg_session_t *s, json_t *id, json_t *params) {
   }
   /* The audit hashes what would be forwarded: the arguments with bound values filled in. */
   if (d.args) sg_json_canonical_hash(d.args, hash);
-  row.decision = d.allow ? "allow" : "deny";
-  row.reason = d.allow ? "allowed" : sg_err_reason(d.err);
-  row.detail = d.allow ? NULL : d.message;
+  sg_call_decision_t cd = {call_id,    json_string_value(name), hash,       d.allow, d.err,
+                           d.message,  d.pointer,               d.keyword,  ds,      "tools/call",
+                           d.allow ? downstream_params(d.tool, d.args) : NULL,
+                           json_object_get(meta, "progressToken")};
+  sg__call_decided(s, id, &cd);
+  sg_decision_release(&d);
+  json_decref(empty);
+}
+
+void sg__call_decided(sg_session_t *s, json_t *id, const sg_call_decision_t *cd) {
+  sg_gateway_t *gw = s->gw;
+  sg_audit_decision_t row = {cd->call_id,       s->principal.subject, s->principal.role,
+                             s->principal.tenant, s->principal.env,   cd->label,
+                             cd->args_hash,     cd->allow ? "allow" : "deny",
+                             cd->allow ? "allowed" : sg_err_reason(cd->err),
+                             cd->allow ? NULL : cd->message};
   if (sg_store_audit_decision(gw->store, &row) != 0) {
-    sg_error("audit: could not record call %s: %s; refusing it", call_id, sg_store_errmsg(gw->store));
+    sg_error("audit: could not record call %s: %s; refusing it", cd->call_id,
+             sg_store_errmsg(gw->store));
     sg__session_send_error(s, id, SG_EAUDIT,
                            "the call was refused because the audit log cannot record it", NULL);
-    sg_decision_release(&d);
-    json_decref(empty);
+    json_decref(cd->params);
     return;
   }
-  if (!d.allow) {
-    json_t *data = json_pack("{s:s, s:s}", "tool", json_string_value(name), "call", call_id);
-    if (d.pointer[0] || d.keyword[0]) {
-      json_object_set_new(data, "pointer", json_string(d.pointer));
-      json_object_set_new(data, "keyword", json_string(d.keyword));
+  if (!cd->allow) {
+    json_t *data = json_pack("{s:s, s:s}", "tool", cd->label ? cd->label : "", "call", cd->call_id);
+    if ((cd->pointer && cd->pointer[0]) || (cd->keyword && cd->keyword[0])) {
+      json_object_set_new(data, "pointer", json_string(cd->pointer ? cd->pointer : ""));
+      json_object_set_new(data, "keyword", json_string(cd->keyword ? cd->keyword : ""));
     }
-    sg__session_send_error(s, id, d.err, d.message, data);
-    sg_decision_release(&d);
-    json_decref(empty);
+    sg__session_send_error(s, id, cd->err, cd->message, data);
+    json_decref(cd->params);
     return;
   }
 
   sg_call_t *c = calloc(1, sizeof *c);
   c->session = s;
   c->catalog = sg_catalog_ref(gw->catalog);
-  c->tool = d.tool;
+  snprintf(c->label, sizeof c->label, "%s", cd->label);
   c->client_id = json_incref(id);
-  c->progress_token = json_incref(json_object_get(meta, "progressToken"));
-  if (c->progress_token && !sg_rpc_valid_id(c->progress_token)) {
-    json_decref(c->progress_token);
-    c->progress_token = NULL;
-  }
-  snprintf(c->call_id, sizeof c->call_id, "%s", call_id);
+  if (cd->progress_token && sg_rpc_valid_id(cd->progress_token))
+    c->progress_token = json_incref(cd->progress_token);
+  snprintf(c->call_id, sizeof c->call_id, "%s", cd->call_id);
   c->start_us = sg_mono_us();
 
-  int rc = sg_downstream_request(ds, "tools/call", downstream_params(d.tool, d.args), on_response,
+  int rc = sg_downstream_request(cd->ds, cd->method, cd->params, on_response,
                                  c->progress_token ? on_progress : NULL, c, &c->req);
-  sg_decision_release(&d);
-  json_decref(empty);
   if (rc != 0) {
     char why[256];
     snprintf(why, sizeof why, "downstream server \"%s\" cannot take the call: %s",
-             d.tool->server->name, sg_strerror(rc));
+             sg_downstream_name(cd->ds), sg_strerror(rc));
     audit_outcome(c, "error", sg_err_reason(SG_EDOWNSTREAM), why);
     sg__session_send_error(s, id, SG_EDOWNSTREAM, why, NULL);
     call_free(c);

@@ -57,6 +57,12 @@ static void handle_initialize(sg_session_t *s, json_t *id, json_t *params) {
       "instructions",
       "Tools are served by scopegate, which checks every call against a checked-in catalog "
       "and capability matrix. A refused call reports a reason code in error.data.reason.");
+  /* Prompts and resources are offered only to a role that has some. */
+  const sg_role_t *role = sg_catalog_role(s->gw->catalog, s->principal.role);
+  json_t *caps = json_object_get(result, "capabilities");
+  if (role && role->nprompts) json_object_set_new(caps, "prompts", json_pack("{s:b}", "listChanged", 0));
+  if (role && role->nresources)
+    json_object_set_new(caps, "resources", json_pack("{s:b, s:b}", "listChanged", 0, "subscribe", 0));
   sg__session_send(s, sg_rpc_result(id, result));
 }
 
@@ -83,6 +89,8 @@ static void handle_request(sg_session_t *s, const char *method, json_t *id, json
     handle_tools_list(s, id);
   } else if (strcmp(method, "tools/call") == 0) {
     sg__call_start(s, id, params);
+  } else if (sg__access_request(s, method, id, params)) {
+    /* answered or forwarded */
   } else {
     json_t *data = json_pack("{s:s}", "method", method);
     sg__session_send_error(s, id, SG_ENOMETHOD, "method not found", data);
@@ -148,6 +156,7 @@ static void on_closed(sg_conn_t *c) {
   sg_session_t *s = c->data;
   if (s->state == SESSION_CLOSED) return;
   sg__call_cancel_all(s);
+  sg__access_cancel_all(s);
   s->state = SESSION_CLOSED;
   s->conn->close(s->conn, session_free, s);
 }

@@ -6,11 +6,13 @@
 
 #include <jansson.h>
 
+#include "downstream/server.h"
 #include "mcp/session.h"
 
 typedef enum { SESSION_NEW, SESSION_OPEN, SESSION_CLOSED } session_state_t;
 
 struct sg_call; /* call.c */
+typedef struct sg_listing sg_listing_t; /* access.c */
 
 struct sg_session {
   sg_gateway_t *gw;
@@ -21,6 +23,7 @@ struct sg_session {
   char *subject, *role, *tenant, *env;
   sg_principal_t principal; /* points at the strings above */
   sg_call_t *calls;         /* calls in flight, a doubly linked list */
+  sg_listing_t *listings;   /* resources/list requests in flight */
   void (*on_end)(void *arg);
   void *end_arg;
 };
@@ -33,6 +36,36 @@ void sg__session_send_error(sg_session_t *s, json_t *id, int err, const char *me
 
 /* tools/call: decide, audit, forward, answer. */
 void sg__call_start(sg_session_t *s, json_t *id, json_t *params);
+
+/* A request that has been decided: what the audit records and, when allowed, what goes
+ * downstream. */
+typedef struct {
+  const char *call_id;
+  const char *label;     /* the tool, "resource:URI" or "prompt:NAME" */
+  const char *args_hash; /* of what would be forwarded */
+  int allow;
+  int err;               /* SG_E* when refused */
+  const char *message;   /* why, when refused */
+  const char *pointer;   /* may be NULL */
+  const char *keyword;   /* may be NULL */
+  sg_downstream_t *ds;
+  const char *method;    /* downstream method */
+  json_t *params;        /* stolen: downstream params (NULL when refused) */
+  json_t *progress_token; /* borrowed: the client's, or NULL */
+} sg_call_decision_t;
+
+/* Records the decision (refusing if it cannot be recorded), then answers a refusal or
+ * forwards the request and, later, its response. */
+void sg__call_decided(sg_session_t *s, json_t *id, const sg_call_decision_t *cd);
+
+/* prompts/list, prompts/get, resources/list, resources/templates/list, resources/read:
+ * returns 1 when method is one of them (and has been answered or forwarded). */
+int sg__access_request(sg_session_t *s, const char *method, json_t *id, json_t *params);
+/* Ends the resources/list requests in flight (the client has gone). */
+void sg__access_cancel_all(sg_session_t *s);
+
+/* A new call id: the gateway instance and a counter. */
+void sg__call_id(sg_session_t *s, char out[48]);
 /* notifications/cancelled for one of the client's requests. */
 void sg__call_cancel(sg_session_t *s, json_t *request_id, const char *reason);
 /* Cancels every call in flight (the client has gone). */

@@ -23,6 +23,7 @@ static json_t *claim_at(json_t *claims, const char *path) {
 
 json_t *sg_ctx_resolve(const sg_ctxref_t *ref, const sg_principal_t *who) {
   const char *s = NULL;
+  int templated = (ref->lead && ref->lead[0]) || (ref->suffix && ref->suffix[0]);
   switch (ref->kind) {
     case SG_CTX_SUBJECT: s = who->subject; break;
     case SG_CTX_ROLE: s = who->role; break;
@@ -31,24 +32,26 @@ json_t *sg_ctx_resolve(const sg_ctxref_t *ref, const sg_principal_t *who) {
     case SG_CTX_CLAIM: {
       json_t *v = claim_at(who->claims, ref->claim);
       if (v == NULL) return NULL;
-      if (ref->suffix == NULL || ref->suffix[0] == '\0') return json_incref(v);
+      if (!templated) return json_incref(v);
       if (!json_is_string(v)) return NULL;
       s = json_string_value(v);
       break;
     }
   }
   if (s == NULL) return NULL;
-  if (ref->suffix == NULL || ref->suffix[0] == '\0') return json_string(s);
-  size_t a = strlen(s), b = strlen(ref->suffix);
+  if (!templated) return json_string(s);
+  const char *lead = ref->lead ? ref->lead : "", *suffix = ref->suffix ? ref->suffix : "";
+  size_t a = strlen(lead), b = strlen(s), c = strlen(suffix);
   char buf[1024];
-  if (a + b + 1 > sizeof buf) return NULL;
-  memcpy(buf, s, a);
-  memcpy(buf + a, ref->suffix, b + 1);
+  if (a + b + c + 1 > sizeof buf) return NULL;
+  memcpy(buf, lead, a);
+  memcpy(buf + a, s, b);
+  memcpy(buf + a + b, suffix, c + 1);
   return json_string(buf);
 }
 
 void sg_ctx_describe(const sg_ctxref_t *ref, char *out, size_t outlen) {
   static const char *const names[] = {"", "$subject", "$role", "$tenant", "$env", "$claims."};
-  snprintf(out, outlen, "%s%s%s", names[ref->kind], ref->kind == SG_CTX_CLAIM ? ref->claim : "",
-           ref->suffix ? ref->suffix : "");
+  snprintf(out, outlen, "%s%s%s%s", ref->lead ? ref->lead : "", names[ref->kind],
+           ref->kind == SG_CTX_CLAIM ? ref->claim : "", ref->suffix ? ref->suffix : "");
 }

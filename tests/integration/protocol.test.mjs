@@ -36,7 +36,11 @@ test('initialize negotiates a supported version and falls back to the newest', a
     const r = await s.next();
     assert.equal(r.result.protocolVersion, got);
     assert.equal(r.result.serverInfo.name, 'scopegate');
-    assert.deepEqual(r.result.capabilities, { tools: { listChanged: false } });
+    assert.deepEqual(r.result.capabilities, {
+      tools: { listChanged: false },
+      prompts: { listChanged: false }, // the viewer role has prompt and resource grants
+      resources: { listChanged: false, subscribe: false },
+    });
     s.send(init(2));
     const again = await s.next();
     assert.equal(again.error.code, -32600);
@@ -83,7 +87,7 @@ test('malformed and hostile messages get clear errors and cost nothing else', as
     assert.equal(r.error.data.reason, reason);
     await stillAlive(s, n++);
   }
-  s.send(req(7, 'resources/list'));
+  s.send(req(7, 'logging/setLevel', { level: 'debug' }));
   const r = await s.next();
   assert.equal(r.error.code, -32601);
   assert.equal(r.id, 7);
