@@ -23,11 +23,17 @@ static void run(const sg_schema_t *s, json_t *instance) {
     abort();
 }
 
+static void ignore_unknown(void *data, const char *where, const char *keyword) {
+  (void)data;
+  if (strlen(where) >= 512 || keyword == NULL) abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const uint8_t *nul = memchr(data, 0, size);
   size_t slen = nul ? (size_t)(nul - data) : size;
   json_t *schema = load(data, slen);
   if (schema == NULL) return 0;
+  sg_schema_unknown_keywords(schema, ignore_unknown, NULL);
   for (int draft = 0; draft < 2; draft++) {
     sg_schema_opts_t opts = {.default_draft = (sg_schema_draft_t)draft, .format_assert = 1};
     sg_schema_t *s = NULL;
