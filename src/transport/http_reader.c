@@ -95,19 +95,22 @@ static int on_header_value(http_parser *p, const char *at, size_t len) {
   return count(r, len) || append(r, at, len);
 }
 
-static const char *path_of(const char *target, size_t *len) {
+/* Where the target's path lies in it (origin form, or absolute form's path part).
+ * Returns -1 when the target has none, which means "/". */
+static int path_span(const char *target, size_t *off, size_t *len) {
   if (target[0] == '/' || target[0] == '*') {
+    *off = 0;
     *len = strcspn(target, "?#");
-    return target;
+    return 0;
   }
   struct http_parser_url u;
   http_parser_url_init(&u);
   if (http_parser_parse_url(target, strlen(target), 0, &u) == 0 && (u.field_set & (1 << UF_PATH))) {
+    *off = u.field_data[UF_PATH].off;
     *len = u.field_data[UF_PATH].len;
-    return target + u.field_data[UF_PATH].off;
+    return 0;
   }
-  *len = 1;
-  return "/";
+  return -1;
 }
 
 static int on_headers_complete(http_parser *p) {
@@ -116,10 +119,13 @@ static int on_headers_complete(http_parser *p) {
   if (p->http_major != 1) return fail(r, 505, "only HTTP/1.x is served");
   /* The path is copied after the headers so that every pointer is taken once head
    * stops growing. */
-  size_t plen;
-  const char *path = path_of(r->head.data, &plen);
+  size_t from, plen;
+  int has_path = path_span(r->head.data, &from, &plen) == 0;
+  if (!has_path) plen = 1;
+  /* Reserved first: the path is copied from head itself, which growing would move. */
+  if (sg_buf_reserve(&r->head, plen + 1) != 0) return fail(r, 503, "out of memory");
   size_t path_off = r->head.len;
-  if (append(r, path, plen) || end_string(r)) return -1;
+  if (append(r, has_path ? r->head.data + from : "/", plen) || end_string(r)) return -1;
   r->nfields = r->noffsets / 2;
   r->fields = calloc(r->nfields ? r->nfields : 1, sizeof *r->fields);
   if (r->fields == NULL) return fail(r, 503, "out of memory");
