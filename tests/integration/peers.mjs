@@ -56,11 +56,13 @@ export function receivedToolCalls(world, server) {
 }
 
 // Starts scopegate for an identity and connects the official SDK client to it.
-export async function connect(world, { role = 'viewer', tenant = 'acme', env = 'test', subject = 'alice', extraArgs = [] } = {}) {
+// raw, when given, replaces the identity flags (for a token-based identity).
+export async function connect(world, { role = 'viewer', tenant = 'acme', env = 'test', subject = 'alice', extraArgs = [], raw } = {}) {
+  const identity = raw ? ['--role', role, ...raw]
+    : ['--role', role, '--tenant', tenant, '--env', env, '--subject', subject];
   const transport = new StdioClientTransport({
     command: SCOPEGATE,
-    args: ['serve', '--catalog', world.catalog, '--db', world.db, '--role', role, '--tenant', tenant,
-      '--env', env, '--subject', subject, ...extraArgs],
+    args: ['serve', '--catalog', world.catalog, '--db', world.db, ...identity, ...extraArgs],
     stderr: 'pipe',
     env: { ...process.env, SCOPEGATE_LOG: 'info' },
   });
