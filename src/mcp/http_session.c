@@ -101,6 +101,7 @@ struct sg_http_mcp {
   sg_http_mcp_config_t cfg;
   sg_http_server_t *srv;
   char *subject, *role, *tenant, *env;
+  json_t *claims; /* the operator's token's claims, or NULL */
   hsess_t *buckets[BUCKETS];
   unsigned nsessions;
   uv_timer_t sweep;
@@ -651,7 +652,7 @@ static hsess_t *hsess_new(sg_http_mcp_t *m, const sg_principal_t *who) {
  * this function, and a refusal becomes 401. */
 static int http_identity(const sg_http_mcp_t *m, const sg_http_request_t *req, sg_principal_t *who) {
   (void)req;
-  *who = (sg_principal_t){m->subject, m->role, m->tenant, m->env, NULL};
+  *who = (sg_principal_t){m->subject, m->role, m->tenant, m->env, m->claims};
   return 0;
 }
 
@@ -726,7 +727,10 @@ static void handle_post(sg_http_mcp_t *m, sg_http_request_t *req, hsess_t *hs,
     p->next = hs->posts;
     hs->posts = p;
     stream_t *st = NULL;
-    if (strcmp(rm.method, "tools/call") == 0 && (st = stream_new(hs, hs->next_stream)) != NULL) {
+    /* SSE for what may send notifications before its response: a tool call, or any
+     * request that asks for progress. */
+    int streamed = strcmp(rm.method, "tools/call") == 0 || p->progress_token;
+    if (streamed && (st = stream_new(hs, hs->next_stream)) != NULL) {
       hs->next_stream++;
       st->post = p;
       p->stream = st;
@@ -892,6 +896,7 @@ static void release(sg_http_mcp_t *m) {
   free(m->role);
   free(m->tenant);
   free(m->env);
+  json_decref(m->claims);
   free(m);
   if (done) done(arg);
 }
@@ -917,6 +922,7 @@ int sg_http_mcp_start(sg_gateway_t *gw, const sg_http_mcp_config_t *cfg, const s
   m->role = strdup(who->role);
   m->tenant = strdup(who->tenant);
   m->env = strdup(who->env);
+  m->claims = json_incref(who->claims);
   uv_timer_init(gw->loop, &m->sweep);
   m->sweep.data = m;
   m->pending_closes = 2; /* the server and the sweep timer */
@@ -933,10 +939,11 @@ int sg_http_mcp_start(sg_gateway_t *gw, const sg_http_mcp_config_t *cfg, const s
       sg_http_mcp_stop(m, NULL, NULL);
       return SG_EIO;
     }
+    /* Not a log line: how to connect is printed whatever the log level. */
     if (cfg->listen[i].kind == SG_LISTEN_UNIX)
-      sg_info("listening on %s (MCP endpoint %s)", url, cfg->path);
+      fprintf(stderr, "scopegate: listening on %s (MCP endpoint %s)\n", url, cfg->path);
     else
-      sg_info("listening on %s%s", url, cfg->path);
+      fprintf(stderr, "scopegate: listening on %s%s\n", url, cfg->path);
     if (!sg_listen_is_loopback(&cfg->listen[i]))
       sg_warn("%s is not a loopback address: anyone who can reach it can use this gateway's "
               "identity; add --allow-host for the names clients use",

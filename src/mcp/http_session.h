@@ -5,8 +5,9 @@
  *   POST    carries one JSON-RPC message. initialize without Mcp-Session-Id starts a
  *           session (its id comes back in the Mcp-Session-Id header); every other
  *           request names its session. A request is answered as application/json, except
- *           tools/call, which is answered as an SSE stream (its progress notifications
- *           first) when the client accepts one. Notifications and responses get 202.
+ *           tools/call and requests that carry a progress token, which are answered as an
+ *           SSE stream (notifications first, then the response). Notifications and
+ *           responses get 202.
  *   GET     opens the session's stream for messages unrelated to a request; with
  *           Last-Event-ID it resumes a stream whose connection was lost, replaying the
  *           events that followed (as many as the stream's buffer still holds).
@@ -22,7 +23,7 @@
  * application/json; 429 too many streams; 503 too many sessions, or shutting down.
  *
  * Ownership: the config's strings (path, origins, hosts) are borrowed for the life of
- * the server; the identity's strings are copied.
+ * the server; the identity's strings are copied and its claims referenced.
  */
 #ifndef SG_MCP_HTTP_SESSION_H
 #define SG_MCP_HTTP_SESSION_H
