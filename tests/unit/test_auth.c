@@ -234,7 +234,7 @@ static const char *refused(const sg_auth_t *a, const char *tok) {
 #define CHECK_REFUSED(a, tok, reason)                                        \
   do {                                                                       \
     const char *why_ = refused(a, tok);                                      \
-    if (strstr(why_, reason) == NULL) fprintf(stderr, "reason: %s\n", why_); \
+    if (strstr(why_, reason) == NULL) fprintf(stderr, "reason: %s\n", why_ ? why_ : ""); \
     CHECK(strstr(why_, reason) != NULL);                                     \
   } while (0)
 
@@ -904,7 +904,7 @@ static const char *config_with_key(const char *dir, const char *key) {
 #define CHECK_HAS(text, part)                                             \
   do {                                                                    \
     const char *t_ = (text);                                              \
-    if (strstr(t_, part) == NULL) fprintf(stderr, "problems:\n%s\n", t_); \
+    if (strstr(t_, part) == NULL) fprintf(stderr, "problems:\n%s\n", t_ ? t_ : ""); \
     CHECK(strstr(t_, part) != NULL);                                      \
   } while (0)
 
