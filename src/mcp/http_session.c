@@ -838,11 +838,11 @@ static void on_request(sg_http_request_t *req, void *arg) {
       refuse(req, 404, "session_not_found", "unknown or ended session; initialize a new one", NULL);
       return;
     }
-    if (pv && strcmp(pv, hs->version) != 0) {
-      refuse(req, 400, "unsupported_protocol_version",
-             "MCP-Protocol-Version differs from the version negotiated by initialize", NULL);
-      return;
-    }
+    /* A supported version other than the negotiated one is not refused: the transport
+     * requires 400 only for invalid or unsupported values, and clients exist that send
+     * 2025-03-26 whatever they negotiated. The session keeps its negotiated version. */
+    if (pv && strcmp(pv, hs->version) != 0)
+      sg_debug("http: session %.8s: MCP-Protocol-Version %s, negotiated %s", hs->id, pv, hs->version);
     hs->last_used_ms = now_ms();
   } else if (!post) {
     refuse(req, 400, "session_required", "an Mcp-Session-Id header is required", NULL);

@@ -17,7 +17,7 @@
  * what the session sends is routed to the open POST of the request it answers, to that
  * request's stream for its progress notifications, or else to the GET stream.
  *
- * HTTP errors: 400 missing session id, malformed message, unsupported or mismatched
+ * HTTP errors: 400 missing session id, malformed message, unsupported
  * MCP-Protocol-Version; 404 unknown or ended session, other paths; 405 other methods;
  * 406 Accept without the required types; 409 a second GET stream; 415 a body that is not
  * application/json; 429 too many streams; 503 too many sessions, or shutting down.
