@@ -5,17 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeWorld, connect, received, auditRows, McpError } from './peers.mjs';
+import { makeWorld, connect, received, auditRows, McpError, refusal } from './peers.mjs';
 
-async function refusal(promise) {
-  try {
-    const r = await promise;
-    assert.fail(`expected a JSON-RPC error, got ${JSON.stringify(r)}`);
-  } catch (e) {
-    assert.ok(e instanceof McpError, String(e));
-    return e;
-  }
-}
 
 const forwarded = (world, method) => received(world, 'everything').filter((m) => m.method === method).map((m) => m.params);
 

@@ -8,18 +8,8 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import {
   makeWorld, connect, receivedToolCalls, auditRows, McpError, Client, StdioClientTransport,
-  EVERYTHING, SCOPEGATE,
-} from './peers.mjs';
+  EVERYTHING, SCOPEGATE, refusal } from './peers.mjs';
 
-async function refusal(promise) {
-  try {
-    const r = await promise;
-    assert.fail(`expected a JSON-RPC error, got ${JSON.stringify(r)}`);
-  } catch (e) {
-    assert.ok(e instanceof McpError, String(e));
-    return e;
-  }
-}
 
 // What server-everything itself advertises for a tool, asked directly.
 async function advertised(name) {

@@ -5,20 +5,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  makeWorld, connect, received, receivedToolCalls, auditRows, until, McpError,
-} from './peers.mjs';
+  makeWorld, connect, received, receivedToolCalls, auditRows, until, McpError, refusal } from './peers.mjs';
 
 const catalogTool = (name) => JSON.parse(readFileSync(new URL(`../../catalog/tools/${name}.json`, import.meta.url)));
 
-async function refusal(promise) {
-  try {
-    const r = await promise;
-    assert.fail(`expected a JSON-RPC error, got result ${JSON.stringify(r)}`);
-  } catch (e) {
-    assert.ok(e instanceof McpError, `expected McpError, got ${e}`);
-    return e;
-  }
-}
 
 describe('viewer role through the SDK client', () => {
   let world, gw;

@@ -73,6 +73,18 @@ export async function connect(world, { role = 'viewer', tenant = 'acme', env = '
   return { client, transport, log: () => log };
 }
 
+// Awaits a call that the gateway must refuse with a JSON-RPC error, and returns the error.
+export async function refusal(promise) {
+  let result;
+  try {
+    result = await promise;
+  } catch (e) {
+    if (!(e instanceof McpError)) throw new Error(`expected a JSON-RPC error, got ${e}`);
+    return e;
+  }
+  throw new Error(`expected a JSON-RPC error, got the result ${JSON.stringify(result)}`);
+}
+
 // Waits until pred() is true, polling.
 export async function until(pred, { timeoutMs = 15000, stepMs = 25 } = {}) {
   const end = Date.now() + timeoutMs;
