@@ -472,7 +472,9 @@ int sg_http_respond(sg_http_request_t *req, int status, const char *content_type
   sg_buf_t b;
   sg_buf_init(&b);
   int rc = build_head(c, &b, status, len ? content_type : NULL, headers, 0, len);
-  if (rc == 0 && len) rc = sg_buf_append(&b, body, len);
+  /* A response to HEAD describes the body without sending it. */
+  int head = c->rd.method && strcmp(c->rd.method, "HEAD") == 0;
+  if (rc == 0 && len && !head) rc = sg_buf_append(&b, body, len);
   if (rc == 0) rc = conn_send(c, b.data, b.len);
   sg_buf_free(&b);
   finish(c, rc != 0);

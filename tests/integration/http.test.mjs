@@ -164,6 +164,19 @@ describe('bad input costs other clients nothing', () => {
     await healthy(gw);
   });
 
+  test('pipelined requests are answered in order on one connection', async () => {
+    const s = rawSocket({ port: gw.port });
+    const body = initializeBody(1);
+    s.write(`HEAD /mcp HTTP/1.1\r\nHost: ${host()}\r\n\r\n`
+      + `POST /mcp HTTP/1.1\r\nHost: ${host()}\r\nContent-Type: application/json\r\n`
+      + `Accept: application/json, text/event-stream\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+      + `GET /elsewhere HTTP/1.1\r\nHost: ${host()}\r\nConnection: close\r\n\r\n`);
+    const text = await s.read();
+    const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    assert.deepEqual(statuses, [405, 200, 404]);
+    assert.ok(s.closed());
+  });
+
   test('oversized headers get 431', async () => {
     const s = rawSocket({ port: gw.port });
     s.write(`GET /mcp HTTP/1.1\r\nHost: ${host()}\r\nX-Padding: ${'a'.repeat(20000)}\r\n\r\n`);
