@@ -12,7 +12,8 @@
   XX(audit, "read the audit log: audit tail [-n N] [--db FILE]")       \
   XX(check, "lint a catalog: check [--strict] CATALOG_DIR")            \
   XX(matrix, "who may call what: matrix [--json] CATALOG_DIR")         \
-  XX(diff, "what a change grants or revokes: diff OLD NEW")
+  XX(diff, "what a change grants or revokes: diff OLD NEW")             \
+  XX(validate, "check JSON against a schema: validate --schema FILE [FILE...]")
 
 #define XX(name, summary) int sg_cli_##name(int argc, char **argv);
 SG_CLI_COMMANDS(XX)
