@@ -32,7 +32,8 @@
 typedef struct {
   sg_gateway_t gw;
   sg_secrets_t *secrets;
-  uv_signal_t sigint, sigterm;
+  uv_signal_t sigint, sigterm, sighup;
+  const char *catalog_dir;
   sg_conn_t *conn;
   sg_http_mcp_t *http;
   int running; /* front ends (stdio, HTTP) not yet ended */
@@ -137,6 +138,7 @@ static void gateway_stopped(void *arg) {
   serve_t *sv = arg;
   uv_close((uv_handle_t *)&sv->sigint, NULL);
   uv_close((uv_handle_t *)&sv->sigterm, NULL);
+  uv_close((uv_handle_t *)&sv->sighup, NULL);
 }
 
 static void pool_closed(void *arg) {
@@ -163,6 +165,12 @@ static void session_ended(void *arg) {
   sg_info("client disconnected; shutting down");
   stop_http(sv);
   front_ended(sv);
+}
+
+static void on_sighup(uv_signal_t *h, int signo) {
+  (void)signo;
+  serve_t *sv = h->data;
+  if (!sv->stopping) sg_gateway_reload(&sv->gw, sv->catalog_dir);
 }
 
 static void on_signal(uv_signal_t *h, int signo) {
@@ -327,13 +335,17 @@ int sg_cli_serve(int argc, char **argv) {
   if (uv_random(NULL, NULL, rnd, sizeof rnd, 0, NULL) != 0) memset(rnd, 0, sizeof rnd);
   for (int i = 0; i < 8; i++) snprintf(sv.gw.instance + 2 * i, 3, "%02x", rnd[i]);
   sv.gw.pool = sg_pool_new(&loop, sv.secrets, sg_gateway_on_tools, &sv.gw);
+  sg_pool_set_catalog(sv.gw.pool, sv.gw.catalog);
   sg_gateway_start(&sv.gw);
 
   uv_signal_init(&loop, &sv.sigint);
   uv_signal_init(&loop, &sv.sigterm);
-  sv.sigint.data = sv.sigterm.data = &sv;
+  uv_signal_init(&loop, &sv.sighup);
+  sv.sigint.data = sv.sigterm.data = sv.sighup.data = &sv;
+  sv.catalog_dir = catalog_dir;
   uv_signal_start(&sv.sigint, on_signal, SIGINT);
   uv_signal_start(&sv.sigterm, on_signal, SIGTERM);
+  uv_signal_start(&sv.sighup, on_sighup, SIGHUP);
 
   sg_principal_t who = {subject, role, tenant, env, token_identity.claims};
   sv.running = 1; /* held while the front ends start */

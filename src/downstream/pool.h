@@ -23,6 +23,10 @@ sg_pool_t *sg_pool_new(uv_loop_t *loop, const sg_secrets_t *secrets, sg_ds_tools
  * the reason in why. */
 int sg_pool_get(sg_pool_t *p, const sg_server_conf_t *conf, const char *tenant, const char *env,
                 sg_downstream_t **out, char *why, size_t whylen);
+/* Makes cat (a reference is taken) the catalog new instances start from. Instances whose
+ * server definition changed are retired (no new calls; they stop once their calls end);
+ * the others are asked for their tools again, for the drift check against cat's pins. */
+void sg_pool_set_catalog(sg_pool_t *p, sg_catalog_t *cat);
 /* Closes every instance; calls done(arg) once all are gone and frees the pool. */
 void sg_pool_close(sg_pool_t *p, void (*done)(void *arg), void *arg);
 

@@ -84,6 +84,7 @@ struct sg_downstream {
   uint64_t startup_deadline_us;
   void (*close_done)(void *arg);
   void *close_arg;
+  int retiring; /* replaced by a new definition: stop once idle */
 };
 
 /* ---- request lists ---- */
@@ -110,11 +111,15 @@ static void request_free(sg_ds_request_t *r) {
 
 /* Removes r from its list and runs its callback with an error; the callback may submit
  * new requests, so callers iterate by re-reading the list head. */
+static void retire_if_idle(sg_downstream_t *ds);
+
 static void request_fail(sg_ds_request_t *r, int err, const char *why) {
+  sg_downstream_t *ds = r->ds;
   list_remove(r);
-  if (r->params) r->ds->nqueued--; /* only queued requests still hold their params */
+  if (r->params) ds->nqueued--; /* only queued requests still hold their params */
   r->cb(r->ctx, err, NULL, why);
   request_free(r);
+  retire_if_idle(ds);
 }
 
 static void fail_all(sg_ds_request_t *head, int err, const char *why) {
@@ -482,6 +487,7 @@ static void handle_line(sg_downstream_t *ds, child_t *c, const char *line, size_
       list_remove(r);
       r->cb(r->ctx, 0, msg, NULL);
       request_free(r);
+      retire_if_idle(ds);
       break;
     }
     case SG_MSG_REQUEST: {
@@ -603,7 +609,7 @@ int sg_downstream_start(uv_loop_t *loop, const sg_server_conf_t *conf, const cha
 int sg_downstream_request(sg_downstream_t *ds, const char *method, json_t *params,
                           sg_ds_response_cb cb, sg_ds_progress_cb pcb, void *ctx,
                           sg_ds_request_t **handle) {
-  if (ds->state == DS_CLOSING) {
+  if (ds->state == DS_CLOSING || ds->retiring) {
     json_decref(params);
     return SG_ESHUTDOWN;
   }
@@ -683,8 +689,11 @@ static void finish_close(sg_downstream_t *ds) {
 }
 
 void sg_downstream_close(sg_downstream_t *ds, void (*done)(void *arg), void *arg) {
-  ds->close_done = done;
-  ds->close_arg = arg;
+  if (done || ds->close_done == NULL) {
+    ds->close_done = done;
+    ds->close_arg = arg;
+  }
+  if (ds->state == DS_CLOSING) return;
   ds->state = DS_CLOSING;
   uv_timer_stop(&ds->restart_timer);
   uv_timer_stop(&ds->sweep_timer);
@@ -697,6 +706,23 @@ void sg_downstream_close(sg_downstream_t *ds, void (*done)(void *arg), void *arg
     uv_timer_start(&ds->kill_timer, kill_cb, TERM_AFTER_MS, 1);
   }
   finish_close(ds);
+}
+
+/* A retiring instance stops once nothing is queued or in flight. */
+static void retire_if_idle(sg_downstream_t *ds) {
+  if (ds->retiring && ds->state != DS_CLOSING && list_empty(&ds->queue) && list_empty(&ds->inflight))
+    sg_downstream_close(ds, NULL, NULL);
+}
+
+void sg_downstream_retire(sg_downstream_t *ds, void (*done)(void *arg), void *arg) {
+  ds->retiring = 1;
+  ds->close_done = done;
+  ds->close_arg = arg;
+  retire_if_idle(ds);
+}
+
+void sg_downstream_relist(sg_downstream_t *ds) {
+  if (ds->state == DS_READY) start_listing(ds);
 }
 
 const char *sg_downstream_name(const sg_downstream_t *ds) { return ds->conf->name; }

@@ -62,8 +62,15 @@ int sg_downstream_request(sg_downstream_t *ds, const char *method, json_t *param
 void sg_downstream_cancel(sg_ds_request_t *req, const char *reason);
 
 /* Fails what is pending with SG_ESHUTDOWN, stops the server (stdin closed, then SIGTERM,
- * then SIGKILL) and frees ds once every handle is closed; then calls done(arg). */
+ * then SIGKILL) and frees ds once every handle is closed; then calls done(arg). done may
+ * be NULL to keep the callback given to sg_downstream_retire. Closing twice is harmless. */
 void sg_downstream_close(sg_downstream_t *ds, void (*done)(void *arg), void *arg);
+
+/* Takes no new requests (sg_downstream_request refuses them) and closes once what it has
+ * is answered; then calls done(arg). */
+void sg_downstream_retire(sg_downstream_t *ds, void (*done)(void *arg), void *arg);
+/* Asks a ready server for its tools again (the catalog's pins may have changed). */
+void sg_downstream_relist(sg_downstream_t *ds);
 
 const char *sg_downstream_name(const sg_downstream_t *ds);
 const char *sg_downstream_tenant(const sg_downstream_t *ds);

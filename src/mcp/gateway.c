@@ -7,6 +7,7 @@
  */
 #include "mcp/gateway.h"
 
+#include "core/error.h"
 #include "core/log.h"
 #include "policy/drift.h"
 
@@ -47,6 +48,24 @@ void sg_gateway_on_tools(sg_downstream_t *ds, json_t *tools, void *arg) {
       sg_error("audit: could not record drift of %s: %s", tool, sg_store_errmsg(gw->store));
   }
   sg_downstream_set_quarantine(ds, drift);
+}
+
+int sg_gateway_reload(sg_gateway_t *gw, const char *dir) {
+  sg_catalog_t *fresh = NULL;
+  sg_buf_t errors;
+  sg_buf_init(&errors);
+  if (sg_catalog_load(dir, &fresh, &errors) != 0) {
+    sg_error("catalog reload refused; the current catalog stays:\n%s", errors.data ? errors.data : "");
+    sg_buf_free(&errors);
+    return SG_ECATALOG;
+  }
+  sg_buf_free(&errors);
+  sg_catalog_t *old = gw->catalog;
+  gw->catalog = fresh;
+  sg_pool_set_catalog(gw->pool, fresh);
+  sg_catalog_unref(old); /* calls in flight hold their own references */
+  sg_info("catalog reloaded from %s", dir);
+  return 0;
 }
 
 static void checkpoint_work(uv_work_t *w) {

@@ -54,6 +54,12 @@ void sg_gateway_audit_outcome(sg_gateway_t *gw, const char *call_id, const char 
  * audits each drift. */
 void sg_gateway_on_tools(sg_downstream_t *ds, json_t *tools, void *arg);
 
+/* Loads the catalog in dir and, only if it is valid, makes it current: calls in flight
+ * keep the catalog they started with; downstream instances whose definition changed are
+ * retired, the others re-checked for drift. A catalog with problems is refused (they are
+ * logged) and the current one stays. Returns 0 or SG_ECATALOG. */
+int sg_gateway_reload(sg_gateway_t *gw, const char *dir);
+
 /* Flushes the audit, stops the timers and waits for a running checkpoint; then done(arg). */
 void sg_gateway_stop(sg_gateway_t *gw, void (*done)(void *arg), void *arg);
 
