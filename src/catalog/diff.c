@@ -36,7 +36,7 @@
  *   in: list grew (strict superset) / shrank (strict subset)  | widened / narrowed
  *   in: list changed otherwise (the same members reordered:   | widened
  *     no change)                                              |
- *   prefix shortened (NEW is a prefix of OLD) / lengthened    | widened / narrowed
+ *   prefix shortened (NEW covers OLD) / lengthened            | widened / narrowed
  *   prefix changed otherwise                                  | widened
  *   pattern changed in any way                                | widened
  *   equals changed                                            | widened
@@ -45,7 +45,17 @@
  *   binding removed                                           | widened
  *   binding added                                             | narrowed
  *   binding names another context value                       | widened
+ *   prompt grant only in NEW / only in OLD                    | granted / revoked
+ *   granted prompt served by another server or downstream     | widened
+ *     prompt, or with other arguments                         |
+ *   resource prefix (per server) that no OLD prefix covers    | granted, or widened when it
+ *                                                             |   covers an OLD one
+ *   OLD resource prefix that no NEW prefix covers             | revoked, or narrowed when a
+ *                                                             |   NEW one lies within it
  *
+ * A prefix covers another when everything under the other is under it for every caller:
+ * "acme/" covers "acme/docs/" and "acme/$subject/"; "$tenant/" covers "$tenant/in/" but
+ * neither "$subject/" nor "x/$tenant/" (another context value, or other leading text).
  * Not privilege, so not compared: descriptions, titles, timeouts, the order of anything.
  * Rules of different kinds are not weighed against each other (max 10 replaced by
  * exclusiveMax 10 is a removal, so it widens).
@@ -69,6 +79,24 @@ const char *sg_change_kind_name(sg_change_kind_t kind) {
   return "?";
 }
 
+const char *sg_change_object_name(sg_change_object_t object) {
+  switch (object) {
+    case SG_CHANGE_ON_ROLE: return "role";
+    case SG_CHANGE_ON_TOOL: return "tool";
+    case SG_CHANGE_ON_PROMPT: return "prompt";
+    case SG_CHANGE_ON_RESOURCES: return "resources";
+  }
+  return "?";
+}
+
+void sg_change_line(const sg_change_t *x, sg_buf_t *out) {
+  sg_buf_printf(out, "%s: %s", sg_change_kind_name(x->kind), x->role);
+  if (x->object == SG_CHANGE_ON_TOOL) sg_buf_printf(out, " %s", x->name);
+  else if (x->object == SG_CHANGE_ON_PROMPT) sg_buf_printf(out, " prompt %s", x->name);
+  else if (x->object == SG_CHANGE_ON_RESOURCES) sg_buf_printf(out, " resources on %s", x->name);
+  if (x->detail[0]) sg_buf_printf(out, ": %s", x->detail);
+}
+
 int sg_change_widens(sg_change_kind_t kind) {
   return kind == SG_CHANGE_ROLE_ADDED || kind == SG_CHANGE_GRANTED || kind == SG_CHANGE_WIDENED;
 }
@@ -76,15 +104,15 @@ int sg_change_widens(sg_change_kind_t kind) {
 void sg_changes_free(sg_changes_t *c) {
   for (size_t i = 0; i < c->n; i++) {
     free(c->items[i].role);
-    free(c->items[i].tool);
+    free(c->items[i].name);
     free(c->items[i].detail);
   }
   free(c->items);
   memset(c, 0, sizeof *c);
 }
 
-static int push(sg_changes_t *c, sg_change_kind_t kind, const char *role, const char *tool,
-                const char *detail) {
+static int push(sg_changes_t *c, sg_change_kind_t kind, sg_change_object_t object,
+                const char *role, const char *name, const char *detail) {
   if (c->n == c->cap) {
     size_t cap = c->cap ? c->cap * 2 : 16;
     sg_change_t *v = realloc(c->items, cap * sizeof *v);
@@ -94,12 +122,13 @@ static int push(sg_changes_t *c, sg_change_kind_t kind, const char *role, const 
   }
   sg_change_t *x = &c->items[c->n];
   x->kind = kind;
+  x->object = object;
   x->role = strdup(role);
-  x->tool = tool ? strdup(tool) : NULL;
+  x->name = name ? strdup(name) : NULL;
   x->detail = strdup(detail ? detail : "");
-  if (x->role == NULL || (tool && x->tool == NULL) || x->detail == NULL) {
+  if (x->role == NULL || (name && x->name == NULL) || x->detail == NULL) {
     free(x->role);
-    free(x->tool);
+    free(x->name);
     free(x->detail);
     return SG_ENOMEM;
   }
@@ -221,13 +250,52 @@ static void compare_tools(const sg_catalog_t *oc, const sg_tool_t *o, const sg_c
   else if (o->pin && !sg_json_equal(o->pin, n->pin)) sg_buf_append_str(reason(v, 1), "pin changed");
 }
 
-static int same_ref(const sg_ctxref_t *a, const sg_ctxref_t *b) {
-  return a->kind == b->kind && strcmp(a->claim ? a->claim : "", b->claim ? b->claim : "") == 0 &&
-         strcmp(a->suffix ? a->suffix : "", b->suffix ? b->suffix : "") == 0;
-}
+static const char *str(const char *s) { return s ? s : ""; }
 
 static int starts_with(const char *s, const char *prefix) {
-  return strncmp(s, prefix, strlen(prefix)) == 0;
+  return strncmp(str(s), str(prefix), strlen(str(prefix))) == 0;
+}
+
+/* The same context value (kind and claim), whatever text surrounds it. */
+static int same_value(const sg_ctxref_t *a, const sg_ctxref_t *b) {
+  return a->kind == b->kind && strcmp(str(a->claim), str(b->claim)) == 0;
+}
+
+static int same_ref(const sg_ctxref_t *a, const sg_ctxref_t *b) {
+  return same_value(a, b) && strcmp(str(a->lead), str(b->lead)) == 0 &&
+         strcmp(str(a->suffix), str(b->suffix)) == 0;
+}
+
+/* A prefix as written: literal text, or a context value with literal text around it. */
+typedef struct {
+  const char *literal; /* when ref is NULL */
+  const sg_ctxref_t *ref;
+} prefix_t;
+
+/* Whether every string under prefix b is also under prefix a, for every caller: a literal
+ * a covers a literal b that starts with it, and a template b whose leading text starts
+ * with it; a template a covers only a template b with the same leading text and context
+ * value, whose trailing text starts with a's. */
+static int covers(prefix_t a, prefix_t b) {
+  if (a.ref == NULL) return starts_with(b.ref ? b.ref->lead : b.literal, a.literal);
+  return b.ref && same_value(a.ref, b.ref) && strcmp(str(a.ref->lead), str(b.ref->lead)) == 0 &&
+         starts_with(b.ref->suffix, a.ref->suffix);
+}
+
+/* 0 the same, 1 b admits more or something else, -1 b admits strictly less. */
+static int prefix_change(prefix_t a, prefix_t b, const char **how) {
+  int ab = covers(a, b), ba = covers(b, a);
+  if (ab && ba) return 0;
+  if (ba) return *how = "shortened", 1;
+  if (ab) return *how = "lengthened", -1;
+  return *how = "changed", 1;
+}
+
+static prefix_t rule_prefix(const sg_rule_t *r) {
+  prefix_t p = {NULL, NULL};
+  if (r->ref.kind) p.ref = &r->ref;
+  else p.literal = json_string_value(r->constant);
+  return p;
 }
 
 static int in_list(json_t *list, json_t *v) {
@@ -246,16 +314,8 @@ static int subset(json_t *a, json_t *b) {
  * word for it. */
 static int rule_change(const sg_rule_t *o, const sg_rule_t *n, const char **how) {
   *how = "changed";
-  if (o->ref.kind || n->ref.kind) {
-    if (o->ref.kind && same_ref(&o->ref, &n->ref)) return 0;
-    /* The same context value with more literal text after it is a longer prefix. */
-    if (o->op == SG_RULE_PREFIX && o->ref.kind && n->ref.kind && o->ref.kind == n->ref.kind &&
-        strcmp(o->ref.claim ? o->ref.claim : "", n->ref.claim ? n->ref.claim : "") == 0) {
-      if (starts_with(n->ref.suffix, o->ref.suffix)) return *how = "lengthened", -1;
-      if (starts_with(o->ref.suffix, n->ref.suffix)) return *how = "shortened", 1;
-    }
-    return 1;
-  }
+  if (o->op == SG_RULE_PREFIX) return prefix_change(rule_prefix(o), rule_prefix(n), how);
+  if (o->ref.kind || n->ref.kind) return o->ref.kind && same_ref(&o->ref, &n->ref) ? 0 : 1;
   if (sg_json_equal(o->constant, n->constant)) return 0;
   switch (o->op) {
     case SG_RULE_MIN:
@@ -272,12 +332,7 @@ static int rule_change(const sg_rule_t *o, const sg_rule_t *n, const char **how)
       if (subset(n->constant, o->constant)) return *how = "shrank", -1;
       if (subset(o->constant, n->constant)) return *how = "grew", 1;
       return 1;
-    case SG_RULE_PREFIX: {
-      const char *a = json_string_value(o->constant), *b = json_string_value(n->constant);
-      if (starts_with(b, a)) return *how = "lengthened", -1;
-      if (starts_with(a, b)) return *how = "shortened", 1;
-      return 1;
-    }
+    case SG_RULE_PREFIX: /* above */
     case SG_RULE_PATTERN:
     case SG_RULE_EQUALS:
       return 1;
@@ -382,8 +437,128 @@ static int one_grant(sg_changes_t *out, sg_change_kind_t kind, const char *role,
   sg_buf_t t;
   sg_buf_init(&t);
   describe(g, &t);
-  int rc = t.data ? push(out, kind, role, g->tool->name, t.data) : SG_ENOMEM;
+  int rc = t.data ? push(out, kind, SG_CHANGE_ON_TOOL, role, g->tool->name, t.data) : SG_ENOMEM;
   sg_buf_free(&t);
+  return rc;
+}
+
+/* ---- prompts and resources ---- */
+
+static int compare_prompts(const sg_catalog_t *oc, const sg_role_t *o, const sg_catalog_t *nc,
+                           const sg_role_t *n, sg_changes_t *out) {
+  size_t i = 0, k = 0;
+  int rc = 0;
+  while (rc == 0 && (i < o->nprompts || k < n->nprompts)) {
+    int c = i == o->nprompts   ? 1
+            : k == n->nprompts ? -1
+                               : strcmp(o->prompts[i]->name, n->prompts[k]->name);
+    const sg_prompt_t *a = c <= 0 ? o->prompts[i++] : NULL, *b = c >= 0 ? n->prompts[k++] : NULL;
+    sg_buf_t t;
+    sg_buf_init(&t);
+    if (a && b) {
+      verdict_t v = {{NULL, 0, 0}, 0, 0};
+      compare_servers(oc, a->server, nc, b->server, &v);
+      if (strcmp(a->downstream_name, b->downstream_name) != 0)
+        sg_buf_printf(reason(&v, 1), "downstream prompt \"%s\" -> \"%s\"", a->downstream_name,
+                      b->downstream_name);
+      if (!sg_json_equal(a->arguments, b->arguments))
+        sg_buf_append_str(reason(&v, 1), "arguments changed");
+      if (v.widens || v.narrows)
+        rc = v.text.data ? push(out, v.widens ? SG_CHANGE_WIDENED : SG_CHANGE_NARROWED,
+                                SG_CHANGE_ON_PROMPT, o->name, a->name, v.text.data)
+                         : SG_ENOMEM;
+      sg_buf_free(&v.text);
+    } else {
+      const sg_prompt_t *p = a ? a : b;
+      sg_buf_printf(&t, "server \"%s\"", p->server->name);
+      rc = t.data ? push(out, a ? SG_CHANGE_REVOKED : SG_CHANGE_GRANTED, SG_CHANGE_ON_PROMPT,
+                         o->name, p->name, t.data)
+                  : SG_ENOMEM;
+    }
+    sg_buf_free(&t);
+  }
+  return rc;
+}
+
+typedef struct {
+  size_t n;
+  const sg_resource_grant_t **g;
+  char **text;
+} resources_t;
+
+static int sorted_resources(const sg_role_t *r, resources_t *x) {
+  x->g = calloc(r->nresources + 1, sizeof *x->g);
+  x->text = calloc(r->nresources + 1, sizeof *x->text);
+  x->n = x->g && x->text ? sg__role_resources_sorted(r, x->g, x->text) : 0;
+  return x->n == r->nresources ? 0 : SG_ENOMEM;
+}
+
+static void free_resources(resources_t *x) {
+  for (size_t i = 0; i < x->n; i++) free(x->text[i]);
+  free(x->g);
+  free(x->text);
+}
+
+static prefix_t resource_prefix(const sg_resource_grant_t *g) {
+  prefix_t p = {NULL, NULL};
+  if (g->ref.kind) p.ref = &g->ref;
+  else p.literal = g->literal;
+  return p;
+}
+
+/* What grant i of from (on its server) is to the grants of to: 0 the same as one of
+ * them, 1 within one of them (covered), 2 covering one that is not covered (index in
+ * *j), 3 none of these. */
+static int relate(const resources_t *from, size_t i, const resources_t *to, size_t *j) {
+  const sg_resource_grant_t *g = from->g[i];
+  int best = 3;
+  for (size_t k = 0; k < to->n; k++) {
+    if (strcmp(to->g[k]->server->name, g->server->name) != 0) continue;
+    int a = covers(resource_prefix(to->g[k]), resource_prefix(g));
+    int b = covers(resource_prefix(g), resource_prefix(to->g[k]));
+    if (a && b) return 0;
+    if (a) best = 1;
+    else if (b && best > 2) best = 2, *j = k;
+  }
+  return best;
+}
+
+/* Resource grants compare as sets of prefixes per server: a new prefix no old one covers is
+ * granted, or widens the old prefix it covers; an old prefix no new one covers is revoked,
+ * or narrowed to the new prefix within it. */
+static int compare_resources(const sg_role_t *o, const sg_role_t *n, sg_changes_t *out) {
+  resources_t a = {0, NULL, NULL}, b = {0, NULL, NULL};
+  int rc = sorted_resources(o, &a);
+  if (rc == 0) rc = sorted_resources(n, &b);
+  for (int side = 0; rc == 0 && side < 2; side++) {
+    const resources_t *from = side == 0 ? &b : &a, *to = side == 0 ? &a : &b;
+    for (size_t i = 0; rc == 0 && i < from->n; i++) {
+      size_t j = 0;
+      int rel = relate(from, i, to, &j);
+      if (rel < 2) continue; /* the same, or within a prefix of the other side */
+      sg_buf_t t;
+      sg_buf_init(&t);
+      sg_change_kind_t kind;
+      if (rel == 2) {
+        /* side 0: a new prefix covering an old one widens it; side 1: an old prefix
+         * covering a new one is narrowed to it. */
+        sg_code_text(side == 0 ? to->text[j] : from->text[i], &t);
+        sg_buf_append_str(&t, " -> ");
+        sg_code_text(side == 0 ? from->text[i] : to->text[j], &t);
+        sg_buf_append_str(&t, side == 0 ? " (shortened)" : " (lengthened)");
+        kind = side == 0 ? SG_CHANGE_WIDENED : SG_CHANGE_NARROWED;
+      } else {
+        sg_code_text(from->text[i], &t);
+        kind = side == 0 ? SG_CHANGE_GRANTED : SG_CHANGE_REVOKED;
+      }
+      rc = t.data ? push(out, kind, SG_CHANGE_ON_RESOURCES, o->name, from->g[i]->server->name,
+                         t.data)
+                  : SG_ENOMEM;
+      sg_buf_free(&t);
+    }
+  }
+  free_resources(&a);
+  free_resources(&b);
   return rc;
 }
 
@@ -403,13 +578,15 @@ static int compare_roles(const sg_catalog_t *oc, const sg_role_t *o, const sg_ca
       verdict_t v = {{NULL, 0, 0}, 0, 0};
       compare_grants(oc, &o->grants[i], nc, &n->grants[k], &v);
       if (v.widens || v.narrows)
-        rc = v.text.data ? push(out, v.widens ? SG_CHANGE_WIDENED : SG_CHANGE_NARROWED, o->name,
-                                o->grants[i].tool->name, v.text.data)
+        rc = v.text.data ? push(out, v.widens ? SG_CHANGE_WIDENED : SG_CHANGE_NARROWED,
+                                SG_CHANGE_ON_TOOL, o->name, o->grants[i].tool->name, v.text.data)
                          : SG_ENOMEM;
       sg_buf_free(&v.text);
       i++, k++;
     }
   }
+  if (rc == 0) rc = compare_prompts(oc, o, nc, n, out);
+  if (rc == 0) rc = compare_resources(o, n, out);
   return rc;
 }
 
@@ -423,11 +600,11 @@ int sg_catalog_diff(const sg_catalog_t *oc, const sg_catalog_t *nc, sg_changes_t
                               : strcmp(oc->roles[i].name, nc->roles[k].name);
     if (c < 0) {
       const sg_role_t *r = &oc->roles[i++];
-      rc = push(out, SG_CHANGE_ROLE_REMOVED, r->name, NULL, NULL);
+      rc = push(out, SG_CHANGE_ROLE_REMOVED, SG_CHANGE_ON_ROLE, r->name, NULL, NULL);
       if (rc == 0) rc = compare_roles(oc, r, nc, &(sg_role_t){r->name, NULL, 0, NULL}, out);
     } else if (c > 0) {
       const sg_role_t *r = &nc->roles[k++];
-      rc = push(out, SG_CHANGE_ROLE_ADDED, r->name, NULL, NULL);
+      rc = push(out, SG_CHANGE_ROLE_ADDED, SG_CHANGE_ON_ROLE, r->name, NULL, NULL);
       if (rc == 0) rc = compare_roles(oc, &(sg_role_t){r->name, NULL, 0, NULL}, nc, r, out);
     } else {
       rc = compare_roles(oc, &oc->roles[i++], nc, &nc->roles[k++], out);

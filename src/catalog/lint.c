@@ -65,12 +65,18 @@ static int cmp_findings(const void *a, const void *b) {
 
 static void unused_servers(const sg_catalog_t *c, findings_t *f) {
   for (size_t s = 0; s < c->nservers; s++) {
+    const sg_server_conf_t *sc = &c->servers[s];
     int used = 0;
-    for (size_t t = 0; t < c->ntools && !used; t++) used = c->tools[t].server == &c->servers[s];
+    for (size_t t = 0; t < c->ntools && !used; t++) used = c->tools[t].server == sc;
+    for (size_t p = 0; p < c->nprompts && !used; p++) used = c->prompts[p].server == sc;
+    for (size_t r = 0; r < c->nroles && !used; r++)
+      for (size_t g = 0; g < c->roles[r].nresources && !used; g++)
+        used = c->roles[r].resources[g].server == sc;
     if (used) continue;
     char p[512] = "/servers";
-    sg_json_pointer_append(p, sizeof p, c->servers[s].name);
-    add(f, "servers.json", p, "server \"%s\" is used by no tool", c->servers[s].name);
+    sg_json_pointer_append(p, sizeof p, sc->name);
+    add(f, "servers.json", p, "server \"%s\" is used by no tool, prompt or resource grant",
+        sc->name);
   }
 }
 
@@ -121,6 +127,15 @@ static int required_by_schema(const sg_tool_t *t, const char *param) {
   return 0;
 }
 
+static void prefix_finding(findings_t *f, const char *ptr, const char *text,
+                           const char *literal_end) {
+  size_t n = strlen(literal_end);
+  if (n == 0 || literal_end[n - 1] != '/')
+    add(f, "matrix.json", ptr,
+        "prefix \"%s\" does not end in \"/\", so it also admits names that merely start "
+        "with it (\"acme\" admits \"acmecorp\")", text);
+}
+
 /* Whether pattern ends with an unescaped "$". */
 static int ends_anchored(const char *pattern) {
   size_t n = strlen(pattern), slashes = 0;
@@ -141,11 +156,7 @@ static void rule_findings(const sg_rule_t *r, const char *rp, findings_t *f) {
       sg_buf_append_str(&t, json_string_value(r->constant));
       text = json_string_value(r->constant);
     }
-    size_t n = strlen(text);
-    if (n == 0 || text[n - 1] != '/')
-      add(f, "matrix.json", rp,
-          "prefix \"%s\" does not end in \"/\", so it also admits names that merely start "
-          "with it (\"acme\" admits \"acmecorp\")", t.data ? t.data : "");
+    prefix_finding(f, rp, t.data ? t.data : "", text);
     sg_buf_free(&t);
   } else if (r->op == SG_RULE_PATTERN) {
     const char *pat = json_string_value(r->constant);
@@ -162,7 +173,22 @@ static void grants(const sg_catalog_t *c, findings_t *f) {
     char rp[512] = "/roles";
     sg_json_pointer_append(rp, sizeof rp, r->name);
     sg_json_pointer_append(rp, sizeof rp, "tools");
-    if (r->ngrants == 0) add(f, "matrix.json", rp, "role \"%s\" has no grants", r->name);
+    if (r->ngrants == 0 && r->nprompts == 0 && r->nresources == 0)
+      add(f, "matrix.json", rp, "role \"%s\" has no grants", r->name);
+    for (size_t k = 0; k < r->nresources; k++) {
+      const sg_resource_grant_t *g = &r->resources[k];
+      char p[600] = "/roles";
+      sg_json_pointer_append(p, sizeof p, r->name);
+      sg_json_pointer_append(p, sizeof p, "resources");
+      sg_json_pointer_append_index(p, sizeof p, k);
+      sg_json_pointer_append(p, sizeof p, "prefix");
+      sg_buf_t t;
+      sg_buf_init(&t);
+      sg_buf_append_str(&t, "");
+      sg_resource_prefix_text(g, &t);
+      prefix_finding(f, p, t.data ? t.data : "", g->ref.kind ? g->ref.suffix : g->literal);
+      sg_buf_free(&t);
+    }
     for (size_t k = 0; k < r->ngrants; k++) {
       const sg_grant_t *g = &r->grants[k];
       char gp[600], p[700];

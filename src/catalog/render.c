@@ -24,12 +24,23 @@ const char *sg_approval_name(sg_approval_t a) {
   return a == SG_APPROVAL_REQUIRED ? "required" : a == SG_APPROVAL_AUTO ? "auto" : "none";
 }
 
+/* Appends literal text as the catalog writes it: each "$" doubled. */
+static void append_literal(sg_buf_t *out, const char *s) {
+  for (const char *p = s ? s : ""; *p; p++)
+    sg_buf_append_str(out, *p == '$' ? "$$" : (char[2]){*p, 0});
+}
+
 void sg_ctxref_text(const sg_ctxref_t *ref, sg_buf_t *out) {
   static const char *const names[] = {"", "$subject", "$role", "$tenant", "$env", "$claims."};
+  append_literal(out, ref->lead);
   sg_buf_append_str(out, names[ref->kind]);
   if (ref->kind == SG_CTX_CLAIM) sg_buf_append_str(out, ref->claim);
-  for (const char *p = ref->suffix ? ref->suffix : ""; *p; p++)
-    sg_buf_append_str(out, *p == '$' ? "$$" : (char[2]){*p, 0});
+  append_literal(out, ref->suffix);
+}
+
+void sg_resource_prefix_text(const sg_resource_grant_t *g, sg_buf_t *out) {
+  if (g->ref.kind) sg_ctxref_text(&g->ref, out);
+  else append_literal(out, g->literal);
 }
 
 /* Appends s with control characters shown as '?'; in a table cell '|' is escaped too. */
@@ -128,13 +139,15 @@ void sg_binding_text(const sg_binding_t *b, sg_buf_t *out) {
 void sg_code_text(const char *s, sg_buf_t *out) { append_code(out, s); }
 
 /* An operand as matrix.json writes it: a context reference as its text, a string
- * constant starting with "$" with that "$" doubled, other constants as they are. */
+ * constant with each "$" doubled (except in a pattern, where "$" is regex syntax), other
+ * constants as they are. */
 static json_t *operand_json(const sg_rule_t *r) {
-  if (r->ref.kind || (json_is_string(r->constant) && json_string_value(r->constant)[0] == '$')) {
+  if (r->ref.kind || (json_is_string(r->constant) && r->op != SG_RULE_PATTERN)) {
     sg_buf_t t;
     sg_buf_init(&t);
+    sg_buf_append_str(&t, "");
     if (r->ref.kind) sg_ctxref_text(&r->ref, &t);
-    else sg_buf_printf(&t, "$%s", json_string_value(r->constant));
+    else append_literal(&t, json_string_value(r->constant));
     json_t *s = json_string(t.data ? t.data : "");
     sg_buf_free(&t);
     return s;
@@ -142,7 +155,7 @@ static json_t *operand_json(const sg_rule_t *r) {
   return json_incref(r->constant);
 }
 
-json_t *sg_catalog_matrix_json(const sg_catalog_t *c) {
+static json_t *tool_rows(const sg_catalog_t *c) {
   json_t *rows = json_array();
   if (rows == NULL) return NULL;
   for (size_t i = 0; i < c->nroles; i++) {
@@ -183,11 +196,126 @@ json_t *sg_catalog_matrix_json(const sg_catalog_t *c) {
   return rows;
 }
 
+static json_t *prompt_rows(const sg_catalog_t *c) {
+  json_t *rows = json_array();
+  for (size_t i = 0; rows && i < c->nroles; i++)
+    for (size_t k = 0; k < c->roles[i].nprompts; k++) {
+      const sg_prompt_t *p = c->roles[i].prompts[k];
+      if (json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s}", "role",
+                                                c->roles[i].name, "prompt", p->name, "server",
+                                                p->server->name, "downstream_prompt",
+                                                p->downstream_name)) != 0) {
+        json_decref(rows);
+        return NULL;
+      }
+    }
+  return rows;
+}
+
+/* Resource grants of a role in a stable order: by server, then prefix text. */
+typedef struct {
+  const sg_resource_grant_t *g;
+  char *text;
+} resource_row_t;
+
+static int cmp_resource_rows(const void *a, const void *b) {
+  const resource_row_t *x = a, *y = b;
+  int c = strcmp(x->g->server->name, y->g->server->name);
+  return c ? c : strcmp(x->text, y->text);
+}
+
+/* Fills order and texts (each of r->nresources entries; the texts to be freed by the
+ * caller) with r's resource grants sorted by server, then prefix as written. Returns how
+ * many were filled, fewer than r->nresources only when out of memory. */
+size_t sg__role_resources_sorted(const sg_role_t *r, const sg_resource_grant_t **order,
+                                 char **texts) {
+  resource_row_t *rows = calloc(r->nresources + 1, sizeof *rows);
+  if (rows == NULL) return 0;
+  size_t n = 0;
+  for (size_t i = 0; i < r->nresources; i++) {
+    sg_buf_t t;
+    sg_buf_init(&t);
+    sg_buf_append_str(&t, "");
+    sg_resource_prefix_text(&r->resources[i], &t);
+    if (t.data == NULL) continue;
+    rows[n].g = &r->resources[i];
+    rows[n++].text = sg_buf_steal(&t, NULL);
+  }
+  qsort(rows, n, sizeof *rows, cmp_resource_rows);
+  for (size_t i = 0; i < n; i++) {
+    order[i] = rows[i].g;
+    texts[i] = rows[i].text;
+  }
+  free(rows);
+  return n;
+}
+
+/* Calls fn for each role's resource grants in order, with the prefix as written. */
+static int each_resource(const sg_catalog_t *c,
+                         int (*fn)(void *data, const sg_role_t *r, const sg_resource_grant_t *g,
+                                   const char *text),
+                         void *data) {
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < c->nroles; i++) {
+    const sg_role_t *r = &c->roles[i];
+    const sg_resource_grant_t **order = calloc(r->nresources + 1, sizeof *order);
+    char **texts = calloc(r->nresources + 1, sizeof *texts);
+    size_t n = order && texts ? sg__role_resources_sorted(r, order, texts) : 0;
+    if (n < r->nresources) rc = SG_ENOMEM;
+    for (size_t k = 0; k < n; k++) {
+      if (rc == 0) rc = fn(data, r, order[k], texts[k]);
+      free(texts[k]);
+    }
+    free(order);
+    free(texts);
+  }
+  return rc;
+}
+
+static int resource_json(void *data, const sg_role_t *r, const sg_resource_grant_t *g,
+                         const char *text) {
+  return json_array_append_new(data, json_pack("{s:s, s:s, s:s}", "role", r->name, "server",
+                                               g->server->name, "prefix", text))
+             ? SG_ENOMEM
+             : 0;
+}
+
+json_t *sg_catalog_matrix_json(const sg_catalog_t *c) {
+  json_t *resources = json_array();
+  if (resources && each_resource(c, resource_json, resources) != 0) {
+    json_decref(resources);
+    resources = NULL;
+  }
+  json_t *tools = tool_rows(c), *prompts = prompt_rows(c);
+  json_t *all = tools && prompts && resources
+                    ? json_pack("{s:O, s:O, s:O}", "tools", tools, "prompts", prompts,
+                                "resources", resources)
+                    : NULL;
+  json_decref(tools);
+  json_decref(prompts);
+  json_decref(resources);
+  return all;
+}
+
 static void cell(sg_buf_t *out, const char *s) {
   sg_buf_append_str(out, " ");
   if (s[0] == '\0') sg_buf_append_str(out, "-");
   else append_clean(out, s, 1);
   sg_buf_append_str(out, " |");
+}
+
+static int resource_markdown(void *data, const sg_role_t *r, const sg_resource_grant_t *g,
+                             const char *text) {
+  sg_buf_t *out = data, code;
+  sg_buf_init(&code);
+  append_code(&code, text);
+  sg_buf_append_str(out, "|");
+  cell(out, r->name);
+  cell(out, code.data ? code.data : "");
+  cell(out, g->server->name);
+  sg_buf_append_str(out, "\n");
+  sg_buf_free(&code);
+  return 0;
 }
 
 int sg_catalog_matrix_markdown(const sg_catalog_t *c, sg_buf_t *out) {
@@ -213,6 +341,27 @@ int sg_catalog_matrix_markdown(const sg_catalog_t *c, sg_buf_t *out) {
       sg_buf_free(&env);
       sg_buf_free(&bind);
     }
+  }
+  /* Prompts and resources, in tables of their own, only when some role has them. */
+  int any_prompts = 0, any_resources = 0;
+  for (size_t i = 0; i < c->nroles; i++) {
+    any_prompts |= c->roles[i].nprompts > 0;
+    any_resources |= c->roles[i].nresources > 0;
+  }
+  if (any_prompts) {
+    sg_buf_append_str(out, "\n| role | prompt | server |\n|---|---|---|\n");
+    for (size_t i = 0; i < c->nroles; i++)
+      for (size_t k = 0; k < c->roles[i].nprompts; k++) {
+        sg_buf_append_str(out, "|");
+        cell(out, c->roles[i].name);
+        cell(out, c->roles[i].prompts[k]->name);
+        cell(out, c->roles[i].prompts[k]->server->name);
+        sg_buf_append_str(out, "\n");
+      }
+  }
+  if (any_resources) {
+    sg_buf_append_str(out, "\n| role | resources under | server |\n|---|---|---|\n");
+    if (each_resource(c, resource_markdown, out) != 0) return SG_ENOMEM;
   }
   return out->data == NULL ? SG_ENOMEM : 0;
 }

@@ -22,8 +22,10 @@
 /* Appends one line per warning, "file: /pointer: warning: message", sorted by file and
  * pointer, and returns how many there were. The findings: a prefix that does not end in
  * "/", a pattern that is not anchored at both ends, an enveloped parameter the schema
- * does not require, a write tool granted with approval "auto", a role with no grants, a
- * tool no role is granted, a server no tool uses, and schema keywords no draft defines. */
+ * does not require, a write tool granted with approval "auto", a schema that admits
+ * parameters it does not declare, schema keywords no draft defines, a role with no grants,
+ * a tool no role is granted, and a server that nothing uses. Resource prefixes get the
+ * same "/" check as envelope prefixes. */
 size_t sg_catalog_lint(const sg_catalog_t *c, sg_buf_t *out);
 
 /* ---- matrix (render.c) ---- */
@@ -48,12 +50,21 @@ void sg_code_text(const char *s, sg_buf_t *out);
 const char *sg_access_name(sg_access_t a);
 const char *sg_approval_name(sg_approval_t a);
 
-/* One object per (role, granted tool), sorted by role then tool: {role, tool, access,
- * approval, server, downstream_tool, envelope, bind}, where envelope and bind are written
- * as in matrix.json. Returns NULL when out of memory. */
+/* A resource grant's prefix as matrix.json writes it: "demo://x/$tenant/". */
+void sg_resource_prefix_text(const sg_resource_grant_t *g, sg_buf_t *out);
+/* r's resource grants by server, then prefix text (see render.c). */
+size_t sg__role_resources_sorted(const sg_role_t *r, const sg_resource_grant_t **order,
+                                 char **texts);
+
+/* {"tools": [...], "prompts": [...], "resources": [...]}: one object per role and granted
+ * tool, {role, tool, access, approval, server, downstream_tool, envelope, bind} (envelope
+ * and bind written as in matrix.json), sorted by role then tool; per role and granted
+ * prompt, {role, prompt, server, downstream_prompt}; per role and resource grant, {role,
+ * server, prefix}. Returns NULL when out of memory. */
 json_t *sg_catalog_matrix_json(const sg_catalog_t *c);
 
-/* The same rows as a Markdown table: role, tool, access, approval, envelope, bindings. */
+/* The tool rows as a Markdown table (role, tool, access, approval, envelope, bindings),
+ * followed by tables of prompt and resource grants when there are any. */
 int sg_catalog_matrix_markdown(const sg_catalog_t *c, sg_buf_t *out);
 
 /* ---- diff (diff.c) ---- */
@@ -67,15 +78,24 @@ typedef enum {
   SG_CHANGE_NARROWED  /* the grant allows strictly less */
 } sg_change_kind_t;
 
+/* What a change is about. */
+typedef enum {
+  SG_CHANGE_ON_ROLE,
+  SG_CHANGE_ON_TOOL,
+  SG_CHANGE_ON_PROMPT,
+  SG_CHANGE_ON_RESOURCES /* the resource grants on one server */
+} sg_change_object_t;
+
 typedef struct {
   sg_change_kind_t kind;
+  sg_change_object_t object;
   char *role;
-  char *tool;   /* NULL for role changes */
+  char *name;   /* the tool, the prompt, or the resources' server; NULL for a role */
   char *detail; /* what changed, reasons separated by "; " ("" when nothing to add) */
 } sg_change_t;
 
 typedef struct {
-  sg_change_t *items; /* by role, then tool; a role change precedes its grants */
+  sg_change_t *items; /* by role; a role change first, then tools, prompts, resources */
   size_t n;
   size_t cap;
 } sg_changes_t;
@@ -85,8 +105,13 @@ typedef struct {
 int sg_catalog_diff(const sg_catalog_t *old_c, const sg_catalog_t *new_c, sg_changes_t *out);
 void sg_changes_free(sg_changes_t *changes);
 
-/* "role added", "granted", "widened", ... */
+/* "role added", "granted", "widened", ...; "role", "tool", "prompt", "resources". */
 const char *sg_change_kind_name(sg_change_kind_t kind);
+const char *sg_change_object_name(sg_change_object_t object);
+/* Appends the change as one line of text (no newline): "role added: R", "KIND: R TOOL",
+ * "KIND: R prompt P" or "KIND: R resources on SERVER", then ": DETAIL" when there is one. */
+void sg_change_line(const sg_change_t *x, sg_buf_t *out);
+
 /* Whether a change gives someone more than before (role added, granted, widened). */
 int sg_change_widens(sg_change_kind_t kind);
 

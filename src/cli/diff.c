@@ -4,7 +4,8 @@
  * directories, or REV:PATH for the catalog directory PATH as git revision REV has it:
  * that tree is unpacked with "git archive REV -- PATH | tar -x" (git run from the current
  * directory, so PATH is relative to it) into a temporary directory that is removed
- * afterwards. Both catalogs must load; a diff against a catalog the gateway would refuse
+ * afterwards, together with PATH/../schemas when the revision has it (tool schemas may
+ * refer to shared schema files there). Both catalogs must load; a diff against a catalog the gateway would refuse
  * means nothing.
  *
  * Exit status: 0 no changes, 1 something was granted or widened (or a role added), so CI
@@ -12,6 +13,7 @@
  * 2 usage or a catalog that cannot be read or loaded.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <spawn.h>
@@ -58,12 +60,13 @@ static int wait_ok(pid_t pid, const char *what) {
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) return -1;
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
-  fprintf(stderr, "scopegate diff: %s failed\n", what);
+  if (what) fprintf(stderr, "scopegate diff: %s failed\n", what);
   return -1;
 }
 
-/* Runs "git archive REV -- PATH | tar -x -f - -C dest". Returns 0 when both succeed. */
-static int git_extract(const char *rev, const char *path, const char *dest) {
+/* Runs "git archive REV -- PATH | tar -x -f - -C dest". Returns 0 when both succeed.
+ * When quiet, neither may write to stderr, and failure is the caller's to ignore. */
+static int git_extract(const char *rev, const char *path, const char *dest, int quiet) {
   int fds[2];
   if (pipe(fds) != 0) return -1;
   posix_spawn_file_actions_t ga, ta;
@@ -74,6 +77,11 @@ static int git_extract(const char *rev, const char *path, const char *dest) {
   posix_spawn_file_actions_addclose(&ga, fds[1]);
   posix_spawn_file_actions_adddup2(&ta, fds[0], STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&ta, STDERR_FILENO, STDOUT_FILENO); /* stdout is ours */
+  if (quiet) {
+    posix_spawn_file_actions_addopen(&ga, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&ta, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&ta, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  }
   posix_spawn_file_actions_addclose(&ta, fds[0]);
   posix_spawn_file_actions_addclose(&ta, fds[1]);
   char *git_argv[] = {"git", "archive", "--format=tar", (char *)rev, "--", (char *)path, NULL};
@@ -85,10 +93,10 @@ static int git_extract(const char *rev, const char *path, const char *dest) {
   close(fds[1]);
   posix_spawn_file_actions_destroy(&ga);
   posix_spawn_file_actions_destroy(&ta);
-  if (rc != 0) fprintf(stderr, "scopegate diff: cannot run git or tar: %s\n", strerror(rc));
+  if (rc != 0 && !quiet) fprintf(stderr, "scopegate diff: cannot run git or tar: %s\n", strerror(rc));
   int ok = rc == 0;
-  if (git > 0 && wait_ok(git, "git archive") != 0) ok = 0;
-  if (tar > 0 && wait_ok(tar, "tar") != 0) ok = 0;
+  if (git > 0 && wait_ok(git, quiet ? NULL : "git archive") != 0) ok = 0;
+  if (tar > 0 && wait_ok(tar, quiet ? NULL : "tar") != 0) ok = 0;
   return ok ? 0 : -1;
 }
 
@@ -124,10 +132,15 @@ static int load_side(const char *spec, side_t *side) {
       side->tmp[0] = '\0';
       return -1;
     }
-    if (git_extract(rev, path, side->tmp) != 0) {
+    if (git_extract(rev, path, side->tmp, 0) != 0) {
       fprintf(stderr, "scopegate diff: cannot extract %s\n", spec);
       return -1;
     }
+    /* Tool schemas may refer to shared files in the schemas/ folder beside the catalog;
+     * bring it along when the revision has one there. */
+    char shared[PATH_MAX + 16];
+    snprintf(shared, sizeof shared, "%s/../schemas", path);
+    git_extract(rev, shared, side->tmp, 1);
     snprintf(dir, sizeof dir, "%s/%s", side->tmp, path);
   } else {
     fprintf(stderr, "scopegate diff: %s: neither a directory nor REV:PATH\n", spec);
@@ -157,9 +170,9 @@ static int print_json(const sg_changes_t *ch) {
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < ch->n; i++) {
     const sg_change_t *x = &ch->items[i];
-    json_t *o = json_pack("{s:s, s:s, s:s?, s:s, s:b}", "kind", sg_change_kind_name(x->kind),
-                          "role", x->role, "tool", x->tool, "detail", x->detail, "widens",
-                          sg_change_widens(x->kind));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:b}", "kind", sg_change_kind_name(x->kind),
+                          "object", sg_change_object_name(x->object), "role", x->role, "name",
+                          x->name, "detail", x->detail, "widens", sg_change_widens(x->kind));
     if (o == NULL || json_array_append_new(arr, o) != 0) {
       json_decref(arr);
       arr = NULL;
@@ -196,15 +209,12 @@ int sg_cli_diff(int argc, char **argv) {
       if (print_json(&ch) != 0) status = 2;
     } else {
       for (size_t i = 0; i < ch.n; i++) {
-        const sg_change_t *x = &ch.items[i];
-        printf("%s: ", sg_change_kind_name(x->kind));
-        print_clean(x->role);
-        if (x->tool) printf(" %s", x->tool);
-        if (x->detail[0]) {
-          fputs(": ", stdout);
-          print_clean(x->detail);
-        }
+        sg_buf_t line;
+        sg_buf_init(&line);
+        sg_change_line(&ch.items[i], &line);
+        print_clean(line.data ? line.data : "");
         putchar('\n');
+        sg_buf_free(&line);
       }
     }
     sg_changes_free(&ch);

@@ -43,7 +43,7 @@ const WARNINGS = [
   'matrix.json: /roles/viewer/tools/read_file/envelope/encoding: warning: parameter "encoding" has an envelope, but the schema of "read_file" does not require it: clients are told they may leave it out, and calls that do are refused',
   'matrix.json: /roles/viewer/tools/read_file/envelope/encoding/pattern: warning: pattern "utf-8|latin1" is not anchored with ^ and $, so it admits any value that merely contains a match',
   'matrix.json: /roles/viewer/tools/read_file/envelope/path/prefix: warning: prefix "$tenant" does not end in "/", so it also admits names that merely start with it ("acme" admits "acmecorp")',
-  'servers.json: /servers/legacy: warning: server "legacy" is used by no tool',
+  'servers.json: /servers/legacy: warning: server "legacy" is used by no tool, prompt or resource grant',
   'tools/read_file.json: /inputSchema/properties/path/maxLenght: warning: "maxLenght" is not a JSON Schema keyword, so validation ignores it (misspelt? extensions start with "x-")',
   'tools/stat.json: /inputSchema: warning: the schema admits parameters it does not declare (no "additionalProperties": false), and they are passed to the downstream unchecked',
   'tools/stat.json: /name: warning: tool "stat" is granted to no role',
@@ -77,14 +77,23 @@ test('matrix renders who may call what on the example catalog, the same bytes ev
   assert.ok(r.lines.includes('| viewer | read_file | read | none | `path` prefix `$tenant/` | - |'), r.out);
   assert.ok(r.lines.includes('| viewer | echo | read | none | - | - |'), r.out);
   assert.ok(!r.lines.some((l) => l.startsWith('| viewer | write_file ')), 'viewer cannot write');
-  const body = r.lines.slice(2);
+  const [tools, ...others] = r.out.split('\n\n');
+  const body = tools.split('\n').filter(Boolean).slice(2);
   assert.deepEqual(body, [...body].sort(), 'rows sorted by role, then tool');
   assert.equal(run(['matrix', join(ROOT, 'catalog')]).out, r.out);
+  // Prompt and resource grants follow in tables of their own.
+  assert.ok(others.some((t) => t.startsWith('| role | prompt | server |\n') &&
+    t.includes('\n| viewer | city_brief | everything |')), r.out);
+  assert.ok(others.some((t) => t.startsWith('| role | resources under | server |\n') &&
+    t.includes('\n| viewer | `demo://resource/static/document/` | everything |')), r.out);
 
   const j = run(['matrix', '--json', join(ROOT, 'catalog')]);
   assert.equal(j.code, 0, j.err);
-  const rows = JSON.parse(j.out);
+  const all = JSON.parse(j.out);
+  const rows = all.tools;
   assert.equal(rows.length, body.length);
+  assert.deepEqual(all.prompts, [{ role: 'viewer', prompt: 'city_brief', server: 'everything', downstream_prompt: 'args-prompt' }]);
+  assert.deepEqual(all.resources, [{ role: 'viewer', server: 'everything', prefix: 'demo://resource/static/document/' }]);
   assert.deepEqual(rows.find((x) => x.role === 'editor' && x.tool === 'write_file'), {
     role: 'editor', tool: 'write_file', access: 'write', approval: 'auto', server: 'files',
     downstream_tool: 'write_file', envelope: { path: { prefix: '$tenant/' } }, bind: {},
@@ -108,6 +117,7 @@ const OLD_TO_NEW = [
   'role added: support',
   'granted: support read_file: read, approval none, envelope `path` prefix `$tenant/`',
   'widened: viewer search: schema changed; `limit` ≤ `50` -> `100` (raised)',
+  'granted: viewer resources on files: `file://$tenant/`',
 ];
 
 function scratch() {
@@ -134,8 +144,12 @@ test('diff between two directories names each change; exit 1 when anything widen
   assert.equal(j.code, 1);
   const changes = JSON.parse(j.out);
   assert.equal(changes.length, OLD_TO_NEW.length);
-  assert.deepEqual(changes.find((c) => c.kind === 'widened' && c.tool === 'write_file'),
-    { kind: 'widened', role: 'editor', tool: 'write_file', detail: 'approval required -> auto', widens: true });
+  assert.deepEqual(changes.find((c) => c.kind === 'widened' && c.name === 'write_file'),
+    { kind: 'widened', object: 'tool', role: 'editor', name: 'write_file', detail: 'approval required -> auto', widens: true });
+  assert.deepEqual(changes.find((c) => c.object === 'resources'),
+    { kind: 'granted', object: 'resources', role: 'viewer', name: 'files', detail: '`file://$tenant/`', widens: true });
+  assert.deepEqual(changes.find((c) => c.kind === 'role added'),
+    { kind: 'role added', object: 'role', role: 'support', name: null, detail: '', widens: true });
 
   const same = run(['diff', join(CATALOGS, 'diff-old'), join(CATALOGS, 'diff-old')]);
   assert.equal(same.code, 0);

@@ -59,16 +59,15 @@ static void diff_dirs(const char *a, const char *b, sg_changes_t *ch) {
   sg_catalog_unref(y);
 }
 
-/* All changes as lines "kind role tool: detail", for exact comparison. */
+/* All changes as lines, as diff prints them, for exact comparison. */
 static char *changes_text(const sg_changes_t *ch) {
   sg_buf_t b;
   sg_buf_init(&b);
   sg_buf_append_str(&b, "");
-  for (size_t i = 0; i < ch->n; i++)
-    sg_buf_printf(&b, "%s %s%s%s%s%s\n", sg_change_kind_name(ch->items[i].kind),
-                  ch->items[i].role, ch->items[i].tool ? " " : "",
-                  ch->items[i].tool ? ch->items[i].tool : "", ch->items[i].detail[0] ? ": " : "",
-                  ch->items[i].detail);
+  for (size_t i = 0; i < ch->n; i++) {
+    sg_change_line(&ch->items[i], &b);
+    sg_buf_append_str(&b, "\n");
+  }
   return sg_buf_steal(&b, NULL);
 }
 
@@ -115,11 +114,11 @@ static void diff_roles_added_and_removed(void) {
                           "\"new\":{\"tools\":{\"store\":{\"approval\":\"required\"}}},"
                           "\"same\":{\"tools\":{}},\"empty\":{\"tools\":{}}");
   expect_changes(a, b,
-                 "role added empty\n"
-                 "role added new\n"
-                 "granted new store: write, approval required\n"
-                 "role removed old\n"
-                 "revoked old lookup: read, approval none\n");
+                 "role added: empty\n"
+                 "role added: new\n"
+                 "granted: new store: write, approval required\n"
+                 "role removed: old\n"
+                 "revoked: old lookup: read, approval none\n");
   CHECK(sg_change_widens(SG_CHANGE_ROLE_ADDED));
   CHECK(!sg_change_widens(SG_CHANGE_ROLE_REMOVED));
   free(a);
@@ -132,8 +131,8 @@ static void diff_grants_granted_and_revoked(void) {
                           "\"r\":{\"tools\":{\"store\":{\"approval\":\"auto\","
                           "\"envelope\":{\"path\":{\"prefix\":\"$tenant/\"}}}}}");
   expect_changes(a, b,
-                 "revoked r lookup: read, approval none\n"
-                 "granted r store: write, approval auto, envelope `path` prefix `$tenant/`\n");
+                 "revoked: r lookup: read, approval none\n"
+                 "granted: r store: write, approval auto, envelope `path` prefix `$tenant/`\n");
   CHECK(sg_change_widens(SG_CHANGE_GRANTED));
   CHECK(!sg_change_widens(SG_CHANGE_REVOKED));
   free(a);
@@ -142,108 +141,108 @@ static void diff_grants_granted_and_revoked(void) {
 
 static void diff_approval(void) {
   expect_grant("{\"approval\":\"required\"}", "{\"approval\":\"auto\"}",
-               "widened r lookup: approval required -> auto\n");
-  expect_grant("{\"approval\":\"required\"}", "{}", "widened r lookup: approval required -> none\n");
+               "widened: r lookup: approval required -> auto\n");
+  expect_grant("{\"approval\":\"required\"}", "{}", "widened: r lookup: approval required -> none\n");
   expect_grant("{\"approval\":\"auto\"}", "{\"approval\":\"required\"}",
-               "narrowed r lookup: approval auto -> required\n");
+               "narrowed: r lookup: approval auto -> required\n");
   /* For a read tool no mode and "auto" both mean no approval. */
   expect_grant("{}", "{\"approval\":\"auto\"}", "");
 }
 
 static void diff_bounds(void) {
   expect_grant("{\"envelope\":{\"n\":{\"max\":10}}}", "{\"envelope\":{\"n\":{\"max\":20}}}",
-               "widened r lookup: `n` ≤ `10` -> `20` (raised)\n");
+               "widened: r lookup: `n` ≤ `10` -> `20` (raised)\n");
   expect_grant("{\"envelope\":{\"n\":{\"max\":10}}}", "{\"envelope\":{\"n\":{\"max\":5}}}",
-               "narrowed r lookup: `n` ≤ `10` -> `5` (lowered)\n");
+               "narrowed: r lookup: `n` ≤ `10` -> `5` (lowered)\n");
   expect_grant("{\"envelope\":{\"n\":{\"min\":1}}}", "{\"envelope\":{\"n\":{\"min\":0}}}",
-               "widened r lookup: `n` ≥ `1` -> `0` (lowered)\n");
+               "widened: r lookup: `n` ≥ `1` -> `0` (lowered)\n");
   expect_grant("{\"envelope\":{\"n\":{\"exclusiveMin\":0}}}",
                "{\"envelope\":{\"n\":{\"exclusiveMin\":0.5}}}",
-               "narrowed r lookup: `n` > `0` -> `0.5` (raised)\n");
+               "narrowed: r lookup: `n` > `0` -> `0.5` (raised)\n");
   expect_grant("{\"envelope\":{\"n\":{\"exclusiveMax\":9}}}",
                "{\"envelope\":{\"n\":{\"exclusiveMax\":9.5}}}",
-               "widened r lookup: `n` < `9` -> `9.5` (raised)\n");
+               "widened: r lookup: `n` < `9` -> `9.5` (raised)\n");
   /* A context bound replaced by a constant is not comparable. */
   expect_grant("{\"envelope\":{\"n\":{\"max\":\"$claims.limit\"}}}",
                "{\"envelope\":{\"n\":{\"max\":1}}}",
-               "widened r lookup: `n` ≤ `$claims.limit` -> `1` (changed)\n");
+               "widened: r lookup: `n` ≤ `$claims.limit` -> `1` (changed)\n");
   /* Rules removed and added, alone or with their parameter. */
   expect_grant("{\"envelope\":{\"n\":{\"min\":1,\"max\":10}}}", "{\"envelope\":{\"n\":{\"min\":1}}}",
-               "widened r lookup: `n` ≤ `10` removed\n");
-  expect_grant("{\"envelope\":{\"n\":{\"max\":10}}}", "{}", "widened r lookup: `n` ≤ `10` removed\n");
+               "widened: r lookup: `n` ≤ `10` removed\n");
+  expect_grant("{\"envelope\":{\"n\":{\"max\":10}}}", "{}", "widened: r lookup: `n` ≤ `10` removed\n");
   expect_grant("{}", "{\"envelope\":{\"n\":{\"max\":10,\"min\":0}}}",
-               "narrowed r lookup: `n` ≥ `0` added; `n` ≤ `10` added\n");
+               "narrowed: r lookup: `n` ≥ `0` added; `n` ≤ `10` added\n");
   /* Another kind of rule is not weighed against the one it replaces. */
   expect_grant("{\"envelope\":{\"n\":{\"max\":10}}}", "{\"envelope\":{\"n\":{\"exclusiveMax\":10}}}",
-               "widened r lookup: `n` ≤ `10` removed; `n` < `10` added\n");
+               "widened: r lookup: `n` ≤ `10` removed; `n` < `10` added\n");
 }
 
 static void diff_in_lists(void) {
   expect_grant("{\"envelope\":{\"cur\":{\"in\":[\"EUR\"]}}}",
                "{\"envelope\":{\"cur\":{\"in\":[\"EUR\",\"USD\"]}}}",
-               "widened r lookup: `cur` in `[\"EUR\"]` -> `[\"EUR\",\"USD\"]` (grew)\n");
+               "widened: r lookup: `cur` in `[\"EUR\"]` -> `[\"EUR\",\"USD\"]` (grew)\n");
   expect_grant("{\"envelope\":{\"cur\":{\"in\":[\"EUR\",\"USD\"]}}}",
                "{\"envelope\":{\"cur\":{\"in\":[\"USD\"]}}}",
-               "narrowed r lookup: `cur` in `[\"EUR\",\"USD\"]` -> `[\"USD\"]` (shrank)\n");
+               "narrowed: r lookup: `cur` in `[\"EUR\",\"USD\"]` -> `[\"USD\"]` (shrank)\n");
   expect_grant("{\"envelope\":{\"cur\":{\"in\":[\"EUR\",\"USD\"]}}}",
                "{\"envelope\":{\"cur\":{\"in\":[\"USD\",\"EUR\"]}}}", "");
   expect_grant("{\"envelope\":{\"cur\":{\"in\":[\"EUR\"]}}}",
                "{\"envelope\":{\"cur\":{\"in\":[\"USD\"]}}}",
-               "widened r lookup: `cur` in `[\"EUR\"]` -> `[\"USD\"]` (changed)\n");
+               "widened: r lookup: `cur` in `[\"EUR\"]` -> `[\"USD\"]` (changed)\n");
   expect_grant("{\"envelope\":{\"cur\":{\"in\":\"$claims.book\"}}}",
                "{\"envelope\":{\"cur\":{\"in\":\"$claims.other\"}}}",
-               "widened r lookup: `cur` in `$claims.book` -> `$claims.other` (changed)\n");
+               "widened: r lookup: `cur` in `$claims.book` -> `$claims.other` (changed)\n");
 }
 
 static void diff_prefixes(void) {
   expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"acme/docs/\"}}}",
                "{\"envelope\":{\"path\":{\"prefix\":\"acme/\"}}}",
-               "widened r lookup: `path` prefix `\"acme/docs/\"` -> `\"acme/\"` (shortened)\n");
+               "widened: r lookup: `path` prefix `\"acme/docs/\"` -> `\"acme/\"` (shortened)\n");
   expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"acme/\"}}}",
                "{\"envelope\":{\"path\":{\"prefix\":\"acme/docs/\"}}}",
-               "narrowed r lookup: `path` prefix `\"acme/\"` -> `\"acme/docs/\"` (lengthened)\n");
+               "narrowed: r lookup: `path` prefix `\"acme/\"` -> `\"acme/docs/\"` (lengthened)\n");
   expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"acme/\"}}}",
                "{\"envelope\":{\"path\":{\"prefix\":\"globex/\"}}}",
-               "widened r lookup: `path` prefix `\"acme/\"` -> `\"globex/\"` (changed)\n");
+               "widened: r lookup: `path` prefix `\"acme/\"` -> `\"globex/\"` (changed)\n");
   expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"$tenant/\"}}}",
                "{\"envelope\":{\"path\":{\"prefix\":\"$tenant\"}}}",
-               "widened r lookup: `path` prefix `$tenant/` -> `$tenant` (shortened)\n");
+               "widened: r lookup: `path` prefix `$tenant/` -> `$tenant` (shortened)\n");
   expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"$tenant/\"}}}",
                "{\"envelope\":{\"path\":{\"prefix\":\"$tenant/in/\"}}}",
-               "narrowed r lookup: `path` prefix `$tenant/` -> `$tenant/in/` (lengthened)\n");
+               "narrowed: r lookup: `path` prefix `$tenant/` -> `$tenant/in/` (lengthened)\n");
   expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"$tenant/\"}}}",
                "{\"envelope\":{\"path\":{\"prefix\":\"$subject/\"}}}",
-               "widened r lookup: `path` prefix `$tenant/` -> `$subject/` (changed)\n");
+               "widened: r lookup: `path` prefix `$tenant/` -> `$subject/` (changed)\n");
   expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"$tenant/\"}}}",
                "{\"envelope\":{\"path\":{\"prefix\":\"acme/\"}}}",
-               "widened r lookup: `path` prefix `$tenant/` -> `\"acme/\"` (changed)\n");
+               "widened: r lookup: `path` prefix `$tenant/` -> `\"acme/\"` (changed)\n");
 }
 
 static void diff_patterns_and_equals(void) {
   /* Any change to a pattern widens, even one that happens to be narrower. */
   expect_grant("{\"envelope\":{\"q\":{\"pattern\":\"^[a-z]+$\"}}}",
                "{\"envelope\":{\"q\":{\"pattern\":\"^[a-y]+$\"}}}",
-               "widened r lookup: `q` matches `\"^[a-z]+$\"` -> `\"^[a-y]+$\"` (changed)\n");
+               "widened: r lookup: `q` matches `\"^[a-z]+$\"` -> `\"^[a-y]+$\"` (changed)\n");
   expect_grant("{\"envelope\":{\"cur\":{\"equals\":\"EUR\"}}}",
                "{\"envelope\":{\"cur\":{\"equals\":\"USD\"}}}",
-               "widened r lookup: `cur` = `\"EUR\"` -> `\"USD\"` (changed)\n");
+               "widened: r lookup: `cur` = `\"EUR\"` -> `\"USD\"` (changed)\n");
   expect_grant("{\"envelope\":{\"cur\":{\"equals\":\"EUR\"}}}", "{}",
-               "widened r lookup: `cur` = `\"EUR\"` removed\n");
+               "widened: r lookup: `cur` = `\"EUR\"` removed\n");
 }
 
 static void diff_bindings(void) {
   expect_grant("{\"bind\":{\"tenant_id\":\"$tenant\"}}", "{}",
-               "widened r lookup: `tenant_id` = `$tenant` removed\n");
+               "widened: r lookup: `tenant_id` = `$tenant` removed\n");
   expect_grant("{}", "{\"bind\":{\"tenant_id\":\"$tenant\"}}",
-               "narrowed r lookup: `tenant_id` = `$tenant` added\n");
+               "narrowed: r lookup: `tenant_id` = `$tenant` added\n");
   expect_grant("{\"bind\":{\"tenant_id\":\"$tenant\"}}", "{\"bind\":{\"tenant_id\":\"$claims.org\"}}",
-               "widened r lookup: `tenant_id` = `$tenant` -> `$claims.org`\n");
+               "widened: r lookup: `tenant_id` = `$tenant` -> `$claims.org`\n");
 }
 
 static void diff_mixed_is_widened(void) {
   expect_grant("{\"approval\":\"auto\",\"envelope\":{\"n\":{\"max\":10}}}",
                "{\"approval\":\"required\",\"envelope\":{\"n\":{\"max\":11}}}",
-               "widened r lookup: approval auto -> required; `n` ≤ `10` -> `11` (raised)\n");
+               "widened: r lookup: approval auto -> required; `n` ≤ `10` -> `11` (raised)\n");
 }
 
 static void expect_tool_change(const char *servers, const char *lookup, const char *want) {
@@ -257,34 +256,34 @@ static void expect_tool_change(const char *servers, const char *lookup, const ch
 
 static void diff_tool_changes(void) {
   expect_tool_change(NULL, LOOKUP_AS("write", "svc", "do-lookup", LOOKUP_SCHEMA),
-                     "widened r lookup: access read -> write\n");
+                     "widened: r lookup: access read -> write\n");
   expect_tool_change(NULL,
                      LOOKUP_AS("read", "svc", "do-lookup",
                                "{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\"}}}"),
-                     "widened r lookup: schema changed\n");
+                     "widened: r lookup: schema changed\n");
   expect_tool_change(NULL, LOOKUP_AS("read", "svc", "do-more", LOOKUP_SCHEMA),
-                     "widened r lookup: downstream tool \"do-lookup\" -> \"do-more\"\n");
+                     "widened: r lookup: downstream tool \"do-lookup\" -> \"do-more\"\n");
   expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\"},"
                      "\"other\":{\"transport\":\"stdio\",\"command\":\"true\"}}}",
                      LOOKUP_AS("read", "other", "do-lookup", LOOKUP_SCHEMA),
-                     "widened r lookup: server \"svc\" -> \"other\"\n");
+                     "widened: r lookup: server \"svc\" -> \"other\"\n");
   expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
                      "\"args\":[\"--all\"]}}}",
-                     NULL, "widened r lookup: server \"svc\" runs another command or arguments\n");
+                     NULL, "widened: r lookup: server \"svc\" runs another command or arguments\n");
   expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
                      "\"env\":{\"ROOT\":\"/\"}}}}",
-                     NULL, "widened r lookup: server \"svc\" environment changed\n");
+                     NULL, "widened: r lookup: server \"svc\" environment changed\n");
   expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
                      "\"cwd\":\"..\"}}}",
-                     NULL, "widened r lookup: server \"svc\" working directory \".\" -> \"..\"\n");
+                     NULL, "widened: r lookup: server \"svc\" working directory \".\" -> \"..\"\n");
   expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
                      "\"credentials\":[\"TOKEN\",\"KEY\"]}}}",
-                     NULL, "widened r lookup: server \"svc\" now gets credentials TOKEN, KEY\n");
+                     NULL, "widened: r lookup: server \"svc\" now gets credentials TOKEN, KEY\n");
   expect_tool_change(NULL,
                      "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\",\"access\":"
                      "\"read\",\"description\":\"Looks up.\",\"inputSchema\":" LOOKUP_SCHEMA ","
                      "\"pin\":{\"description\":\"d\",\"inputSchema\":{}}}",
-                     "narrowed r lookup: pinned\n");
+                     "narrowed: r lookup: pinned\n");
   /* The description is not privilege. */
   expect_tool_change(NULL,
                      "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\",\"access\":"
@@ -294,7 +293,7 @@ static void diff_tool_changes(void) {
   const char *roles = "\"r\":{\"tools\":{\"lookup\":{\"approval\":\"required\"}}}";
   char *a = write_catalog(NULL, LOOKUP_AS("write", "svc", "do-lookup", LOOKUP_SCHEMA), roles);
   char *b = write_catalog(NULL, NULL, roles);
-  expect_changes(a, b, "narrowed r lookup: access write -> read\n");
+  expect_changes(a, b, "narrowed: r lookup: access write -> read\n");
   free(a);
   free(b);
   /* Credentials taken away, a pin removed or changed. */
@@ -306,13 +305,13 @@ static void diff_tool_changes(void) {
                     roles);
   b = write_catalog(NULL, NULL, roles);
   expect_changes(a, b,
-                 "widened r lookup: server \"svc\" no longer gets credentials TOKEN; pin removed\n");
+                 "widened: r lookup: server \"svc\" no longer gets credentials TOKEN; pin removed\n");
   char *c = write_catalog(NULL,
                           "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\","
                           "\"access\":\"read\",\"description\":\"Looks up.\",\"inputSchema\":"
                           LOOKUP_SCHEMA ",\"pin\":{\"description\":\"e\",\"inputSchema\":{}}}",
                           roles);
-  expect_changes(a, c, "widened r lookup: server \"svc\" no longer gets credentials TOKEN; "
+  expect_changes(a, c, "widened: r lookup: server \"svc\" no longer gets credentials TOKEN; "
                        "pin changed\n");
   free(a);
   free(b);
@@ -342,12 +341,13 @@ static void lint_finds_what_the_loader_allows(void) {
            "\"s\":{\"tools\":{\"lookup\":{\"envelope\":{\"path\":{\"prefix\":\"$tenant\"},"
            "\"q\":{\"pattern\":\"^[a-z]+\\\\$\"}}},"
            "\"store\":{\"approval\":\"auto\",\"envelope\":{\"path\":{\"prefix\":\"$tenant/\"}}}}},"
-           "\"t\":{\"tools\":{\"lookup\":{\"envelope\":{\"q\":{\"pattern\":\"^(a|b)$\"}}}}},"
+           "\"t\":{\"tools\":{\"lookup\":{\"envelope\":{\"q\":{\"pattern\":\"^(a|b)$\"}}}},"
+           "\"resources\":[{\"server\":\"svc\",\"prefix\":\"doc://acme\"}]},"
            "\"empty\":{\"tools\":{}}}}");
   sg_catalog_t *c = load_ok(dir);
   sg_buf_t out;
   sg_buf_init(&out);
-  CHECK_INT_EQ(sg_catalog_lint(c, &out), 11);
+  CHECK_INT_EQ(sg_catalog_lint(c, &out), 12);
   CHECK_STR_EQ(out.data,
       "matrix.json: /roles/empty/tools: warning: role \"empty\" has no grants\n"
       "matrix.json: /roles/r/tools/lookup/envelope/n: warning: parameter \"n\" has an envelope, "
@@ -365,7 +365,11 @@ static void lint_finds_what_the_loader_allows(void) {
       "is not anchored with ^ and $, so it admits any value that merely contains a match\n"
       "matrix.json: /roles/s/tools/store/approval: warning: write tool \"store\" is granted "
       "with approval \"auto\": its calls run without anyone approving them\n"
-      "servers.json: /servers/idle: warning: server \"idle\" is used by no tool\n"
+      "matrix.json: /roles/t/resources/0/prefix: warning: prefix \"doc://acme\" does not end "
+      "in \"/\", so it also admits names that merely start with it (\"acme\" admits "
+      "\"acmecorp\")\n"
+      "servers.json: /servers/idle: warning: server \"idle\" is used by no tool, prompt or "
+      "resource grant\n"
       "tools/lookup.json: /inputSchema/properties/q/maxLenght: warning: \"maxLenght\" is not a "
       "JSON Schema keyword, so validation ignores it (misspelt? extensions start with \"x-\")\n"
       "tools/open.json: /inputSchema: warning: the schema admits parameters it does not declare "
@@ -425,6 +429,7 @@ static void matrix_json_rows(void) {
   CHECK(rows != NULL);
   char *text = json_dumps(rows, JSON_COMPACT | JSON_SORT_KEYS);
   CHECK_STR_EQ(text,
+      "{\"prompts\":[],\"resources\":[],\"tools\":"
       "[{\"access\":\"read\",\"approval\":\"none\",\"bind\":{\"tenant_id\":\"$tenant\"},"
       "\"downstream_tool\":\"do-lookup\",\"envelope\":{\"cur\":{\"in\":[\"EUR\",\"USD\"]},"
       "\"n\":{\"exclusiveMin\":0,\"max\":\"$claims.daily_limit\"},"
@@ -432,9 +437,146 @@ static void matrix_json_rows(void) {
       "\"role\":\"a\",\"server\":\"svc\",\"tool\":\"lookup\"},"
       "{\"access\":\"write\",\"approval\":\"required\",\"bind\":{\"path\":\"$subject\"},"
       "\"downstream_tool\":\"do-store\",\"envelope\":{},\"role\":\"b\",\"server\":\"svc\","
-      "\"tool\":\"store\"}]");
+      "\"tool\":\"store\"}]}");
   free(text);
   json_decref(rows);
+  sg_catalog_unref(c);
+  free(dir);
+}
+
+/* ---- prompts and resources ---- */
+
+#define PROMPT(name, server, downstream, args)                                              \
+  "{\"name\":\"" name "\",\"server\":\"" server "\",\"prompt\":\"" downstream "\","         \
+  "\"description\":\"A brief.\",\"arguments\":" args "}"
+#define TWO_SERVERS                                                                      \
+  "{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\"},"                \
+  "\"docs\":{\"transport\":\"stdio\",\"command\":\"true\"}}}"
+
+/* A catalog with prompts "brief" and "other" (served by docs) and the given roles. */
+static char *write_access_catalog(const char *brief, const char *roles) {
+  char *dir = write_catalog(TWO_SERVERS, NULL, roles);
+  char path[512];
+  snprintf(path, sizeof path, "%s/prompts", dir);
+  mkdir(path, 0700);
+  fx_write(dir, "prompts/brief.json",
+           brief ? brief : PROMPT("brief", "docs", "make-brief", "[{\"name\":\"city\"}]"));
+  fx_write(dir, "prompts/other.json", PROMPT("other", "docs", "other", "[]"));
+  return dir;
+}
+
+static void expect_access(const char *old_brief, const char *old_role, const char *new_brief,
+                          const char *new_role, const char *want) {
+  char roles[2048];
+  snprintf(roles, sizeof roles, "\"r\":{\"tools\":{\"lookup\":{}},%s}", old_role);
+  char *a = write_access_catalog(old_brief, roles);
+  snprintf(roles, sizeof roles, "\"r\":{\"tools\":{\"lookup\":{}},%s}", new_role);
+  char *b = write_access_catalog(new_brief, roles);
+  expect_changes(a, b, want);
+  free(a);
+  free(b);
+}
+
+static void diff_prompts(void) {
+  const char *both = "\"prompts\":{\"brief\":{},\"other\":{}}";
+  expect_access(NULL, "\"prompts\":{\"brief\":{}}", NULL, "\"prompts\":{\"other\":{}}",
+                "revoked: r prompt brief: server \"docs\"\n"
+                "granted: r prompt other: server \"docs\"\n");
+  expect_access(NULL, both, PROMPT("brief", "docs", "make-brief", "[{\"name\":\"city\"},{\"name\":\"x\"}]"),
+                both, "widened: r prompt brief: arguments changed\n");
+  expect_access(NULL, both, PROMPT("brief", "svc", "make-longer-brief", "[{\"name\":\"city\"}]"),
+                both,
+                "widened: r prompt brief: server \"docs\" -> \"svc\"; downstream prompt "
+                "\"make-brief\" -> \"make-longer-brief\"\n");
+  /* Not granted anywhere: a change to it changes no privilege. */
+  expect_access(NULL, "\"prompts\":{}", PROMPT("brief", "svc", "x", "[]"), "\"prompts\":{}", "");
+}
+
+#define RES(server, prefix) "{\"server\":\"" server "\",\"prefix\":\"" prefix "\"}"
+
+static void diff_resources(void) {
+  expect_access(NULL, "\"resources\":[" RES("docs", "doc://a/") "]", NULL,
+                "\"resources\":[" RES("docs", "doc://a/") "," RES("svc", "svc://x/") "]",
+                "granted: r resources on svc: `svc://x/`\n");
+  expect_access(NULL, "\"resources\":[" RES("docs", "doc://a/") "," RES("docs", "doc://b/") "]",
+                NULL, "\"resources\":[" RES("docs", "doc://b/") "]",
+                "revoked: r resources on docs: `doc://a/`\n");
+  expect_access(NULL, "\"resources\":[" RES("docs", "doc://a/b/") "]", NULL,
+                "\"resources\":[" RES("docs", "doc://a/") "]",
+                "widened: r resources on docs: `doc://a/b/` -> `doc://a/` (shortened)\n");
+  expect_access(NULL, "\"resources\":[" RES("docs", "doc://a/") "]", NULL,
+                "\"resources\":[" RES("docs", "doc://a/$tenant/") "]",
+                "narrowed: r resources on docs: `doc://a/` -> `doc://a/$tenant/` (lengthened)\n");
+  expect_access(NULL, "\"resources\":[" RES("docs", "doc://$tenant/") "]", NULL,
+                "\"resources\":[" RES("docs", "doc://$tenant/in/") "]",
+                "narrowed: r resources on docs: `doc://$tenant/` -> `doc://$tenant/in/` "
+                "(lengthened)\n");
+  /* Another context value is neither wider nor narrower: granted and revoked. */
+  expect_access(NULL, "\"resources\":[" RES("docs", "doc://$tenant/") "]", NULL,
+                "\"resources\":[" RES("docs", "doc://$subject/") "]",
+                "granted: r resources on docs: `doc://$subject/`\n"
+                "revoked: r resources on docs: `doc://$tenant/`\n");
+  /* The same prefix on another server is another grant. */
+  expect_access(NULL, "\"resources\":[" RES("docs", "doc://a/") "]", NULL,
+                "\"resources\":[" RES("svc", "doc://a/") "]",
+                "granted: r resources on svc: `doc://a/`\n"
+                "revoked: r resources on docs: `doc://a/`\n");
+  /* A prefix inside one that stays adds nothing; order does not matter. */
+  expect_access(NULL, "\"resources\":[" RES("docs", "doc://a/") "," RES("docs", "doc://b/") "]",
+                NULL,
+                "\"resources\":[" RES("docs", "doc://b/") "," RES("docs", "doc://a/") ","
+                RES("docs", "doc://a/x/") "]",
+                "");
+}
+
+static void diff_prefix_templates(void) {
+  expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"acme/\"}}}",
+               "{\"envelope\":{\"path\":{\"prefix\":\"acme/$subject/\"}}}",
+               "narrowed: r lookup: `path` prefix `\"acme/\"` -> `acme/$subject/` (lengthened)\n");
+  expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"acme/$subject/\"}}}",
+               "{\"envelope\":{\"path\":{\"prefix\":\"acme/\"}}}",
+               "widened: r lookup: `path` prefix `acme/$subject/` -> `\"acme/\"` (shortened)\n");
+  expect_grant("{\"envelope\":{\"path\":{\"prefix\":\"a/$tenant/\"}}}",
+               "{\"envelope\":{\"path\":{\"prefix\":\"b/$tenant/\"}}}",
+               "widened: r lookup: `path` prefix `a/$tenant/` -> `b/$tenant/` (changed)\n");
+}
+
+static void matrix_prompts_and_resources(void) {
+  char *dir = write_access_catalog(
+      NULL, "\"r\":{\"tools\":{\"lookup\":{}},\"prompts\":{\"brief\":{}},"
+            "\"resources\":[" RES("svc", "svc://$tenant/") "," RES("docs", "doc://a$$b/") "]},"
+            "\"s\":{\"tools\":{},\"prompts\":{\"other\":{}}}");
+  sg_catalog_t *c = load_ok(dir);
+  sg_buf_t out;
+  sg_buf_init(&out);
+  CHECK_INT_EQ(sg_catalog_matrix_markdown(c, &out), 0);
+  CHECK_STR_EQ(out.data,
+      "| role | tool | access | approval | envelope | bindings |\n"
+      "|---|---|---|---|---|---|\n"
+      "| r | lookup | read | none | - | - |\n"
+      "\n| role | prompt | server |\n|---|---|---|\n"
+      "| r | brief | docs |\n"
+      "| s | other | docs |\n"
+      "\n| role | resources under | server |\n|---|---|---|\n"
+      "| r | `doc://a$$b/` | docs |\n"
+      "| r | `svc://$tenant/` | svc |\n");
+  json_t *m = sg_catalog_matrix_json(c);
+  char *text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+  CHECK_STR_EQ(text,
+      "{\"prompts\":[{\"downstream_prompt\":\"make-brief\",\"prompt\":\"brief\",\"role\":\"r\","
+      "\"server\":\"docs\"},{\"downstream_prompt\":\"other\",\"prompt\":\"other\",\"role\":\"s\","
+      "\"server\":\"docs\"}],\"resources\":[{\"prefix\":\"doc://a$$b/\",\"role\":\"r\","
+      "\"server\":\"docs\"},{\"prefix\":\"svc://$tenant/\",\"role\":\"r\",\"server\":\"svc\"}],"
+      "\"tools\":[{\"access\":\"read\",\"approval\":\"none\",\"bind\":{},"
+      "\"downstream_tool\":\"do-lookup\",\"envelope\":{},\"role\":\"r\",\"server\":\"svc\","
+      "\"tool\":\"lookup\"}]}");
+  free(text);
+  json_decref(m);
+  sg_buf_free(&out);
+  /* A role with only prompts has grants; a server used only by prompts is used. */
+  CHECK_INT_EQ(sg_catalog_lint(c, &out), 1);
+  CHECK_STR_EQ(out.data, "tools/store.json: /name: warning: tool \"store\" is granted to no role\n");
+  sg_buf_free(&out);
   sg_catalog_unref(c);
   free(dir);
 }
@@ -455,4 +597,8 @@ const sg_test_t sg_suite_review[] = {
     {"lint_of_a_clean_catalog_is_empty", lint_of_a_clean_catalog_is_empty},
     {"matrix_markdown_rows", matrix_markdown_rows},
     {"matrix_json_rows", matrix_json_rows},
+    {"diff_prompts", diff_prompts},
+    {"diff_resources", diff_resources},
+    {"diff_prefix_templates", diff_prefix_templates},
+    {"matrix_prompts_and_resources", matrix_prompts_and_resources},
     SG_SUITE_END};
