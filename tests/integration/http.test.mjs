@@ -147,7 +147,8 @@ describe('bad input costs other clients nothing', () => {
   const headerTimeoutMs = 700;
   before(async () => {
     world = makeWorld();
-    gw = await startGateway(world, { extraArgs: ['--max-message', '65536', '--header-timeout-ms', String(headerTimeoutMs)] });
+    gw = await startGateway(world, { extraArgs: ['--max-message', '65536', '--header-timeout-ms', String(headerTimeoutMs),
+      '--body-timeout-ms', String(headerTimeoutMs), '--idle-timeout-ms', String(headerTimeoutMs)] });
   });
   after(async () => {
     const { code } = await gw.stop();
@@ -197,7 +198,7 @@ describe('bad input costs other clients nothing', () => {
     await healthy(gw);
   });
 
-  test('headers that arrive too slowly get 408 and the connection is closed', async () => {
+  test('headers or a body that arrive too slowly get 408; idle connections are closed', async () => {
     const s = rawSocket({ port: gw.port });
     await s.connected;
     s.write(`POST /mcp HTTP/1.1\r\nHost: ${host()}\r\n`);
@@ -210,6 +211,16 @@ describe('bad input costs other clients nothing', () => {
     const idle = rawSocket({ port: gw.port });
     await idle.read(headerTimeoutMs * 10);
     assert.ok(idle.closed());
+    // So is a body that stops arriving, and a kept-alive connection left unused.
+    const slowBody = rawSocket({ port: gw.port });
+    slowBody.write(`POST /mcp HTTP/1.1\r\nHost: ${host()}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"json`);
+    assert.match(await slowBody.read(headerTimeoutMs * 10), /^HTTP\/1\.1 408 /);
+    const kept = rawSocket({ port: gw.port });
+    kept.write(`GET /elsewhere HTTP/1.1\r\nHost: ${host()}\r\n\r\n`);
+    await kept.waitFor((t) => t.includes('404 Not Found\n'));
+    assert.ok(!kept.closed());
+    await kept.read(headerTimeoutMs * 10);
+    assert.ok(kept.closed());
     await healthy(gw);
   });
 
