@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "json/parse.h"
 #include "json/pointer.h"
+#include "schema/resolver.h"
 
 #define problem sg__problem
 #define ptr_join sg__ptr_join
@@ -229,6 +230,42 @@ static int tool_name_ok(const char *name) {
   return 1;
 }
 
+/* Compiles a tool's input schema. Its $refs may name shared schema files under the
+ * catalog directory or in the project's schemas/ folder beside it (CATALOG/../schemas);
+ * relative ones resolve against the tool's own file, and nothing else is ever read (see
+ * src/schema/resolver.h). Clients, lint and diff see the schema with those $refs
+ * inlined (t->input_schema), so what they read is what is enforced. */
+static void compile_tool_schema(loader_t *l, sg_catalog_t *c, sg_tool_t *t, const char *rel,
+                                json_t *schema) {
+  char path[2 * PATH_MAX + 2], shared[PATH_MAX + 16], uri[3 * PATH_MAX + 16], p[600];
+  snprintf(path, sizeof path, "%s/%s", c->dir, rel);
+  snprintf(shared, sizeof shared, "%s/../schemas", c->dir);
+  sg_schema_resolver_t *r = sg_schema_resolver_new();
+  sg_schema_opts_t opts = {.base_uri = uri};
+  sg_schema_error_t serr;
+  t->schema = NULL;
+  t->input_schema = NULL;
+  if (r == NULL || sg_schema_file_uri(path, uri, sizeof uri) != 0 ||
+      sg_schema_resolver_allow(r, c->dir) != 0) {
+    problem(l, "/inputSchema", "cannot prepare the schema's file references");
+  } else {
+    sg_schema_resolver_allow(r, shared); /* there may be no schemas/ folder */
+    sg_schema_resolver_use(r, &opts);
+    if (sg_schema_compile(schema, &opts, &t->schema, &serr) != 0) {
+      const char *why = sg_schema_resolver_error(r);
+      snprintf(p, sizeof p, "/inputSchema%s", serr.keyword_location);
+      problem(l, p, "schema does not compile: %s%s%s%s", serr.message, why[0] ? " (" : "", why,
+              why[0] ? ")" : "");
+      t->schema = NULL;
+    } else if (sg_schema_inline_refs(schema, &opts, &t->input_schema, &serr) != 0) {
+      snprintf(p, sizeof p, "/inputSchema%s", serr.keyword_location);
+      problem(l, p, "%s", serr.message);
+    }
+  }
+  if (t->input_schema == NULL) t->input_schema = json_incref(schema);
+  sg_schema_resolver_free(r);
+}
+
 static void load_tool(loader_t *l, sg_catalog_t *c, const char *rel) {
   static const char *const keys[] = {"name",        "title",       "server", "tool", "access",
                                      "description", "inputSchema", "pin",    NULL};
@@ -261,14 +298,7 @@ static void load_tool(loader_t *l, sg_catalog_t *c, const char *rel) {
     const char *type = json_string_value(json_object_get(schema, "type"));
     if (type == NULL || strcmp(type, "object") != 0)
       problem(l, "/inputSchema/type", "a tool's input schema must have \"type\": \"object\"");
-    sg_schema_error_t serr;
-    if (sg_schema_compile(schema, NULL, &t->schema, &serr) != 0) {
-      char p[600];
-      snprintf(p, sizeof p, "/inputSchema%s", serr.keyword_location);
-      problem(l, p, "schema does not compile: %s", serr.message);
-      t->schema = NULL;
-    }
-    t->input_schema = json_incref(schema);
+    compile_tool_schema(l, c, t, rel, schema);
   }
   if (t->name && t->description && t->input_schema) {
     t->listing = json_pack("{s:s, s:s, s:O, s:{s:b, s:b}}", "name", t->name, "description",

@@ -57,4 +57,17 @@ const char *sg_schema_resolver_error(const sg_schema_resolver_t *r);
    does not exist, or SG_EINVAL when out is too small. */
 int sg_schema_file_uri(const char *path, char *out, size_t outlen);
 
+/* Self-contained copies (bundle.c). Returns in *out a new copy of schema (borrowed) in
+   which each $ref to another document, read through opts->resolve, is replaced by what it
+   names, recursively: for clients that cannot read those documents, and for comparing two
+   versions of a schema. A $ref alone (or any $ref in draft-07) is replaced by its target;
+   a 2020-12 $ref beside other keywords becomes one more "allOf" entry. $refs within the
+   document, and to documents the resolver does not know (meta-schemas), stay as they
+   are. Returns 0, SG_ENOMEM, or SG_ESCHEMA with err filled (keyword_location is where
+   the $ref is) when a referenced document refers into itself or declares identifiers
+   ($id below its root, $anchor, $dynamicRef...), so that moving it would change what
+   it means, or when references nest more than 16 deep or name more than 256 documents. */
+int sg_schema_inline_refs(json_t *schema, const sg_schema_opts_t *opts, json_t **out,
+                          sg_schema_error_t *err);
+
 #endif

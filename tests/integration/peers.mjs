@@ -28,6 +28,8 @@ export function makeWorld({ record = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'scopegate-it-'));
   const catalog = join(dir, 'catalog');
   cpSync(join(ROOT, 'catalog'), catalog, { recursive: true });
+  // The catalog's tools $ref the project's shared schemas, found beside the catalog.
+  cpSync(join(ROOT, 'schemas'), join(dir, 'schemas'), { recursive: true });
   const files = join(dir, 'files');
   for (const tenant of ['acme', 'globex']) {
     mkdirSync(join(files, tenant), { recursive: true });
