@@ -389,7 +389,9 @@ static int stream_attach(stream_t *st, sg_http_request_t *req, uint64_t after) {
     if (sg_sse_format_prime(&b, id) == 0) stream_write(st, b.data, b.len);
     sg_buf_free(&b);
   }
-  if (st->answered) stream_free(st);
+  /* Answered and now delivered: the stream is done. (If the replay failed, it stays for
+   * another attempt.) */
+  if (st->answered && st->req) stream_free(st);
   return 0;
 }
 
@@ -721,7 +723,7 @@ static void handle_post(sg_http_mcp_t *m, sg_http_request_t *req, hsess_t *hs,
     }
     p->hs = hs;
     p->id = json_incref(rm.id);
-    p->initialize = is_init;
+    p->initialize = is_init && created; /* a repeated initialize is just refused */
     json_t *token = json_object_get(json_object_get(rm.params, "_meta"), "progressToken");
     if (sg_rpc_valid_id(token)) p->progress_token = json_incref(token);
     p->next = hs->posts;

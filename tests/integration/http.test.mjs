@@ -274,6 +274,12 @@ describe('bad input costs other clients nothing', () => {
     const batch = await httpRequest({ port: gw.port, headers: { ...JSON_HEADERS, 'mcp-session-id': sid }, body: `[${body}]` });
     assert.equal(batch.status, 400);
     assert.equal(JSON.parse(batch.body).error.data.reason, 'batch_refused');
+    // initialize again on a live session is refused, and the session lives on.
+    const again = await httpRequest({ port: gw.port, headers: { ...JSON_HEADERS, 'mcp-session-id': sid }, body: initializeBody(3) });
+    assert.equal(JSON.parse(again.body).error.code, -32600);
+    assert.equal(again.headers['mcp-session-id'], undefined);
+    const still = await httpRequest({ port: gw.port, headers: { ...JSON_HEADERS, 'mcp-session-id': sid }, body });
+    assert.equal(still.status, 200);
     await healthy(gw);
   });
 
