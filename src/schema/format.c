@@ -6,8 +6,10 @@
  * RFC 4122 for UUIDs; RFC 6901 and the relative JSON Pointer draft for pointers; ECMA-262
  * for regular expressions. Formats the validator does not know are accepted.
  */
+#include <stdint.h>
 #include <string.h>
 
+#include "schema/idna.h"
 #include "schema/internal.h"
 
 typedef struct {
@@ -196,7 +198,38 @@ static int ldh_label(const char *s, size_t n) {
   return 1;
 }
 
-/* Labels separated by dots; idn allows UTF-8 letters beside LDH characters. */
+/* An A-label ("xn--" and Punycode): what it encodes must be a U-label with at least one
+   non-ASCII character (idna.c). */
+static int a_label(const char *s, size_t len) {
+  uint32_t cp[64];
+  long n = sg__punycode_decode(s, len, cp, 64);
+  int wide = 0;
+  for (long i = 0; i < n; i++) wide |= cp[i] >= 0x80;
+  return n > 0 && wide && sg__idna_label_ok(cp, (size_t)n);
+}
+
+/* A U-label given as UTF-8 (valid: the JSON parser checked it), at most 63 characters. */
+static int u_label(const char *s, size_t len) {
+  uint32_t cp[64];
+  size_t n = 0;
+  for (size_t i = 0; i < len && n < 64; n++) {
+    unsigned char c = (unsigned char)s[i];
+    int extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+    uint32_t v = extra ? c & (0x3f >> extra) : c;
+    for (int k = 1; k <= extra && i + (size_t)k < len; k++) v = v << 6 | (s[i + k] & 0x3f);
+    cp[n] = v;
+    i += (size_t)extra + 1;
+  }
+  return n <= 63 && sg__idna_label_ok(cp, n);
+}
+
+static int is_a_label(const char *s, size_t n) {
+  return n >= 4 && (s[0] == 'x' || s[0] == 'X') && (s[1] == 'n' || s[1] == 'N') && s[2] == '-' &&
+         s[3] == '-';
+}
+
+/* Labels separated by dots; idn allows UTF-8 letters beside LDH characters. A-labels are
+   checked as the U-labels they encode, in both. */
 static int hostname(const char *s, size_t len, int idn) {
   if (len == 0 || len > 253) return 0;
   size_t start = 0;
@@ -211,7 +244,7 @@ static int hostname(const char *s, size_t len, int idn) {
     for (size_t k = 0; k < n; k++)
       if ((unsigned char)l[k] >= 0x80) ascii = 0;
     if (ascii) {
-      if (!ldh_label(l, n)) return 0;
+      if (!ldh_label(l, n) || (is_a_label(l, n) && !a_label(l + 4, n - 4))) return 0;
     } else if (!idn) {
       return 0;
     } else {
@@ -220,7 +253,7 @@ static int hostname(const char *s, size_t len, int idn) {
         unsigned char ch = (unsigned char)l[k];
         if (ch < 0x80 && !is_alpha(ch) && !is_digit(ch) && ch != '-') return 0;
       }
-      if (sg__utf8_length(l, n) > 63) return 0;
+      if (sg__utf8_length(l, n) > 63 || !u_label(l, n)) return 0;
     }
     if (i < len && s[i] != '.') i += 2;
     start = i + 1;
