@@ -23,8 +23,9 @@
  * vocabularies and of draft-07 ($ref, $id, $anchor, $dynamicRef/$dynamicAnchor,
  * $vocabulary in custom meta-schemas, definitions/$defs, dependencies); the meta-schemas
  * of both drafts are built in. Patterns follow ECMA-262 on PCRE2; variable-width
- * lookbehind is not available. Asserted formats do not apply the IDNA2008 rules to
- * internationalised host names. Unknown keywords are ignored. A 2020-12 schema may use
+ * lookbehind is not available. Asserted host names apply the IDNA2008 rules that need
+ * no derived-property table (src/schema/idna.c), not the Bidi rule. Unknown keywords are
+ * ignored. A 2020-12 schema may use
  * the draft-07 spellings "items": [...], "additionalItems" and "dependencies".
  *
  * Errors: validation stops at the first failing keyword. When no alternative of anyOf or
