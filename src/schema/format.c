@@ -2,9 +2,10 @@
  * The "format" keyword, asserted only when the compile options (or a meta-schema's
  * format-assertion vocabulary) ask for it. Each check follows the grammar its format
  * names: RFC 3339 for dates, times and durations; RFC 5321 for e-mail addresses; RFC 1123
- * for host names, with A-labels and U-labels checked against IDNA2008 (idna.c); RFC 3986 and RFC 3987 for URIs and IRIs; RFC 6570 for URI templates;
- * RFC 4122 for UUIDs; RFC 6901 and the relative JSON Pointer draft for pointers; ECMA-262
- * for regular expressions. Formats the validator does not know are accepted.
+ * for host names, with A-labels and U-labels checked against IDNA2008 (idna.c); RFC 3986
+ * and RFC 3987 for URIs and IRIs; RFC 6570 for URI templates; RFC 4122 for UUIDs;
+ * RFC 6901 and the relative JSON Pointer draft for pointers; ECMA-262 for regular
+ * expressions. Formats the validator does not know are accepted.
  */
 #include <stdint.h>
 #include <string.h>
