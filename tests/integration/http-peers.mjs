@@ -90,10 +90,11 @@ export async function rawInitialize(target, protocolVersion = '2025-11-25') {
   return sid;
 }
 
-// The JSON-RPC messages in an SSE body (events without data are skipped), with their ids.
+// The events of an SSE body, each with its id and JSON-RPC message (undefined for an
+// event without data). An unfinished last event is left out.
 export function sseEvents(text) {
   const events = [];
-  for (const block of text.split('\n\n')) {
+  for (const block of text.split('\n\n').slice(0, -1)) {
     let id;
     const data = [];
     for (const line of block.split('\n')) {
