@@ -40,6 +40,7 @@ void sg_catalog_unref(sg_catalog_t *c) {
     if (t->schema) sg_schema_free(t->schema);
     json_decref(t->listing);
     json_decref(t->pin);
+    free_strv(t->sensitive);
   }
   for (size_t i = 0; i < c->nroles; i++) {
     for (size_t g = 0; g < c->roles[i].ngrants; g++) sg__grant_free(&c->roles[i].grants[g]);

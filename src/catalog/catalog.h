@@ -46,6 +46,7 @@ typedef struct {
   json_t *listing;         /* the tools/list entry: name, title?, description, inputSchema, annotations */
   json_t *pin;             /* what the downstream must advertise: {description, inputSchema};
                             * NULL when the tool is not pinned */
+  char **sensitive;        /* NULL-terminated parameters whose values the audit never keeps */
 } sg_tool_t;
 
 /* A value taken from the authenticated context rather than from the client: "$subject",
@@ -103,6 +104,9 @@ typedef struct {
 typedef struct {
   const sg_tool_t *tool;
   sg_approval_t approval;
+  uint64_t approval_timeout_ms; /* required: how long a call waits for a person */
+  int64_t budget_calls;         /* auto: at most this many allowed calls per window (0: no budget) */
+  int64_t budget_window_s;
   sg_envelope_t *envelope; /* in parameter-name order */
   size_t nenvelope;
   sg_binding_t *bindings;  /* in parameter-name order */
@@ -150,6 +154,7 @@ typedef struct sg_catalog {
   size_t nroles;
   sg_prompt_t *prompts; /* sorted by name; from prompts/ *.json, which is optional */
   size_t nprompts;
+  int writes_enabled; /* matrix.json "writes_enabled": write tools are off unless true */
 } sg_catalog_t;
 
 /* Loads dir/servers.json, dir/tools/ *.json and dir/matrix.json. On failure returns

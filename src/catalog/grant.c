@@ -282,6 +282,60 @@ static void parse_bindings(sg__loader_t *l, sg_grant_t *g, json_t *bind, const c
   qsort(g->bindings, g->nbindings, sizeof *g->bindings, cmp_bindings);
 }
 
+#define DEFAULT_APPROVAL_TIMEOUT_S 300
+
+static int64_t positive(sg__loader_t *l, json_t *obj, const char *key, const char *p,
+                        int64_t max) {
+  json_t *v = json_object_get(obj, key);
+  if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > max) {
+    char kp[600];
+    sg__ptr_join(kp, sizeof kp, p, key);
+    sg__problem(l, kp, "must be an integer from 1 to %lld", (long long)max);
+    return 0;
+  }
+  return json_integer_value(v);
+}
+
+void sg__approval_parse(sg__loader_t *l, sg_grant_t *grant, json_t *v, const char *p,
+                        const char *gp) {
+  static const char *const keys[] = {"mode", "timeout_seconds", "budget", NULL};
+  static const char *const budget_keys[] = {"calls", "window_seconds", NULL};
+  grant->approval_timeout_ms = DEFAULT_APPROVAL_TIMEOUT_S * 1000u;
+  if (v == NULL) {
+    if (grant->tool->access == SG_ACCESS_WRITE)
+      sg__problem(l, gp, "write tool \"%s\" needs an approval mode (\"required\" or \"auto\")",
+                  grant->tool->name);
+    return;
+  }
+  json_t *obj = json_is_object(v) ? v : NULL;
+  const char *mode = json_string_value(obj ? json_object_get(obj, "mode") : v);
+  if (obj) sg__only_keys(l, obj, p, keys);
+  if (mode && strcmp(mode, "required") == 0) grant->approval = SG_APPROVAL_REQUIRED;
+  else if (mode && strcmp(mode, "auto") == 0) grant->approval = SG_APPROVAL_AUTO;
+  else {
+    sg__problem(l, p, "must be \"required\", \"auto\", or {\"mode\": one of them, ...}");
+    return;
+  }
+  if (obj == NULL) return;
+  if (json_object_get(obj, "timeout_seconds")) {
+    if (grant->approval != SG_APPROVAL_REQUIRED)
+      sg__problem(l, p, "timeout_seconds applies to approval \"required\" only");
+    grant->approval_timeout_ms = (uint64_t)positive(l, obj, "timeout_seconds", p, 86400) * 1000u;
+  }
+  json_t *budget = json_object_get(obj, "budget");
+  if (budget) {
+    char bp[600];
+    sg__ptr_join(bp, sizeof bp, p, "budget");
+    if (grant->approval != SG_APPROVAL_AUTO || !json_is_object(budget)) {
+      sg__problem(l, bp, "a budget is {\"calls\", \"window_seconds\"} on approval \"auto\"");
+      return;
+    }
+    sg__only_keys(l, budget, bp, budget_keys);
+    grant->budget_calls = positive(l, budget, "calls", bp, 1000000);
+    grant->budget_window_s = positive(l, budget, "window_seconds", bp, 31 * 86400);
+  }
+}
+
 void sg__grant_parse(sg__loader_t *l, sg_grant_t *grant, json_t *g, const char *gp) {
   char p[512];
   json_t *env = json_object_get(g, "envelope");

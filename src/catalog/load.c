@@ -267,8 +267,8 @@ static void compile_tool_schema(loader_t *l, sg_catalog_t *c, sg_tool_t *t, cons
 }
 
 static void load_tool(loader_t *l, sg_catalog_t *c, const char *rel) {
-  static const char *const keys[] = {"name",        "title",       "server", "tool", "access",
-                                     "description", "inputSchema", "pin",    NULL};
+  static const char *const keys[] = {"name",        "title",       "server", "tool",      "access",
+                                     "description", "inputSchema", "pin",    "sensitive", NULL};
   static const char *const pin_keys[] = {"description", "inputSchema", NULL};
   json_t *root = load_json(l, c->dir, rel);
   if (root == NULL) return;
@@ -306,6 +306,19 @@ static void load_tool(loader_t *l, sg_catalog_t *c, const char *rel) {
                            "readOnlyHint", t->access == SG_ACCESS_READ, "destructiveHint",
                            t->access == SG_ACCESS_WRITE);
     if (title) json_object_set(t->listing, "title", title);
+  }
+  json_t *sensitive = json_object_get(root, "sensitive");
+  t->sensitive = calloc((json_is_array(sensitive) ? json_array_size(sensitive) : 0) + 1,
+                        sizeof *t->sensitive);
+  if (sensitive && !json_is_array(sensitive)) problem(l, "/sensitive", "must be an array of parameter names");
+  for (size_t i = 0, k = 0; json_is_array(sensitive) && i < json_array_size(sensitive); i++) {
+    const char *param = json_string_value(json_array_get(sensitive, i));
+    char sp[64];
+    snprintf(sp, sizeof sp, "/sensitive/%zu", i);
+    if (param == NULL || !json_object_get(json_object_get(schema, "properties"), param))
+      problem(l, sp, "must name a parameter the input schema declares");
+    else
+      t->sensitive[k++] = strdup(param);
   }
   json_t *pin = json_object_get(root, "pin");
   if (pin) {
@@ -410,20 +423,8 @@ static void load_role(loader_t *l, sg_catalog_t *c, sg_role_t *r, json_t *spec,
     only_keys(l, g, gp, grant_keys);
     sg_grant_t *grant = &r->grants[r->ngrants++];
     grant->tool = t;
-    json_t *approval = json_object_get(g, "approval");
-    const char *mode = json_string_value(approval);
     snprintf(p, sizeof p, "%s/approval", gp);
-    if (approval == NULL) {
-      if (t->access == SG_ACCESS_WRITE)
-        problem(l, gp, "write tool \"%s\" needs an approval mode (\"required\" or \"auto\")",
-                name);
-    } else if (mode && strcmp(mode, "required") == 0) {
-      grant->approval = SG_APPROVAL_REQUIRED;
-    } else if (mode && strcmp(mode, "auto") == 0) {
-      grant->approval = SG_APPROVAL_AUTO;
-    } else {
-      problem(l, p, "must be \"required\" or \"auto\"");
-    }
+    sg__approval_parse(l, grant, json_object_get(g, "approval"), p, gp);
     sg__grant_parse(l, grant, g, gp);
   }
   qsort(r->grants, r->ngrants, sizeof *r->grants, cmp_grants);
@@ -432,10 +433,14 @@ static void load_role(loader_t *l, sg_catalog_t *c, sg_role_t *r, json_t *spec,
 }
 
 static void load_matrix(loader_t *l, sg_catalog_t *c) {
-  static const char *const top_keys[] = {"roles", NULL};
+  static const char *const top_keys[] = {"writes_enabled", "roles", NULL};
   json_t *root = load_json(l, c->dir, "matrix.json");
   if (root == NULL) return;
   only_keys(l, root, "", top_keys);
+  /* Write tools are off unless the catalog turns them on. */
+  json_t *writes = json_object_get(root, "writes_enabled");
+  if (writes && !json_is_boolean(writes)) problem(l, "/writes_enabled", "must be true or false");
+  c->writes_enabled = json_is_true(writes);
   json_t *roles = json_object_get(root, "roles");
   if (!json_is_object(roles) || json_object_size(roles) == 0) {
     problem(l, "/roles", "must be an object naming at least one role");

@@ -23,6 +23,11 @@ void sg__ptr_join(char *out, size_t outlen, const char *base, const char *token)
 /* Reports every key of obj that is not in allowed (a NULL-terminated list). */
 void sg__only_keys(sg__loader_t *l, json_t *obj, const char *ptr, const char *const *allowed);
 
+/* Parses a grant's "approval": absent, "required", "auto", or {"mode": ..., and for
+ * required "timeout_seconds", for auto "budget": {"calls", "window_seconds"}}. p points at
+ * the approval, gp at the grant. */
+void sg__approval_parse(sg__loader_t *l, sg_grant_t *grant, json_t *v, const char *p,
+                        const char *gp);
 /* Parses a grant's "envelope" and "bind" (g is the grant object at pointer gp). */
 void sg__grant_parse(sg__loader_t *l, sg_grant_t *grant, json_t *g, const char *gp);
 void sg__grant_free(sg_grant_t *grant);

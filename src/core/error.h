@@ -30,8 +30,10 @@
      "the downstream tool no longer matches its reviewed pin")                         \
   XX(CONTEXT_MISMATCH, "context_mismatch", -32003,                                    \
      "an argument contradicts the caller's context")                                   \
-  XX(APPROVAL_REQUIRED, "approval_required", -32003,                                  \
-     "tool requires human approval and no approval channel is available")             \
+  XX(APPROVAL_DENIED, "approval_denied", -32003, "an approver denied the call")       \
+  XX(APPROVAL_TIMEOUT, "approval_timeout", -32003, "no approver acted in time")       \
+  XX(APPROVAL_CANCELLED, "approval_cancelled", -32003, "the approval was cancelled")  \
+  XX(BUDGET_EXCEEDED, "budget_exceeded", -32003, "the grant's call budget is spent")  \
   XX(AUDIT, "audit_unavailable", -32003, "the audit store cannot record the call")    \
   XX(DOWNSTREAM, "downstream_unavailable", -32002, "downstream server is unavailable") \
   XX(DOWNSTREAM_TIMEOUT, "downstream_timeout", -32002, "downstream server timed out") \

@@ -18,20 +18,10 @@
 #include "downstream/pool.h"
 #include "json/canonical.h"
 #include "json/rpc.h"
+#include "mcp/call_internal.h"
 #include "mcp/session_internal.h"
 #include "policy/decide.h"
 
-struct sg_call {
-  sg_call_t *prev, *next;
-  sg_session_t *session;
-  sg_catalog_t *catalog;
-  char label[160];        /* what the audit calls it: the tool, "resource:URI", "prompt:NAME" */
-  json_t *client_id;
-  json_t *progress_token; /* the client's, or NULL */
-  char call_id[48];
-  uint64_t start_us;
-  sg_ds_request_t *req;
-};
 
 static void call_link(sg_session_t *s, sg_call_t *c) {
   c->prev = NULL;
@@ -48,6 +38,7 @@ static void call_unlink(sg_call_t *c) {
 }
 
 static void call_free(sg_call_t *c) {
+  json_decref(c->params);
   json_decref(c->client_id);
   json_decref(c->progress_token);
   sg_catalog_unref(c->catalog);
@@ -72,18 +63,18 @@ static void on_progress(void *ctx, json_t *params) {
 static void on_response(void *ctx, int err, json_t *response, const char *why) {
   sg_call_t *c = ctx;
   sg_session_t *s = c->session;
-  call_unlink(c);
   if (err < 0) {
     const char *outcome = err == SG_ECANCELLED           ? "cancelled"
                           : err == SG_EDOWNSTREAM_TIMEOUT ? "timeout"
                                                           : "error";
     /* (SG_ETOOL_DRIFT here: the call waited while the tools were listed, and its tool
-     * turned out to have drifted; it never reached the downstream.) */
-    audit_outcome(c, outcome, sg_err_reason(err), why);
-    /* A cancelled request gets no response: the client has said it no longer wants one. */
-    if (err != SG_ECANCELLED)
-      sg__session_send_error(s, c->client_id, err, why, json_pack("{s:s}", "tool", c->label));
-  } else {
+     * turned out to have drifted; it never reached the downstream.) A cancelled request
+     * gets no response: the client has said it no longer wants one. */
+    sg__call_end(c, err, outcome, why);
+    return;
+  }
+  call_unlink(c);
+  {
     json_t *result = json_object_get(response, "result");
     json_t *error = json_object_get(response, "error");
     if (result) {
@@ -107,6 +98,23 @@ static void on_response(void *ctx, int err, json_t *response, const char *why) {
 /* Builds the downstream tools/call params: the downstream's own tool name, the checked
  * arguments, and no client _meta (a progress token is attached by the downstream layer
  * under a gateway-owned value). */
+/* The canonical arguments for people to read, with the values of parameters the catalog
+ * marks sensitive replaced by their hashes (caller frees). */
+static char *redacted_args(const sg_tool_t *tool, json_t *args) {
+  json_t *copy = json_copy(args);
+  for (char **p = tool ? tool->sensitive : NULL; p && *p; p++) {
+    json_t *v = json_object_get(copy, *p);
+    if (v == NULL) continue;
+    char h[SG_SHA256_HEX_LEN + 1], text[96];
+    sg_json_canonical_hash(v, h);
+    snprintf(text, sizeof text, "[redacted sha256:%s]", h);
+    json_object_set_new(copy, *p, json_string(text));
+  }
+  char *out = sg_json_canonical(copy);
+  json_decref(copy);
+  return out;
+}
+
 static json_t *downstream_params(const sg_tool_t *tool, json_t *args) {
   return json_pack("{s:s, s:O}", "name", tool->downstream_name, "arguments", args);
 }
@@ -164,25 +172,66 @@ void sg__call_start(sg_session_t *s, json_t *id, json_t *params) {
                d.tool->name, drift);
     }
   }
-  /* The audit hashes what would be forwarded: the arguments with bound values filled in. */
-  if (d.args) sg_json_canonical_hash(d.args, hash);
+  /* The kill switch: an operator may have turned writes off at runtime, on this gateway or
+   * any other sharing the store. Read it for every write; unreadable means off. */
+  if (d.allow && d.tool->access == SG_ACCESS_WRITE) {
+    int on = 0;
+    if (sg_store_writes_enabled(gw->store, &on) != 0 || !on) {
+      d.allow = 0;
+      d.err = SG_EWRITES_DISABLED;
+      snprintf(d.message, sizeof d.message, "write tools are switched off by the operator");
+    }
+  }
+  /* The audit hashes what would be forwarded (the arguments with bound values filled in)
+   * and shows them with sensitive values replaced by their hashes. */
+  json_t *final_args = d.args ? d.args : args;
+  sg_json_canonical_hash(final_args, hash);
+  char *args_json = redacted_args(d.tool, final_args);
   sg_call_decision_t cd = {call_id,    json_string_value(name), hash,       d.allow, d.err,
                            d.message,  d.pointer,               d.keyword,  ds,      "tools/call",
                            d.allow ? downstream_params(d.tool, d.args) : NULL,
-                           json_object_get(meta, "progressToken")};
+                           json_object_get(meta, "progressToken"), d.grant, args_json,
+                           d.tool ? d.tool->server : NULL};
   sg__call_decided(s, id, &cd);
+  free(args_json);
   sg_decision_release(&d);
   json_decref(empty);
 }
 
+/* Records the decision; for a grant with a budget, counting and recording happen in one
+ * transaction (gateways sharing the store cannot together exceed it). Returns 0, or the
+ * error to refuse the call with (cd is then refused and its message updated in msg). */
+static int record_decision(sg_session_t *s, const sg_call_decision_t *cd, int *allow) {
+  sg_gateway_t *gw = s->gw;
+  const sg_grant_t *g = cd->grant;
+  const char *reason = !cd->allow                                              ? sg_err_reason(cd->err)
+                       : g && g->approval == SG_APPROVAL_REQUIRED ? "approval_required"
+                                                                  : "allowed";
+  sg_audit_decision_t row = {cd->call_id,        s->principal.subject, s->principal.role,
+                             s->principal.tenant, s->principal.env,    cd->label,
+                             cd->args_hash,       cd->allow ? "allow" : "deny",
+                             reason,              cd->allow ? NULL : cd->message,
+                             cd->args_json};
+  *allow = cd->allow;
+  if (cd->allow && g && g->approval == SG_APPROVAL_AUTO && g->budget_calls > 0) {
+    char since[32];
+    sg_store_time_iso(-g->budget_window_s * 1000, since);
+    char msg[160];
+    snprintf(msg, sizeof msg, "the grant allows %lld calls per %lld s for each caller",
+             (long long)g->budget_calls, (long long)g->budget_window_s);
+    sg_audit_decision_t over = row;
+    over.decision = "deny";
+    over.reason = sg_err_reason(SG_EBUDGET_EXCEEDED);
+    over.detail = msg;
+    return sg_store_audit_decision_budgeted(gw->store, &row, &over, since, g->budget_calls, allow);
+  }
+  return sg_store_audit_decision(gw->store, &row);
+}
+
 void sg__call_decided(sg_session_t *s, json_t *id, const sg_call_decision_t *cd) {
   sg_gateway_t *gw = s->gw;
-  sg_audit_decision_t row = {cd->call_id,       s->principal.subject, s->principal.role,
-                             s->principal.tenant, s->principal.env,   cd->label,
-                             cd->args_hash,     cd->allow ? "allow" : "deny",
-                             cd->allow ? "allowed" : sg_err_reason(cd->err),
-                             cd->allow ? NULL : cd->message};
-  if (sg_store_audit_decision(gw->store, &row) != 0) {
+  int allow = 0;
+  if (record_decision(s, cd, &allow) != 0) {
     sg_error("audit: could not record call %s: %s; refusing it", cd->call_id,
              sg_store_errmsg(gw->store));
     sg__session_send_error(s, id, SG_EAUDIT,
@@ -190,13 +239,18 @@ void sg__call_decided(sg_session_t *s, json_t *id, const sg_call_decision_t *cd)
     json_decref(cd->params);
     return;
   }
-  if (!cd->allow) {
+  if (!allow) {
+    int err = cd->allow ? SG_EBUDGET_EXCEEDED : cd->err;
     json_t *data = json_pack("{s:s, s:s}", "tool", cd->label ? cd->label : "", "call", cd->call_id);
     if ((cd->pointer && cd->pointer[0]) || (cd->keyword && cd->keyword[0])) {
       json_object_set_new(data, "pointer", json_string(cd->pointer ? cd->pointer : ""));
       json_object_set_new(data, "keyword", json_string(cd->keyword ? cd->keyword : ""));
     }
-    sg__session_send_error(s, id, cd->err, cd->message, data);
+    char msg[200];
+    if (cd->allow)
+      snprintf(msg, sizeof msg, "tool \"%.100s\": the call budget of this grant is spent for now",
+               cd->label);
+    sg__session_send_error(s, id, err, cd->allow ? msg : cd->message, data);
     json_decref(cd->params);
     return;
   }
@@ -209,30 +263,57 @@ void sg__call_decided(sg_session_t *s, json_t *id, const sg_call_decision_t *cd)
   if (cd->progress_token && sg_rpc_valid_id(cd->progress_token))
     c->progress_token = json_incref(cd->progress_token);
   snprintf(c->call_id, sizeof c->call_id, "%s", cd->call_id);
+  snprintf(c->args_hash, sizeof c->args_hash, "%s", cd->args_hash);
   c->start_us = sg_mono_us();
-
-  int rc = sg_downstream_request(cd->ds, cd->method, cd->params, on_response,
-                                 c->progress_token ? on_progress : NULL, c, &c->req);
-  if (rc != 0) {
-    char why[256];
-    snprintf(why, sizeof why, "downstream server \"%s\" cannot take the call: %s",
-             sg_downstream_name(cd->ds), sg_strerror(rc));
-    audit_outcome(c, "error", sg_err_reason(SG_EDOWNSTREAM), why);
-    sg__session_send_error(s, id, SG_EDOWNSTREAM, why, NULL);
-    call_free(c);
+  c->method = cd->method;
+  c->params = cd->params;
+  c->server = cd->server;
+  call_link(s, c);
+  if (cd->grant && cd->grant->approval == SG_APPROVAL_REQUIRED) {
+    sg__approval_hold(c, cd->grant, cd->args_json);
     return;
   }
-  call_link(s, c);
+  sg__call_forward(c, cd->ds);
+}
+
+void sg__call_forward(sg_call_t *c, sg_downstream_t *ds) {
+  json_t *params = c->params;
+  c->params = NULL;
+  int rc = ds ? sg_downstream_request(ds, c->method, params, on_response,
+                                      c->progress_token ? on_progress : NULL, c, &c->req)
+              : SG_EDOWNSTREAM;
+  if (rc != 0) {
+    if (ds == NULL) json_decref(params);
+    char why[256];
+    snprintf(why, sizeof why, "downstream server \"%s\" cannot take the call: %s",
+             ds ? sg_downstream_name(ds) : (c->server ? c->server->name : "?"), sg_strerror(rc));
+    sg__call_end(c, SG_EDOWNSTREAM, "error", why);
+  }
+}
+
+void sg__call_end(sg_call_t *c, int err, const char *outcome, const char *why) {
+  sg_session_t *s = c->session;
+  call_unlink(c);
+  audit_outcome(c, outcome, sg_err_reason(err), why);
+  if (err != SG_ECANCELLED)
+    sg__session_send_error(s, c->client_id, err, why, json_pack("{s:s}", "tool", c->label));
+  call_free(c);
 }
 
 void sg__call_cancel(sg_session_t *s, json_t *request_id, const char *reason) {
   for (sg_call_t *c = s->calls; c; c = c->next)
     if (json_equal(c->client_id, request_id)) {
-      sg_downstream_cancel(c->req, reason); /* runs on_response, which frees c */
+      /* Forwarded: tell the downstream (runs on_response, which frees c); waiting: withdraw
+       * the approval. */
+      if (c->req) sg_downstream_cancel(c->req, reason);
+      else sg__approval_withdraw(c, reason);
       return;
     }
 }
 
 void sg__call_cancel_all(sg_session_t *s) {
-  while (s->calls) sg_downstream_cancel(s->calls->req, "the client disconnected");
+  while (s->calls) {
+    if (s->calls->req) sg_downstream_cancel(s->calls->req, "the client disconnected");
+    else sg__approval_withdraw(s->calls, "the client disconnected");
+  }
 }

@@ -100,8 +100,13 @@ static void checkpoint_cb(uv_timer_t *t) {
 void sg_gateway_start(sg_gateway_t *gw) {
   uv_timer_init(gw->loop, &gw->flush_timer);
   uv_timer_init(gw->loop, &gw->checkpoint_timer);
-  gw->flush_timer.data = gw->checkpoint_timer.data = gw;
-  gw->open_handles = 2;
+  uv_timer_init(gw->loop, &gw->approval_timer);
+  gw->flush_timer.data = gw->checkpoint_timer.data = gw->approval_timer.data = gw;
+  gw->open_handles = 3;
+  /* Approvals left pending by a gateway that died can never be used; show them expired. */
+  size_t stale = 0;
+  if (sg_store_approval_expire_stale(gw->store, NULL, &stale) == 0 && stale)
+    sg_info("%zu approvals past their time were marked expired", stale);
   uv_timer_start(&gw->checkpoint_timer, checkpoint_cb, SG_CHECKPOINT_INTERVAL_MS,
                  SG_CHECKPOINT_INTERVAL_MS);
 }
@@ -121,4 +126,5 @@ void sg_gateway_stop(sg_gateway_t *gw, void (*done)(void *arg), void *arg) {
              sg_store_errmsg(gw->store));
   uv_close((uv_handle_t *)&gw->flush_timer, timer_closed);
   uv_close((uv_handle_t *)&gw->checkpoint_timer, timer_closed);
+  uv_close((uv_handle_t *)&gw->approval_timer, timer_closed);
 }

@@ -29,6 +29,9 @@ typedef struct sg_gateway {
   char instance[17]; /* random hex, prefixes call ids so they are unique across restarts */
   uint64_t next_call;
   uv_timer_t flush_timer;      /* writes queued audit outcomes */
+  uv_timer_t approval_timer;   /* watches the approvals of waiting calls */
+  struct sg_call *waiting;     /* calls held for an approval */
+  uint64_t data_version;       /* the store's, when last looked at */
   uv_timer_t checkpoint_timer; /* starts a WAL checkpoint on a worker thread */
   uv_work_t checkpoint_work;
   int checkpoint_running;

@@ -52,6 +52,9 @@ typedef struct {
   const char *method;    /* downstream method */
   json_t *params;        /* stolen: downstream params (NULL when refused) */
   json_t *progress_token; /* borrowed: the client's, or NULL */
+  const sg_grant_t *grant; /* tools: for approval and budget; NULL otherwise */
+  const char *args_json;   /* redacted arguments for the audit, or NULL */
+  const sg_server_conf_t *server; /* where the call goes */
 } sg_call_decision_t;
 
 /* Records the decision (refusing if it cannot be recorded), then answers a refusal or

@@ -52,6 +52,14 @@ void sg_policy_decide(const sg_catalog_t *cat, const sg_principal_t *who, const 
              tool_name, who->role);
     return;
   }
+  if (d->tool->access == SG_ACCESS_WRITE && !cat->writes_enabled) {
+    deny(d, SG_EWRITES_DISABLED);
+    snprintf(d->message, sizeof d->message,
+             "tool \"%.128s\" writes, and write tools are not enabled in this catalog "
+             "(matrix.json \"writes_enabled\")",
+             tool_name);
+    return;
+  }
   sg_envelope_failure_t f;
   int rc = sg_bindings_apply(d->grant, who, args, &d->args, &f);
   if (rc == 0 && !validate(d, tool_name, d->args)) return;
@@ -73,14 +81,6 @@ void sg_policy_decide(const sg_catalog_t *cat, const sg_principal_t *who, const 
   }
   /* A normalised value must still satisfy the schema. */
   if (changed && !validate(d, tool_name, d->args)) return;
-  if (d->grant->approval == SG_APPROVAL_REQUIRED) {
-    deny(d, SG_EAPPROVAL_REQUIRED);
-    snprintf(d->message, sizeof d->message,
-             "tool \"%.128s\" requires human approval for role \"%.128s\", and this gateway has no "
-             "approval channel configured",
-             tool_name, who->role);
-    return;
-  }
   d->allow = 1;
   snprintf(d->message, sizeof d->message, "allowed");
 }

@@ -7,12 +7,15 @@
  * Checks, in order (the first that fails decides):
  *   unknown_tool       the tool is not in the catalog (whatever a downstream advertises)
  *   not_granted        the principal's role has no grant for the tool
+ *   writes_disabled    the tool writes and the catalog does not enable write tools
  *   context_mismatch   a parameter bound to the caller's context was given another value
  *   invalid_arguments  the arguments (with bound values filled in) do not match the
  *                      catalog's inputSchema
  *   outside_envelope   an argument breaks a rule of the grant's envelope
- *   approval_required  the grant needs a human approval, which this gateway cannot obtain
  *
+ * An allowed call may still need a person's approval or fit a budget (d->grant says);
+ * those, the kill switch and drift depend on state outside the catalog and are applied
+ * by the caller.
  * The arguments to forward are the client's with bound parameters filled in and values
  * under prefix rules normalised; they are validated in that final form.
  */

@@ -48,7 +48,7 @@ static inline const char *fx_small_catalog(const char *approval) {
            "\"description\":\"Stores.\",\"inputSchema\":{\"type\":\"object\"}}");
   char matrix[512];
   snprintf(matrix, sizeof matrix,
-           "{\"roles\":{\"reader\":{\"tools\":{\"lookup\":{}}},"
+           "{\"writes_enabled\":true,\"roles\":{\"reader\":{\"tools\":{\"lookup\":{}}},"
            "\"writer\":{\"tools\":{\"lookup\":{},\"store\":{\"approval\":\"%s\"}}}}}",
            approval);
   fx_write(dir, "matrix.json", matrix);

@@ -77,9 +77,37 @@ static void allowed_and_approval(void) {
   CHECK(d.allow);
   sg_catalog_unref(c);
   c = load("required");
-  d = decide(c, "writer", "store", "{}");
+  sg_principal_t who = {"alice", "writer", "acme", "prod", NULL};
+  json_t *a = json_object();
+  sg_decision_t held;
+  sg_policy_decide(c, &who, "store", a, &held);
+  /* Allowed by the policy, subject to a person's approval, which the gateway obtains. */
+  CHECK(held.allow);
+  CHECK_INT_EQ(held.grant->approval, SG_APPROVAL_REQUIRED);
+  CHECK_INT_EQ(held.grant->approval_timeout_ms, 300000);
+  sg_decision_release(&held);
+  json_decref(a);
+  sg_catalog_unref(c);
+}
+
+static void writes_off_unless_the_catalog_enables_them(void) {
+  const char *dir = fx_small_catalog("auto");
+  char matrix[512];
+  snprintf(matrix, sizeof matrix,
+           "{\"roles\":{\"writer\":{\"tools\":{\"lookup\":{},"
+           "\"store\":{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":3,\"window_seconds\":60}}}}}}}");
+  fx_write(dir, "matrix.json", matrix);
+  sg_catalog_t *c = NULL;
+  CHECK_INT_EQ(sg_catalog_load(dir, &c, NULL), 0);
+  CHECK(!c->writes_enabled);
+  sg_decision_t d = decide(c, "writer", "store", "{}");
   CHECK(!d.allow);
-  CHECK_INT_EQ(d.err, SG_EAPPROVAL_REQUIRED);
+  CHECK_INT_EQ(d.err, SG_EWRITES_DISABLED);
+  d = decide(c, "writer", "lookup", "{\"q\":\"a\"}"); /* reads are unaffected */
+  CHECK(d.allow);
+  const sg_grant_t *g = sg_role_grant(sg_catalog_role(c, "writer"), "store");
+  CHECK_INT_EQ(g->budget_calls, 3);
+  CHECK_INT_EQ(g->budget_window_s, 60);
   sg_catalog_unref(c);
 }
 
@@ -98,5 +126,6 @@ const sg_test_t sg_suite_policy[] = {
     {"not_granted_before_schema", not_granted_before_schema},
     {"invalid_arguments_name_parameter_and_keyword", invalid_arguments_name_parameter_and_keyword},
     {"allowed_and_approval", allowed_and_approval},
+    {"writes_off_unless_the_catalog_enables_them", writes_off_unless_the_catalog_enables_them},
     {"same_inputs_same_decision", same_inputs_same_decision},
     SG_SUITE_END};
