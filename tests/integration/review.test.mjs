@@ -231,3 +231,35 @@ test('diff between git revisions of a catalog directory', () => {
     rmSync(repo, { recursive: true, force: true });
   }
 });
+
+test('diff of revisions brings the shared schemas beside the catalog along', () => {
+  const repo = scratch();
+  const env = { ...process.env, GIT_AUTHOR_NAME: 'Catalog Author', GIT_AUTHOR_EMAIL: 'author@example.com',
+    GIT_COMMITTER_NAME: 'Catalog Author', GIT_COMMITTER_EMAIL: 'author@example.com' };
+  const git = (...args) => execFileSync('git', args, { cwd: repo, env, encoding: 'utf8' });
+  const shared = (maxLength) => writeFileSync(join(repo, 'schemas', 'path.json'),
+    JSON.stringify({ type: 'string', maxLength }));
+  try {
+    git('init', '-q');
+    cpSync(join(CATALOGS, 'diff-old'), join(repo, 'catalog'), { recursive: true });
+    mkdirSync(join(repo, 'schemas'));
+    shared(64);
+    const tool = JSON.parse(readFileSync(join(repo, 'catalog/tools/read_file.json'), 'utf8'));
+    tool.inputSchema.properties.path = { $ref: '../../schemas/path.json' };
+    writeFileSync(join(repo, 'catalog/tools/read_file.json'), JSON.stringify(tool, null, 2));
+    git('add', '-A');
+    git('commit', '-q', '-m', 'a shared schema');
+    shared(4096);
+    git('commit', '-q', '-a', '-m', 'longer paths');
+
+    const r = run(['diff', 'HEAD~1:catalog', 'HEAD:catalog'], { cwd: repo, env });
+    assert.equal(r.code, 1, r.err);
+    assert.deepEqual(r.lines, [
+      'widened: editor read_file: schema changed',
+      'widened: viewer read_file: schema changed',
+    ]);
+    assert.equal(run(['diff', 'HEAD:catalog', 'catalog'], { cwd: repo, env }).code, 0);
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+});
