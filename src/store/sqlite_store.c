@@ -1,84 +1,145 @@
 /*
- * The store on SQLite. One connection per handle; every statement the hot path runs is
- * prepared once at open. The database is in WAL mode so that readers (scopegate audit
- * tail, other gateways) never block the writer, and several gateway processes may share
- * one file: a writer that finds the file locked waits up to the busy timeout, then fails
+ * The store on SQLite: opening, the schema and its migrations, the write transaction,
+ * and the audit appends of calls (decisions, outcomes, notes) and the tail that reads
+ * them back. One connection per handle; every statement the hot path runs is prepared
+ * once at open. The database is in WAL mode so that readers (scopegate audit tail,
+ * other gateways) never block the writer, and several gateway processes may share one
+ * file: a writer that finds the file locked waits up to the busy timeout, then fails
  * the append, and the call is denied.
  *
  * The schema is versioned with PRAGMA user_version and marked as ours with PRAGMA
  * application_id. A database is migrated forward on a read-write open; one with a newer
  * version, or one that belongs to another program, is refused rather than touched.
  *
- * audit_events is append-only: rows are never updated or deleted (triggers enforce it),
- * because a later schema chains each row's hash to the previous one.
+ * audit_events is append-only (triggers refuse UPDATE and DELETE) and hash-chained: each
+ * row's hash covers its content and the previous row's hash (chain.c). A call costs one
+ * write transaction: BEGIN IMMEDIATE, read the head, insert the queued outcomes and the
+ * decision, each chained to the one before, COMMIT.
  */
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "store/internal.h"
 #include "store/store.h"
 
 /* "scop", so that a scopegate database can be told from any other SQLite file. */
 #define APPLICATION_ID 0x73636f70
 
-/* migrations[i] takes the schema from version i to version i + 1; the schema version
- * this build writes is the number of migrations. Never edit a released step: add one. */
-static const char *const migrations[] = {
+/* migrations[i] takes the schema from version i to version i + 1: its SQL, then its
+ * function (if any), in the migration's transaction. The schema version this build
+ * writes is the number of migrations. Never edit a released step: add one. */
+static const struct {
+  const char *sql;
+  int (*fn)(sg_store_t *st);
+} migrations[] = {
     /* 0 -> 1: the audit log. seq is the rowid without AUTOINCREMENT: as no row is ever
      * deleted, the next seq is always the largest so far plus one, and AUTOINCREMENT
      * would only add a third page (sqlite_sequence) to the two each append writes. */
-    "CREATE TABLE audit_events ("
-    "  seq        INTEGER PRIMARY KEY,"
-    "  ts         TEXT NOT NULL," /* UTC, YYYY-MM-DDTHH:MM:SS.uuuuuuZ */
-    "  call_id    TEXT NOT NULL,"
-    "  event      TEXT NOT NULL," /* 'decision' | 'outcome' */
-    "  subject    TEXT,"
-    "  role       TEXT,"
-    "  tenant     TEXT,"
-    "  env        TEXT,"
-    "  tool       TEXT,"
-    "  args_hash  TEXT," /* hex SHA-256 of the canonical arguments */
-    "  decision   TEXT," /* 'allow' | 'deny' */
-    "  reason     TEXT," /* stable reason code */
-    "  outcome    TEXT," /* 'ok' | 'tool_error' | 'error' | 'cancelled' | 'timeout' */
-    "  latency_us INTEGER,"
-    "  detail     TEXT"
-    ");"
-    /* Joins an outcome to its decision. */
-    "CREATE INDEX audit_events_call ON audit_events (call_id, event);"
-    "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events"
-    " BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;"
-    "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events"
-    " BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;",
+    {"CREATE TABLE audit_events ("
+     "  seq        INTEGER PRIMARY KEY,"
+     "  ts         TEXT NOT NULL," /* UTC, YYYY-MM-DDTHH:MM:SS.uuuuuuZ */
+     "  call_id    TEXT NOT NULL,"
+     "  event      TEXT NOT NULL," /* 'decision' | 'outcome' | a note */
+     "  subject    TEXT,"
+     "  role       TEXT,"
+     "  tenant     TEXT,"
+     "  env        TEXT,"
+     "  tool       TEXT,"
+     "  args_hash  TEXT," /* hex SHA-256 of the canonical arguments */
+     "  decision   TEXT," /* 'allow' | 'deny' */
+     "  reason     TEXT," /* stable reason code */
+     "  outcome    TEXT," /* 'ok' | 'tool_error' | 'error' | 'cancelled' | 'timeout' */
+     "  latency_us INTEGER,"
+     "  detail     TEXT"
+     ");"
+     /* Joins an outcome to its decision. */
+     "CREATE INDEX audit_events_call ON audit_events (call_id, event);"
+     "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events"
+     " BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;"
+     "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events"
+     " BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;",
+     NULL},
+    /* 1 -> 2: the hash chain, redacted arguments, switches, approvals and budgets. The
+     * new columns come last, so the table's column order is the chain's serialisation
+     * order. sg__chain_migrate then hashes the rows already there, oldest first, so the
+     * chain covers the whole log (attesting to it as it was at the migration). */
+    {"ALTER TABLE audit_events ADD COLUMN args_json TEXT;" /* redacted, for people */
+     "ALTER TABLE audit_events ADD COLUMN actor TEXT;"     /* who flipped or decided */
+     "ALTER TABLE audit_events ADD COLUMN approval_id TEXT;"
+     "ALTER TABLE audit_events ADD COLUMN prev_hash TEXT;"
+     "ALTER TABLE audit_events ADD COLUMN hash TEXT;"
+     /* Budgets count a subject's allowed calls of a tool in a window. Partial, so that
+      * denials and other events cost no index entry. */
+     "CREATE INDEX audit_events_budget ON audit_events (subject, tool, ts)"
+     " WHERE event = 'decision' AND decision = 'allow';"
+     "CREATE TABLE switches ("
+     "  name       TEXT PRIMARY KEY,"
+     "  value      TEXT NOT NULL CHECK (value IN ('on', 'off')),"
+     "  updated_at TEXT NOT NULL,"
+     "  actor      TEXT NOT NULL,"
+     "  reason     TEXT"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE approvals ("
+     "  id         TEXT PRIMARY KEY," /* 32 hex digits, random */
+     "  call_id    TEXT NOT NULL,"
+     "  tool       TEXT NOT NULL,"
+     "  args_hash  TEXT NOT NULL,"
+     "  args_json  TEXT,"
+     "  tenant     TEXT,"
+     "  env        TEXT,"
+     "  subject    TEXT,"
+     "  role       TEXT,"
+     "  state      TEXT NOT NULL CHECK (state IN"
+     "    ('pending', 'approved', 'denied', 'expired', 'cancelled', 'used')),"
+     "  created_at TEXT NOT NULL,"
+     "  expires_at TEXT NOT NULL,"
+     "  decided_at TEXT,"
+     "  approver   TEXT,"
+     "  reason     TEXT,"
+     "  used_at    TEXT"
+     ");"
+     "CREATE INDEX approvals_state ON approvals (state, expires_at);"
+     /* The state machine of store.h, enforced by the database too: only its transitions,
+      * and never a change to what an approval is bound to. */
+     "CREATE TRIGGER approvals_transitions BEFORE UPDATE ON approvals"
+     " WHEN NOT ((OLD.state = 'pending'"
+     "            AND NEW.state IN ('approved', 'denied', 'expired', 'cancelled'))"
+     "        OR (OLD.state = 'approved' AND NEW.state IN ('used', 'expired', 'cancelled')))"
+     "   OR NEW.id IS NOT OLD.id OR NEW.call_id IS NOT OLD.call_id"
+     "   OR NEW.tool IS NOT OLD.tool OR NEW.args_hash IS NOT OLD.args_hash"
+     "   OR NEW.tenant IS NOT OLD.tenant OR NEW.subject IS NOT OLD.subject"
+     "   OR NEW.expires_at IS NOT OLD.expires_at"
+     " BEGIN SELECT RAISE(ABORT, 'not an allowed change of an approval'); END;"
+     "CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals"
+     " BEGIN SELECT RAISE(ABORT, 'approvals are kept'); END;",
+     sg__chain_migrate},
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
-static const char sql_decision[] =
-    "INSERT INTO audit_events (ts, call_id, event, subject, role, tenant, env, tool,"
-    " args_hash, decision, reason, detail)"
-    " VALUES (?1, ?2, 'decision', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+static const char sql_insert[] = "INSERT INTO audit_events (" SG__AUDIT_COLUMNS ")"
+                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                                 " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 
-static const char sql_outcome[] =
-    "INSERT INTO audit_events (ts, call_id, event, tool, outcome, reason, latency_us, detail)"
-    " VALUES (?1, ?2, 'outcome', ?3, ?4, ?5, ?6, ?7)";
+/* The rowid's B-tree gives the last row in one descent. */
+static const char sql_head[] = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
 
 /* One row per call: a decision joined with the latest outcome of its call_id, or an
- * outcome whose call has no decision. The inner query walks seq downwards and stops after
- * ?1 rows, so its cost depends on n, not on the size of the log; each lookup by call_id
- * uses audit_events_call. */
-static const char sql_note[] =
-    "INSERT INTO audit_events (ts, call_id, event, tenant, env, tool, reason, detail)"
-    " VALUES (?1, '-', ?2, ?3, ?4, ?5, ?6, ?7)";
-
+ * outcome whose call has no decision, or any other event on its own. The inner query
+ * walks seq downwards and stops after ?1 rows, so its cost depends on n, not on the size
+ * of the log; each lookup by call_id uses audit_events_call. */
 static const char sql_tail[] =
     "SELECT seq, ts, call_id, subject, role, tenant, env, tool, args_hash, decision, reason,"
-    "       detail, outcome, outcome_reason, latency_us, outcome_detail, event FROM ("
+    "       detail, outcome, outcome_reason, latency_us, outcome_detail, event, actor,"
+    "       approval_id, args_json FROM ("
     " SELECT e.seq AS seq, e.ts AS ts, e.call_id AS call_id, e.subject AS subject,"
     "  e.role AS role, e.tenant AS tenant, e.env AS env, COALESCE(e.tool, o.tool) AS tool,"
     "  e.args_hash AS args_hash, e.decision AS decision, e.event AS event,"
@@ -87,42 +148,20 @@ static const char sql_tail[] =
     "  COALESCE(o.outcome, e.outcome) AS outcome,"
     "  CASE WHEN e.event = 'outcome' THEN e.reason ELSE o.reason END AS outcome_reason,"
     "  COALESCE(o.latency_us, e.latency_us) AS latency_us,"
-    "  CASE WHEN e.event = 'outcome' THEN e.detail ELSE o.detail END AS outcome_detail"
+    "  CASE WHEN e.event = 'outcome' THEN e.detail ELSE o.detail END AS outcome_detail,"
+    "  e.actor AS actor, e.approval_id AS approval_id, e.args_json AS args_json"
     " FROM audit_events AS e"
     " LEFT JOIN audit_events AS o ON e.event = 'decision' AND o.seq = ("
     "  SELECT MAX(x.seq) FROM audit_events AS x"
     "  WHERE x.call_id = e.call_id AND x.event = 'outcome')"
-    " WHERE e.event NOT IN ('decision', 'outcome') OR e.event = 'decision'"
-    "  OR (e.event = 'outcome' AND NOT EXISTS ("
-    "   SELECT 1 FROM audit_events AS d WHERE d.call_id = e.call_id AND d.event = 'decision'))"
+    " WHERE e.event <> 'outcome'"
+    "  OR NOT EXISTS ("
+    "   SELECT 1 FROM audit_events AS d WHERE d.call_id = e.call_id AND d.event = 'decision')"
     " ORDER BY e.seq DESC LIMIT ?1"
     ") ORDER BY seq";
 
-/* An outcome waiting for the next transaction (see sg_store_audit_outcome_later). */
-typedef struct {
-  char ts[32];
-  char *call_id, *tool, *outcome, *reason, *detail;
-  int64_t latency_us;
-} pending_outcome_t;
-
 /* Past this many queued outcomes the queue is flushed at once rather than grown. */
 #define PENDING_MAX 1024
-
-struct sg_store {
-  sqlite3 *db;
-  sqlite3_stmt *ins_decision;
-  sqlite3_stmt *ins_outcome;
-  sqlite3_stmt *ins_note;
-  sqlite3_stmt *tail;
-  sqlite3_stmt *begin;
-  sqlite3_stmt *commit;
-  sqlite3_stmt *rollback;
-  pending_outcome_t *pending;
-  size_t npending;
-  unsigned flags;
-  char *path;
-  char errmsg[512];
-};
 
 static const char *const decisions[] = {"allow", "deny", NULL};
 static const char *const outcomes[] = {"ok", "tool_error", "error", "cancelled", "timeout", NULL};
@@ -148,6 +187,21 @@ static void db_err(sqlite3 *db, char *buf, size_t len, const char *what, const c
     set_err(buf, len, "%s '%s': %s", what, path, sqlite3_errmsg(db));
 }
 
+int sg__store_fail(sg_store_t *st, int err, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(st->errmsg, sizeof st->errmsg, fmt, ap);
+  va_end(ap);
+  return err;
+}
+
+int sg__store_db_fail(sg_store_t *st, int err, const char *what) {
+  int sys = sqlite3_system_errno(st->db);
+  snprintf(st->errmsg, sizeof st->errmsg, "%s in '%s': %s%s%s%s", what, st->path,
+           sqlite3_errmsg(st->db), sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
+  return err;
+}
+
 /* Runs a statement that returns at most one integer. */
 static int query_int(sqlite3 *db, const char *sql, int *out) {
   sqlite3_stmt *s = NULL;
@@ -167,8 +221,8 @@ static int query_int(sqlite3 *db, const char *sql, int *out) {
 }
 
 /* Brings a read-write database to SCHEMA_VERSION. BEGIN IMMEDIATE takes the write lock
- * before the version is read again, so two processes opening a new file at once migrate
- * it once. */
+ * before the version is read again, so two processes opening an old file at once
+ * migrate it once. */
 static int migrate(sg_store_t *st, char *errbuf, size_t errlen) {
   int version = 0;
   char sql[96];
@@ -182,8 +236,14 @@ static int migrate(sg_store_t *st, char *errbuf, size_t errlen) {
             st->path, version, SCHEMA_VERSION);
     return SG_EIO;
   }
-  for (int v = version; v < SCHEMA_VERSION; v++)
-    if (sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK) goto fail_tx;
+  for (int v = version; v < SCHEMA_VERSION; v++) {
+    if (sqlite3_exec(st->db, migrations[v].sql, NULL, NULL, NULL) != SQLITE_OK) goto fail_tx;
+    if (migrations[v].fn && migrations[v].fn(st) != 0) {
+      set_err(errbuf, errlen, "cannot upgrade the schema of '%s': %s", st->path, st->errmsg);
+      sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+      return SG_EIO;
+    }
+  }
   snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d", SCHEMA_VERSION,
            APPLICATION_ID);
   if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) goto fail_tx;
@@ -243,6 +303,13 @@ static int prepare(sg_store_t *st, const char *sql, sqlite3_stmt **out, char *er
     return 0;
   db_err(st->db, errbuf, errlen, "cannot prepare statements on", st->path);
   return SG_EIO;
+}
+
+int sg__store_prepare(sg_store_t *st, sqlite3_stmt **s, const char *sql) {
+  if (*s != NULL) return 0;
+  if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL) == SQLITE_OK)
+    return 0;
+  return sg__store_db_fail(st, SG_EIO, "cannot prepare a statement");
 }
 
 int sg_store_open_ex(const char *path, const sg_store_options_t *opts, sg_store_t **out,
@@ -325,10 +392,9 @@ int sg_store_open_ex(const char *path, const sg_store_options_t *opts, sg_store_
     }
   }
 
-  if ((err = prepare(st, sql_decision, &st->ins_decision, errbuf, errlen)) != 0 ||
-      (err = prepare(st, sql_outcome, &st->ins_outcome, errbuf, errlen)) != 0 ||
-      (err = prepare(st, sql_tail, &st->tail, errbuf, errlen)) != 0 ||
-      (err = prepare(st, sql_note, &st->ins_note, errbuf, errlen)) != 0 ||
+  if ((err = prepare(st, sql_insert, &st->ins_event, errbuf, errlen)) != 0 ||
+      (err = prepare(st, sql_head, &st->head, errbuf, errlen)) != 0 ||
+      (err = prepare(st, "PRAGMA data_version", &st->data_version, errbuf, errlen)) != 0 ||
       (err = prepare(st, "BEGIN IMMEDIATE", &st->begin, errbuf, errlen)) != 0 ||
       (err = prepare(st, "COMMIT", &st->commit, errbuf, errlen)) != 0 ||
       (err = prepare(st, "ROLLBACK", &st->rollback, errbuf, errlen)) != 0)
@@ -351,7 +417,7 @@ int sg_store_open_readonly(const char *path, sg_store_t **out, char *errbuf, siz
   return sg_store_open_ex(path, &opts, out, errbuf, errlen);
 }
 
-static void pending_free(pending_outcome_t *p) {
+static void pending_free(sg__pending_outcome_t *p) {
   free(p->call_id);
   free(p->tool);
   free(p->outcome);
@@ -365,16 +431,16 @@ void sg_store_close(sg_store_t *st) {
     sg_error("store: %zu audit outcomes could not be written: %s", st->npending, st->errmsg);
   for (size_t i = 0; i < st->npending; i++) pending_free(&st->pending[i]);
   free(st->pending);
-  sqlite3_finalize(st->begin);
-  sqlite3_finalize(st->commit);
-  sqlite3_finalize(st->rollback);
-  sqlite3_finalize(st->ins_decision);
-  sqlite3_finalize(st->ins_outcome);
-  sqlite3_finalize(st->ins_note);
-  sqlite3_finalize(st->tail);
+  sqlite3_stmt *stmts[] = {st->begin,      st->commit,       st->rollback, st->ins_event,
+                           st->head,       st->data_version, st->tail,     st->budget,
+                           st->switch_get, st->approval_state};
+  for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) sqlite3_finalize(stmts[i]);
   /* The last connection to close checkpoints the WAL into the database and removes it. */
   if (sqlite3_close(st->db) != SQLITE_OK)
     sg_error("store: closing '%s': %s", st->path, sqlite3_errmsg(st->db));
+  free(st->ser);
+  EVP_MD_CTX_free(st->md_ctx);
+  EVP_MD_free(st->md);
   free(st->path);
   free(st);
 }
@@ -394,6 +460,30 @@ const char *sg_store_errmsg(const sg_store_t *st) {
   return st ? st->errmsg : "";
 }
 
+int sg_store_data_version(sg_store_t *st, uint64_t *out) {
+  if (st == NULL || out == NULL) return SG_EINVAL;
+  int rc = sqlite3_step(st->data_version);
+  if (rc == SQLITE_ROW) *out = (uint64_t)sqlite3_column_int64(st->data_version, 0);
+  sqlite3_reset(st->data_version);
+  return rc == SQLITE_ROW ? 0 : sg__store_db_fail(st, SG_EIO, "cannot read the data version");
+}
+
+void sg_store_time_iso(int64_t offset_ms, char out[32]) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + offset_ms * 1000;
+  time_t sec = (time_t)(us / 1000000);
+  long frac = (long)(us % 1000000);
+  if (frac < 0) {
+    frac += 1000000;
+    sec--;
+  }
+  gmtime_r(&sec, &tm);
+  size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out + n, 32 - n, ".%06ldZ", frac);
+}
+
 static int one_of(const char *v, const char *const *set) {
   if (v == NULL) return 0;
   for (; *set; set++)
@@ -401,17 +491,20 @@ static int one_of(const char *v, const char *const *set) {
   return 0;
 }
 
-/* Binds v (NULL binds NULL), cut to at most max bytes (0: no limit) without splitting a
- * UTF-8 sequence. The text is borrowed: the statement is reset before the caller's
- * strings can go away. */
-static int bind_text(sqlite3_stmt *s, int i, const char *v, size_t max) {
-  if (v == NULL) return sqlite3_bind_null(s, i);
+/* Length of v cut to at most max bytes (0: no limit) without splitting a UTF-8 sequence. */
+static size_t bounded_len(const char *v, size_t max) {
   size_t n = max ? strnlen(v, max + 1) : strlen(v);
   if (max && n > max) {
     n = max;
     while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80) n--;
   }
-  return sqlite3_bind_text(s, i, v, (int)n, SQLITE_STATIC);
+  return n;
+}
+
+/* The text is borrowed: the statement is reset before the caller's strings can go away. */
+int sg__store_bind_text(sqlite3_stmt *s, int i, const char *v, size_t max) {
+  if (v == NULL) return sqlite3_bind_null(s, i);
+  return sqlite3_bind_text(s, i, v, (int)bounded_len(v, max), SQLITE_STATIC);
 }
 
 static int invalid(sg_store_t *st, const char *what) {
@@ -419,66 +512,233 @@ static int invalid(sg_store_t *st, const char *what) {
   return SG_EINVAL;
 }
 
-/* Steps an insert, then resets it whatever happened, so that no statement keeps a
- * transaction open or points at the caller's strings. */
-static int run_insert(sg_store_t *st, sqlite3_stmt *s, int bind_rc, const char *what) {
-  int rc = bind_rc == SQLITE_OK ? sqlite3_step(s) : bind_rc;
+/* ---- the write transaction and the chained append ------------------------------- */
+
+static int step_control(sg_store_t *st, sqlite3_stmt *s, const char *what) {
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc == SQLITE_DONE) return 0;
+  snprintf(st->errmsg, sizeof st->errmsg, "cannot %s a transaction on '%s': %s", what, st->path,
+           sqlite3_errmsg(st->db));
+  return SG_EAUDIT;
+}
+
+/* Reads the chain's head under the write lock: no other writer can append until this
+ * transaction ends, so the next row follows it. */
+static int load_head(sg_store_t *st) {
+  sqlite3_stmt *s = st->head;
+  int rc = sqlite3_step(s);
+  st->head_seq = 0;
+  memcpy(st->head_hash, SG__ZERO_HASH, sizeof st->head_hash);
+  if (rc == SQLITE_ROW) {
+    st->head_seq = sqlite3_column_int64(s, 0);
+    const char *h = (const char *)sqlite3_column_text(s, 1);
+    /* A head without a hash can only come from outside; the next row then links to
+     * zeros and verify reports the break. */
+    if (h && strlen(h) == SG_SHA256_HEX_LEN) memcpy(st->head_hash, h, sizeof st->head_hash);
+  }
+  sqlite3_reset(s);
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE) return 0;
+  return sg__store_db_fail(st, SG_EAUDIT, "cannot read the audit chain");
+}
+
+static int append_outcome(sg_store_t *st, const char *ts, const char *call_id, const char *tool,
+                          const char *outcome, const char *reason, int64_t latency_us,
+                          const char *detail) {
+  sg__event_t ev = {.ts = ts,
+                    .call_id = call_id,
+                    .event = "outcome",
+                    .tool = tool,
+                    .outcome = outcome,
+                    .reason = reason,
+                    .latency_us = latency_us,
+                    .detail = detail};
+  return sg__store_append(st, &ev);
+}
+
+int sg__store_begin(sg_store_t *st) {
+  int rc = step_control(st, st->begin, "begin");
+  if (rc == 0) rc = load_head(st);
+  for (size_t i = 0; rc == 0 && i < st->npending; i++) {
+    sg__pending_outcome_t *p = &st->pending[i];
+    rc = append_outcome(st, p->ts, p->call_id, p->tool, p->outcome, p->reason, p->latency_us,
+                        p->detail);
+  }
+  return rc;
+}
+
+int sg__store_end(sg_store_t *st, int rc) {
+  if (rc == 0) rc = step_control(st, st->commit, "commit");
+  if (rc != 0) {
+    if (!sqlite3_get_autocommit(st->db)) {
+      char keep[sizeof st->errmsg];
+      memcpy(keep, st->errmsg, sizeof keep);
+      step_control(st, st->rollback, "roll back");
+      memcpy(st->errmsg, keep, sizeof keep);
+    }
+    return rc;
+  }
+  for (size_t i = 0; i < st->npending; i++) pending_free(&st->pending[i]);
+  st->npending = 0;
+  return 0;
+}
+
+static void set_text(sg__value_t *v, const char *s, size_t max) {
+  if (s == NULL) {
+    *v = (sg__value_t){.type = SQLITE_NULL};
+    return;
+  }
+  *v = (sg__value_t){.type = SQLITE_TEXT, .p = s, .n = bounded_len(s, max)};
+}
+
+static int bind_value(sqlite3_stmt *s, int i, const sg__value_t *v) {
+  switch (v->type) {
+  case SQLITE_INTEGER: return sqlite3_bind_int64(s, i, v->i);
+  case SQLITE_TEXT: return sqlite3_bind_text(s, i, v->p, (int)v->n, SQLITE_STATIC);
+  default: return sqlite3_bind_null(s, i);
+  }
+}
+
+const char *sg__store_args_json(const char *args, char buf[SG__OMITTED_MAX]) {
+  if (args == NULL || strnlen(args, SG_AUDIT_ARGS_MAX + 1) <= SG_AUDIT_ARGS_MAX) return args;
+  snprintf(buf, SG__OMITTED_MAX, "\"arguments omitted: %zu bytes, more than %d\"", strlen(args),
+           SG_AUDIT_ARGS_MAX);
+  return buf;
+}
+
+int sg__store_append(sg_store_t *st, const sg__event_t *ev) {
+  sg__value_t v[SG__NCHAINED];
+  char hash[SG_SHA256_HEX_LEN + 1], omitted[SG__OMITTED_MAX];
+  const char *args = sg__store_args_json(ev->args_json, omitted);
+  v[SG__COL_SEQ] = (sg__value_t){.type = SQLITE_INTEGER, .i = st->head_seq + 1};
+  set_text(&v[SG__COL_TS], ev->ts, 0);
+  set_text(&v[SG__COL_CALL_ID], ev->call_id, 0);
+  set_text(&v[SG__COL_EVENT], ev->event, 0);
+  set_text(&v[SG__COL_SUBJECT], ev->subject, 0);
+  set_text(&v[SG__COL_ROLE], ev->role, 0);
+  set_text(&v[SG__COL_TENANT], ev->tenant, 0);
+  set_text(&v[SG__COL_ENV], ev->env, 0);
+  set_text(&v[SG__COL_TOOL], ev->tool, SG_AUDIT_TOOL_MAX);
+  set_text(&v[SG__COL_ARGS_HASH], ev->args_hash, 0);
+  set_text(&v[SG__COL_DECISION], ev->decision, 0);
+  set_text(&v[SG__COL_REASON], ev->reason, 0);
+  set_text(&v[SG__COL_OUTCOME], ev->outcome, 0);
+  v[SG__COL_LATENCY_US] = ev->latency_us < 0
+                              ? (sg__value_t){.type = SQLITE_NULL}
+                              : (sg__value_t){.type = SQLITE_INTEGER, .i = ev->latency_us};
+  set_text(&v[SG__COL_DETAIL], ev->detail, SG_AUDIT_DETAIL_MAX);
+  set_text(&v[SG__COL_ARGS_JSON], args, 0);
+  set_text(&v[SG__COL_ACTOR], ev->actor, SG_STORE_ACTOR_MAX);
+  set_text(&v[SG__COL_APPROVAL_ID], ev->approval_id, 0);
+  set_text(&v[SG__COL_PREV_HASH], st->head_hash, 0);
+  int err = sg__chain_hash(st, v, hash);
+  if (err != 0) return sg__store_fail(st, err, "cannot hash the %s: out of memory", ev->event);
+
+  sqlite3_stmt *s = st->ins_event;
+  int rc = SQLITE_OK;
+  for (int i = 0; rc == SQLITE_OK && i < SG__NCHAINED; i++) rc = bind_value(s, i + 1, &v[i]);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(s, SG__COL_HASH + 1, hash, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_step(s);
   if (rc != SQLITE_DONE) {
     int sys = sqlite3_system_errno(st->db);
-    snprintf(st->errmsg, sizeof st->errmsg, "cannot record the %s in '%s': %s%s%s%s", what,
+    snprintf(st->errmsg, sizeof st->errmsg, "cannot record the %s in '%s': %s%s%s%s", ev->event,
              st->path, sqlite3_errmsg(st->db), sys ? " (" : "", sys ? strerror(sys) : "",
              sys ? ")" : "");
     sqlite3_reset(s);
     return SG_EAUDIT;
   }
+  /* Reset, so that no statement points at the caller's strings once this returns. */
   sqlite3_reset(s);
+  st->head_seq++;
+  memcpy(st->head_hash, hash, sizeof hash);
   return 0;
 }
 
-static int begin_with_pending(sg_store_t *st);
-static int end_with_pending(sg_store_t *st, int rc);
+/* ---- calls -------------------------------------------------------------------------- */
 
-int sg_store_audit_decision(sg_store_t *st, const sg_audit_decision_t *d) {
-  char ts[32];
-  if (st == NULL || d == NULL) return SG_EINVAL;
+static int check_decision(sg_store_t *st, const sg_audit_decision_t *d) {
+  if (d == NULL) return SG_EINVAL;
   if (d->call_id == NULL) return invalid(st, "decision without call_id");
   if (!one_of(d->decision, decisions)) return invalid(st, "decision is not allow or deny");
   if (d->reason == NULL || d->reason[0] == '\0') return invalid(st, "decision without reason code");
-
-  sg_wall_iso(ts);
-  sqlite3_stmt *s = st->ins_decision;
-  int rc = sqlite3_bind_text(s, 1, ts, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = bind_text(s, 2, d->call_id, 0);
-  if (rc == SQLITE_OK) rc = bind_text(s, 3, d->subject, 0);
-  if (rc == SQLITE_OK) rc = bind_text(s, 4, d->role, 0);
-  if (rc == SQLITE_OK) rc = bind_text(s, 5, d->tenant, 0);
-  if (rc == SQLITE_OK) rc = bind_text(s, 6, d->env, 0);
-  if (rc == SQLITE_OK) rc = bind_text(s, 7, d->tool, SG_AUDIT_TOOL_MAX);
-  if (rc == SQLITE_OK) rc = bind_text(s, 8, d->args_hash, 0);
-  if (rc == SQLITE_OK) rc = bind_text(s, 9, d->decision, 0);
-  if (rc == SQLITE_OK) rc = bind_text(s, 10, d->reason, 0);
-  if (rc == SQLITE_OK) rc = bind_text(s, 11, d->detail, SG_AUDIT_DETAIL_MAX);
-  if (st->npending == 0) return run_insert(st, s, rc, "decision");
-  /* Queued outcomes ride along in the decision's transaction. */
-  int err = begin_with_pending(st);
-  if (err == 0) err = run_insert(st, s, rc, "decision");
-  else sqlite3_clear_bindings(s);
-  return end_with_pending(st, err);
+  return 0;
 }
 
-static int insert_outcome(sg_store_t *st, const char *ts, const char *call_id,
-                          const char *tool, const char *outcome, const char *reason,
-                          int64_t latency_us, const char *detail) {
-  sqlite3_stmt *s = st->ins_outcome;
-  int rc = sqlite3_bind_text(s, 1, ts, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = bind_text(s, 2, call_id, 0);
-  if (rc == SQLITE_OK) rc = bind_text(s, 3, tool, SG_AUDIT_TOOL_MAX);
-  if (rc == SQLITE_OK) rc = bind_text(s, 4, outcome, 0);
-  if (rc == SQLITE_OK) rc = bind_text(s, 5, reason, 0);
-  if (rc == SQLITE_OK)
-    rc = latency_us < 0 ? sqlite3_bind_null(s, 6) : sqlite3_bind_int64(s, 6, latency_us);
-  if (rc == SQLITE_OK) rc = bind_text(s, 7, detail, SG_AUDIT_DETAIL_MAX);
-  return run_insert(st, s, rc, "outcome");
+static int append_decision(sg_store_t *st, const sg_audit_decision_t *d) {
+  char ts[32];
+  sg_wall_iso(ts);
+  sg__event_t ev = {.ts = ts,
+                    .call_id = d->call_id,
+                    .event = "decision",
+                    .subject = d->subject,
+                    .role = d->role,
+                    .tenant = d->tenant,
+                    .env = d->env,
+                    .tool = d->tool,
+                    .args_hash = d->args_hash,
+                    .decision = d->decision,
+                    .reason = d->reason,
+                    .detail = d->detail,
+                    .args_json = d->args_json,
+                    .latency_us = -1};
+  return sg__store_append(st, &ev);
+}
+
+int sg_store_audit_decision(sg_store_t *st, const sg_audit_decision_t *d) {
+  if (st == NULL) return SG_EINVAL;
+  int rc = check_decision(st, d);
+  if (rc != 0) return rc;
+  /* Queued outcomes ride along in the decision's transaction. */
+  rc = sg__store_begin(st);
+  if (rc == 0) rc = append_decision(st, d);
+  return sg__store_end(st, rc);
+}
+
+static const char sql_budget[] =
+    "SELECT count(*) FROM audit_events"
+    " WHERE event = 'decision' AND decision = 'allow' AND subject IS ?1 AND tool = ?2"
+    " AND ts >= ?3";
+
+static int budget_count(sg_store_t *st, const char *subject, const char *tool, const char *since,
+                        int64_t *n) {
+  int err = sg__store_prepare(st, &st->budget, sql_budget);
+  if (err != 0) return err;
+  sqlite3_stmt *s = st->budget;
+  int rc = sg__store_bind_text(s, 1, subject, 0);
+  if (rc == SQLITE_OK) rc = sg__store_bind_text(s, 2, tool, SG_AUDIT_TOOL_MAX);
+  if (rc == SQLITE_OK) rc = sg__store_bind_text(s, 3, since, 0);
+  if (rc == SQLITE_OK) rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) *n = sqlite3_column_int64(s, 0);
+  if (rc != SQLITE_ROW) sg__store_db_fail(st, SG_EIO, "cannot count calls");
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 0 : SG_EIO;
+}
+
+int sg_store_budget_count(sg_store_t *st, const char *subject, const char *tool,
+                          const char *since_iso, int64_t *n) {
+  if (st == NULL || n == NULL) return SG_EINVAL;
+  if (tool == NULL || since_iso == NULL) return invalid(st, "budget without tool or time");
+  return budget_count(st, subject, tool, since_iso, n);
+}
+
+int sg_store_audit_decision_budgeted(sg_store_t *st, const sg_audit_decision_t *allow,
+                                     const sg_audit_decision_t *over, const char *since_iso,
+                                     int64_t limit, int *allowed) {
+  int64_t n = 0;
+  if (st == NULL) return SG_EINVAL;
+  int rc = check_decision(st, allow);
+  if (rc == 0) rc = check_decision(st, over);
+  if (rc != 0) return rc;
+  if (strcmp(allow->decision, "allow") != 0 || strcmp(over->decision, "deny") != 0)
+    return invalid(st, "a budgeted decision is an allow and a deny");
+  if (allow->tool == NULL || since_iso == NULL) return invalid(st, "budget without tool or time");
+  rc = sg__store_begin(st);
+  if (rc == 0 && budget_count(st, allow->subject, allow->tool, since_iso, &n) != 0) rc = SG_EAUDIT;
+  int ok = n < limit;
+  if (rc == 0) rc = append_decision(st, ok ? allow : over);
+  rc = sg__store_end(st, rc);
+  if (rc == 0 && allowed) *allowed = ok;
+  return rc;
 }
 
 static int check_outcome(sg_store_t *st, const char *call_id, const char *outcome) {
@@ -495,7 +755,9 @@ int sg_store_audit_outcome(sg_store_t *st, const char *call_id, const char *tool
   int rc = check_outcome(st, call_id, outcome);
   if (rc) return rc;
   sg_wall_iso(ts);
-  return insert_outcome(st, ts, call_id, tool, outcome, reason, latency_us, detail);
+  rc = sg__store_begin(st);
+  if (rc == 0) rc = append_outcome(st, ts, call_id, tool, outcome, reason, latency_us, detail);
+  return sg__store_end(st, rc);
 }
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
@@ -508,7 +770,7 @@ int sg_store_audit_outcome_later(sg_store_t *st, const char *call_id, const char
   if (st->npending == PENDING_MAX && (rc = sg_store_flush(st)) != 0) return rc;
   if (st->pending == NULL && (st->pending = calloc(PENDING_MAX, sizeof *st->pending)) == NULL)
     return SG_ENOMEM;
-  pending_outcome_t *p = &st->pending[st->npending];
+  sg__pending_outcome_t *p = &st->pending[st->npending];
   sg_wall_iso(p->ts);
   p->call_id = strdup(call_id);
   p->tool = dup_or_null(tool);
@@ -533,64 +795,27 @@ int sg_store_audit_note(sg_store_t *st, const char *event, const char *tenant, c
   if (st == NULL) return SG_EINVAL;
   if (!one_of(event, notes)) return invalid(st, "unknown event");
   sg_wall_iso(ts);
-  sqlite3_stmt *s = st->ins_note;
-  int rc = sqlite3_bind_text(s, 1, ts, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = bind_text(s, 2, event, 0);
-  if (rc == SQLITE_OK) rc = bind_text(s, 3, tenant, 0);
-  if (rc == SQLITE_OK) rc = bind_text(s, 4, env, 0);
-  if (rc == SQLITE_OK) rc = bind_text(s, 5, tool, SG_AUDIT_TOOL_MAX);
-  if (rc == SQLITE_OK) rc = bind_text(s, 6, reason, 0);
-  if (rc == SQLITE_OK) rc = bind_text(s, 7, detail, SG_AUDIT_DETAIL_MAX);
-  if (st->npending == 0) return run_insert(st, s, rc, event);
-  int err = begin_with_pending(st);
-  if (err == 0) err = run_insert(st, s, rc, event);
-  else sqlite3_clear_bindings(s);
-  return end_with_pending(st, err);
-}
-
-static int step_control(sg_store_t *st, sqlite3_stmt *s, const char *what) {
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if (rc == SQLITE_DONE) return 0;
-  snprintf(st->errmsg, sizeof st->errmsg, "cannot %s a transaction on '%s': %s", what, st->path,
-           sqlite3_errmsg(st->db));
-  return SG_EAUDIT;
-}
-
-/* Opens a transaction and writes the queued outcomes into it. */
-static int begin_with_pending(sg_store_t *st) {
-  int rc = step_control(st, st->begin, "begin");
-  for (size_t i = 0; rc == 0 && i < st->npending; i++) {
-    pending_outcome_t *p = &st->pending[i];
-    rc = insert_outcome(st, p->ts, p->call_id, p->tool, p->outcome, p->reason, p->latency_us,
-                        p->detail);
-  }
-  return rc;
-}
-
-/* Commits what begin_with_pending started (and, on success, forgets the queue), or rolls
- * it back when rc reports a failure, keeping the queue for the next attempt. */
-static int end_with_pending(sg_store_t *st, int rc) {
-  if (rc == 0) rc = step_control(st, st->commit, "commit");
-  if (rc != 0) {
-    if (!sqlite3_get_autocommit(st->db)) {
-      char keep[sizeof st->errmsg];
-      memcpy(keep, st->errmsg, sizeof keep);
-      step_control(st, st->rollback, "roll back");
-      memcpy(st->errmsg, keep, sizeof keep);
-    }
-    return rc;
-  }
-  for (size_t i = 0; i < st->npending; i++) pending_free(&st->pending[i]);
-  st->npending = 0;
-  return 0;
+  sg__event_t ev = {.ts = ts,
+                    .call_id = "-",
+                    .event = event,
+                    .tenant = tenant,
+                    .env = env,
+                    .tool = tool,
+                    .reason = reason,
+                    .detail = detail,
+                    .latency_us = -1};
+  int rc = sg__store_begin(st);
+  if (rc == 0) rc = sg__store_append(st, &ev);
+  return sg__store_end(st, rc);
 }
 
 int sg_store_flush(sg_store_t *st) {
   if (st == NULL) return SG_EINVAL;
   if (st->npending == 0) return 0;
-  return end_with_pending(st, begin_with_pending(st));
+  return sg__store_end(st, sg__store_begin(st));
 }
+
+/* ---- reading ------------------------------------------------------------------------ */
 
 static const char *col_text(sqlite3_stmt *s, int i) {
   return (const char *)sqlite3_column_text(s, i);
@@ -600,6 +825,7 @@ int sg_store_audit_tail(sg_store_t *st, int n, void (*fn)(const sg_audit_row_t *
                         void *arg) {
   if (st == NULL || fn == NULL || n < 0) return SG_EINVAL;
   if (n == 0) return 0;
+  if (sg__store_prepare(st, &st->tail, sql_tail) != 0) return SG_EIO;
   sqlite3_stmt *s = st->tail;
   int rc = sqlite3_bind_int(s, 1, n);
   while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -621,6 +847,9 @@ int sg_store_audit_tail(sg_store_t *st, int n, void (*fn)(const sg_audit_row_t *
         .latency_us = sqlite3_column_type(s, 14) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 14),
         .outcome_detail = col_text(s, 15),
         .event = col_text(s, 16),
+        .actor = col_text(s, 17),
+        .approval_id = col_text(s, 18),
+        .args_json = col_text(s, 19),
     };
     fn(&row, arg);
     rc = SQLITE_OK;

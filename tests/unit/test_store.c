@@ -299,13 +299,13 @@ static void wal_mode_and_schema_version(void) {
   char *mode = raw_text(t.db, "PRAGMA journal_mode");
   CHECK_STR_EQ(mode, "wal");
   free(mode);
-  CHECK_INT_EQ(raw_int(t.db, "PRAGMA user_version"), 1);
+  CHECK_INT_EQ(raw_int(t.db, "PRAGMA user_version"), 2);
   sg_store_close(st);
   /* Reopening an existing database keeps it as it is. */
   st = open_rw(t.db);
   decide(st, "c1", "echo", "allow", "ok", NULL);
   sg_store_close(st);
-  CHECK_INT_EQ(raw_int(t.db, "PRAGMA user_version"), 1);
+  CHECK_INT_EQ(raw_int(t.db, "PRAGMA user_version"), 2);
   CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events"), 1);
   tmp_done(&t);
 }
