@@ -40,8 +40,8 @@
  *   prefix changed otherwise                                  | widened
  *   pattern changed in any way                                | widened
  *   equals changed                                            | widened
- *   operand switches between constant and context value, or   | widened (except a prefix
- *     names another context value                             |   whose literal text grew)
+ *   operand switches between constant and context value, or   | widened (a prefix: by what
+ *     names another context value                             |   it covers, see below)
  *   binding removed                                           | widened
  *   binding added                                             | narrowed
  *   binding names another context value                       | widened
@@ -56,6 +56,7 @@
  * A prefix covers another when everything under the other is under it for every caller:
  * "acme/" covers "acme/docs/" and "acme/$subject/"; "$tenant/" covers "$tenant/in/" but
  * neither "$subject/" nor "x/$tenant/" (another context value, or other leading text).
+ *
  * Not privilege, so not compared: descriptions, titles, timeouts, the order of anything.
  * Rules of different kinds are not weighed against each other (max 10 replaced by
  * exclusiveMax 10 is a removal, so it widens).
