@@ -61,6 +61,8 @@ for d in ../shared/json-schema-test-suite ../json-schema-test-suite; do
 done
 if [ -n "$suite" ]; then
   run_counted "schema test suite" build/tests/schema-suite/schema-suite "$suite"
+  # The optional format tests, asserted, for the formats the gateway relies on.
+  run_counted "schema formats" build/tests/schema-suite/schema-suite --formats "$suite"
 else
   echo "== schema test suite: skipped (no JSON-Schema-Test-Suite checkout; set SG_SCHEMA_SUITE)"
 fi
