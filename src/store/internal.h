@@ -42,10 +42,13 @@ struct sg_store {
   sqlite3_stmt *approval_state;
   sg__pending_outcome_t *pending;
   size_t npending;
-  /* The chain's head inside the open write transaction: the next row gets seq
-   * head_seq + 1 and prev_hash head_hash. Meaningless outside one. */
+  /* The chain's head: the next row gets seq head_seq + 1 and prev_hash head_hash.
+   * head_known: it is the head this handle's last commit left (other handles may have
+   * appended since). head_checked: inside the open transaction, it is the real head
+   * (read under the write lock, or confirmed by a successful insert). */
   int64_t head_seq;
   char head_hash[SG_SHA256_HEX_LEN + 1];
+  int head_known, head_checked;
   /* Scratch space for a row's serialisation, and the digest that hashes it. */
   unsigned char *ser;
   size_t ser_cap;

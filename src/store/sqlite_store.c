@@ -76,10 +76,17 @@ static const struct {
      "ALTER TABLE audit_events ADD COLUMN approval_id TEXT;"
      "ALTER TABLE audit_events ADD COLUMN prev_hash TEXT;"
      "ALTER TABLE audit_events ADD COLUMN hash TEXT;"
-     /* Budgets count a subject's allowed calls of a tool in a window. Partial, so that
-      * denials and other events cost no index entry. */
-     "CREATE INDEX audit_events_budget ON audit_events (subject, tool, ts)"
-     " WHERE event = 'decision' AND decision = 'allow';"
+     /* Budgets: the calls allowed by sg_store_audit_decision_budgeted, by subject, tool
+      * and time. A table of their own rather than an index on audit_events, which every
+      * allowed call would pay for (a page more per commit, a third of an append's cost)
+      * while only tools granted with approval "auto" have budgets. seq is the decision's. */
+     "CREATE TABLE budget_calls ("
+     "  seq     INTEGER PRIMARY KEY,"
+     "  subject TEXT,"
+     "  tool    TEXT NOT NULL,"
+     "  ts      TEXT NOT NULL"
+     ");"
+     "CREATE INDEX budget_calls_key ON budget_calls (subject, tool, ts);"
      "CREATE TABLE switches ("
      "  name       TEXT PRIMARY KEY,"
      "  value      TEXT NOT NULL CHECK (value IN ('on', 'off')),"
@@ -558,7 +565,14 @@ static int append_outcome(sg_store_t *st, const char *ts, const char *call_id, c
 
 int sg__store_begin(sg_store_t *st) {
   int rc = step_control(st, st->begin, "begin");
-  if (rc == 0) rc = load_head(st);
+  /* The head this handle last committed is kept: reading it again costs a B-tree
+   * descent per transaction. Until an insert succeeds it is only a guess, checked by the
+   * first insert (see sg__store_append). */
+  st->head_checked = 0;
+  if (rc == 0 && !st->head_known) {
+    rc = load_head(st);
+    st->head_checked = rc == 0;
+  }
   for (size_t i = 0; rc == 0 && i < st->npending; i++) {
     sg__pending_outcome_t *p = &st->pending[i];
     rc = append_outcome(st, p->ts, p->call_id, p->tool, p->outcome, p->reason, p->latency_us,
@@ -570,6 +584,8 @@ int sg__store_begin(sg_store_t *st) {
 int sg__store_end(sg_store_t *st, int rc) {
   if (rc == 0) rc = step_control(st, st->commit, "commit");
   if (rc != 0) {
+    /* The rows counted into the head were rolled back. */
+    st->head_known = 0;
     if (!sqlite3_get_autocommit(st->db)) {
       char keep[sizeof st->errmsg];
       memcpy(keep, st->errmsg, sizeof keep);
@@ -578,6 +594,7 @@ int sg__store_end(sg_store_t *st, int rc) {
     }
     return rc;
   }
+  st->head_known = 1;
   for (size_t i = 0; i < st->npending; i++) pending_free(&st->pending[i]);
   st->npending = 0;
   return 0;
@@ -610,7 +627,6 @@ int sg__store_append(sg_store_t *st, const sg__event_t *ev) {
   sg__value_t v[SG__NCHAINED];
   char hash[SG_SHA256_HEX_LEN + 1], omitted[SG__OMITTED_MAX];
   const char *args = sg__store_args_json(ev->args_json, omitted);
-  v[SG__COL_SEQ] = (sg__value_t){.type = SQLITE_INTEGER, .i = st->head_seq + 1};
   set_text(&v[SG__COL_TS], ev->ts, 0);
   set_text(&v[SG__COL_CALL_ID], ev->call_id, 0);
   set_text(&v[SG__COL_EVENT], ev->event, 0);
@@ -630,25 +646,38 @@ int sg__store_append(sg_store_t *st, const sg__event_t *ev) {
   set_text(&v[SG__COL_ARGS_JSON], args, 0);
   set_text(&v[SG__COL_ACTOR], ev->actor, SG_STORE_ACTOR_MAX);
   set_text(&v[SG__COL_APPROVAL_ID], ev->approval_id, 0);
-  set_text(&v[SG__COL_PREV_HASH], st->head_hash, 0);
-  int err = sg__chain_hash(st, v, hash);
-  if (err != 0) return sg__store_fail(st, err, "cannot hash the %s: out of memory", ev->event);
 
   sqlite3_stmt *s = st->ins_event;
-  int rc = SQLITE_OK;
-  for (int i = 0; rc == SQLITE_OK && i < SG__NCHAINED; i++) rc = bind_value(s, i + 1, &v[i]);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(s, SG__COL_HASH + 1, hash, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_step(s);
+  int rc;
+  for (;;) {
+    v[SG__COL_SEQ] = (sg__value_t){.type = SQLITE_INTEGER, .i = st->head_seq + 1};
+    set_text(&v[SG__COL_PREV_HASH], st->head_hash, 0);
+    int err = sg__chain_hash(st, v, hash);
+    if (err != 0) return sg__store_fail(st, err, "cannot hash the %s: out of memory", ev->event);
+    rc = SQLITE_OK;
+    for (int i = 0; rc == SQLITE_OK && i < SG__NCHAINED; i++) rc = bind_value(s, i + 1, &v[i]);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_text(s, SG__COL_HASH + 1, hash, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK) rc = sqlite3_step(s);
+    /* Reset, so that no statement points at the caller's strings once this returns. */
+    sqlite3_reset(s);
+    /* Another handle appended since this one last did: as seqs have no gaps, the row
+     * after the remembered head exists, and the insert collides with it instead of
+     * forking the chain. Read the real head, and go again. */
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY && !st->head_checked) {
+      if ((err = load_head(st)) != 0) return err;
+      st->head_checked = 1;
+      continue;
+    }
+    break;
+  }
   if (rc != SQLITE_DONE) {
     int sys = sqlite3_system_errno(st->db);
     snprintf(st->errmsg, sizeof st->errmsg, "cannot record the %s in '%s': %s%s%s%s", ev->event,
              st->path, sqlite3_errmsg(st->db), sys ? " (" : "", sys ? strerror(sys) : "",
              sys ? ")" : "");
-    sqlite3_reset(s);
     return SG_EAUDIT;
   }
-  /* Reset, so that no statement points at the caller's strings once this returns. */
-  sqlite3_reset(s);
+  st->head_checked = 1;
   st->head_seq++;
   memcpy(st->head_hash, hash, sizeof hash);
   return 0;
@@ -664,8 +693,8 @@ static int check_decision(sg_store_t *st, const sg_audit_decision_t *d) {
   return 0;
 }
 
-static int append_decision(sg_store_t *st, const sg_audit_decision_t *d) {
-  char ts[32];
+/* Appends d with the current time, also written into ts. */
+static int append_decision(sg_store_t *st, const sg_audit_decision_t *d, char ts[32]) {
   sg_wall_iso(ts);
   sg__event_t ev = {.ts = ts,
                     .call_id = d->call_id,
@@ -685,19 +714,18 @@ static int append_decision(sg_store_t *st, const sg_audit_decision_t *d) {
 }
 
 int sg_store_audit_decision(sg_store_t *st, const sg_audit_decision_t *d) {
+  char ts[32];
   if (st == NULL) return SG_EINVAL;
   int rc = check_decision(st, d);
   if (rc != 0) return rc;
   /* Queued outcomes ride along in the decision's transaction. */
   rc = sg__store_begin(st);
-  if (rc == 0) rc = append_decision(st, d);
+  if (rc == 0) rc = append_decision(st, d, ts);
   return sg__store_end(st, rc);
 }
 
 static const char sql_budget[] =
-    "SELECT count(*) FROM audit_events"
-    " WHERE event = 'decision' AND decision = 'allow' AND subject IS ?1 AND tool = ?2"
-    " AND ts >= ?3";
+    "SELECT count(*) FROM budget_calls WHERE subject IS ?1 AND tool = ?2 AND ts >= ?3";
 
 static int budget_count(sg_store_t *st, const char *subject, const char *tool, const char *since,
                         int64_t *n) {
@@ -721,10 +749,29 @@ int sg_store_budget_count(sg_store_t *st, const char *subject, const char *tool,
   return budget_count(st, subject, tool, since_iso, n);
 }
 
+/* Records the allowed decision just appended (the head) as spending its budget. */
+static int spend_budget(sg_store_t *st, const sg_audit_decision_t *d, const char *ts) {
+  sqlite3_stmt *s = NULL;
+  if (sqlite3_prepare_v2(st->db, "INSERT INTO budget_calls (seq, subject, tool, ts)"
+                                 " VALUES (?1, ?2, ?3, ?4)",
+                         -1, &s, NULL) != SQLITE_OK)
+    return sg__store_db_fail(st, SG_EAUDIT, "cannot record the call's budget");
+  sqlite3_bind_int64(s, 1, st->head_seq);
+  sg__store_bind_text(s, 2, d->subject, 0);
+  sg__store_bind_text(s, 3, d->tool, SG_AUDIT_TOOL_MAX);
+  sqlite3_bind_text(s, 4, ts, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s) == SQLITE_DONE
+               ? 0
+               : sg__store_db_fail(st, SG_EAUDIT, "cannot record the call's budget");
+  sqlite3_finalize(s);
+  return rc;
+}
+
 int sg_store_audit_decision_budgeted(sg_store_t *st, const sg_audit_decision_t *allow,
                                      const sg_audit_decision_t *over, const char *since_iso,
                                      int64_t limit, int *allowed) {
   int64_t n = 0;
+  char ts[32];
   if (st == NULL) return SG_EINVAL;
   int rc = check_decision(st, allow);
   if (rc == 0) rc = check_decision(st, over);
@@ -735,7 +782,8 @@ int sg_store_audit_decision_budgeted(sg_store_t *st, const sg_audit_decision_t *
   rc = sg__store_begin(st);
   if (rc == 0 && budget_count(st, allow->subject, allow->tool, since_iso, &n) != 0) rc = SG_EAUDIT;
   int ok = n < limit;
-  if (rc == 0) rc = append_decision(st, ok ? allow : over);
+  if (rc == 0) rc = append_decision(st, ok ? allow : over, ts);
+  if (rc == 0 && ok) rc = spend_budget(st, allow, ts);
   rc = sg__store_end(st, rc);
   if (rc == 0 && allowed) *allowed = ok;
   return rc;

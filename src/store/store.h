@@ -360,22 +360,26 @@ int sg_store_approval_expire_stale(sg_store_t *st, const char *now_iso, size_t *
 
 /* ---- budgets ---------------------------------------------------------------------- */
 
-/* *n = how many calls of tool by subject were allowed since since_iso (ts >= since_iso),
- * for "N calls per window" limits on tools granted with approval "auto": the gateway
- * counts, compares with the limit, then records its decision. subject NULL counts the
- * calls without a subject. Uses an index of allowed decisions by (subject, tool, ts), so
- * the cost grows with the count, not with the log. Returns 0, SG_EINVAL or SG_EIO.
- * Counting and then appending are two steps: gateways sharing a file may together allow
- * a few calls past the limit; sg_store_audit_decision_budgeted closes that gap. */
-int sg_store_budget_count(sg_store_t *st, const char *subject, const char *tool,
-                          const char *since_iso, int64_t *n);
-/* Counts and decides in one write transaction, so that gateways sharing a file never
- * allow more than limit calls of allow->tool by allow->subject since since_iso between
- * them: appends allow (decision "allow") when fewer than limit such calls were allowed,
- * else over (a "deny" with the caller's reason code). *allowed (may be NULL) receives 1
- * or 0. The two must name the same call. Returns like sg_store_audit_decision. */
+/* Budgets limit how often a subject may call a tool granted with approval "auto" ("N
+ * calls per window"). Only calls allowed through sg_store_audit_decision_budgeted count
+ * (and cost the extra row that counting needs): a gateway records every call of a tool
+ * that has a budget through it, and every other call through sg_store_audit_decision.
+ *
+ * sg_store_audit_decision_budgeted counts and decides in one write transaction, so that
+ * gateways sharing a file never allow more than limit calls between them: it appends
+ * allow (decision "allow") and counts it when fewer than limit calls of allow->tool by
+ * allow->subject were allowed since since_iso (ts >= since_iso), else appends over (a
+ * "deny" with the caller's reason code, e.g. "budget_exhausted", which does not count).
+ * The two must describe the same call. *allowed (may be NULL) receives 1 or 0. Returns
+ * like sg_store_audit_decision. */
 int sg_store_audit_decision_budgeted(sg_store_t *st, const sg_audit_decision_t *allow,
                                      const sg_audit_decision_t *over, const char *since_iso,
                                      int64_t limit, int *allowed);
+/* *n = how many calls of tool by subject (NULL: calls without a subject) were allowed
+ * through sg_store_audit_decision_budgeted since since_iso: what is left of a budget, for
+ * reporting. An index lookup whose cost grows with the count, not the log. Returns 0,
+ * SG_EINVAL or SG_EIO. */
+int sg_store_budget_count(sg_store_t *st, const char *subject, const char *tool,
+                          const char *since_iso, int64_t *n);
 
 #endif
