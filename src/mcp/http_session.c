@@ -21,7 +21,8 @@
  *
  *   POST initialize (handle_post) ──result──▶ in the table, id issued ──▶ requests ...
  *                                 ──error───▶ ended at once (no id)
- *   DELETE, idle past session_idle_ms (sweep), shutdown ──▶ hs_end ──▶ on_closed
+ *   DELETE, idle past session_idle_ms (sweep), making room at the session limit
+ *   (session_room), shutdown ──▶ hs_end ──▶ on_closed
  *     (calls cancelled and audited) ──▶ hs_close: open requests answered with an error,
  *     streams ended ──▶ session freed ──▶ hsess_free
  */
@@ -91,7 +92,7 @@ struct hsess {
   unsigned nstreams;
   stream_t *get;
   unsigned next_stream;
-  uint64_t last_used_ms;
+  uint64_t last_used_us; /* fine-grained, to tell the least recently used apart */
   sg_http_request_t *delivering; /* the POST whose body the session is reading */
   int delivered;                 /* ... and it has been answered */
 };
@@ -125,7 +126,8 @@ const char sg_http_mcp_usage[] =
     "                         only http://localhost|127.0.0.1|[::1] on the port are\n"
     "  --allow-host NAME      accept this Host, NAME or NAME:PORT (repeatable)\n"
     "  --max-connections N    open connections (default 256)\n"
-    "  --max-sessions N       MCP sessions (default 1024)\n"
+    "  --max-sessions N       MCP sessions (default 1024); a new one ends the session\n"
+    "                         unused longest\n"
     "  --header-timeout-ms MS --body-timeout-ms MS --idle-timeout-ms MS\n"
     "                         request headers, body, keep-alive (10000, 30000, 60000)\n"
     "  --session-idle-ms MS   end a session unused for this long (default 1800000)\n";
@@ -637,7 +639,7 @@ static hsess_t *hsess_new(sg_http_mcp_t *m, const sg_principal_t *who) {
   hs->conn.close = hs_close;
   hs->conn.handler = &sg_session_handler;
   hs->next_stream = 1;
-  hs->last_used_ms = now_ms();
+  hs->last_used_us = sg_mono_us();
   m->nsessions++;
   hs->session = sg_session_new(m->gw, &hs->conn, who, hsess_free, hs);
   if (hs->session == NULL) {
@@ -663,6 +665,22 @@ static int http_identity(const sg_http_mcp_t *m, const sg_http_request_t *req, s
 static int supported_version(const char *v) {
   for (const char *const *s = sg_mcp_session_versions; *s; s++)
     if (strcmp(*s, v) == 0) return 1;
+  return 0;
+}
+
+static int session_busy(const hsess_t *hs);
+
+/* At the session limit, the session unused the longest with nothing open makes room;
+ * returns -1 when every session is busy. */
+static int session_room(sg_http_mcp_t *m) {
+  if (m->nsessions < m->cfg.max_sessions) return 0;
+  hsess_t *lru = NULL;
+  for (size_t b = 0; b < BUCKETS; b++)
+    for (hsess_t *hs = m->buckets[b]; hs; hs = hs->next)
+      if (!session_busy(hs) && (lru == NULL || hs->last_used_us < lru->last_used_us)) lru = hs;
+  if (lru == NULL) return -1;
+  sg_info("http: %u sessions open; ending the one unused longest", m->nsessions);
+  hs_end(lru, SG_ECANCELLED);
   return 0;
 }
 
@@ -697,7 +715,7 @@ static void handle_post(sg_http_mcp_t *m, sg_http_request_t *req, hsess_t *hs,
     } else if (!is_init) {
       refuse(req, 400, "session_required",
              "an Mcp-Session-Id header is required (only initialize starts a session)", NULL);
-    } else if (m->nsessions >= m->cfg.max_sessions) {
+    } else if (session_room(m) != 0) {
       refuse(req, 503, "too_many_sessions", "too many sessions are open; try again later",
              "Retry-After: 5\r\n");
     } else if ((hs = created = hsess_new(m, who)) == NULL) {
@@ -845,7 +863,7 @@ static void on_request(sg_http_request_t *req, void *arg) {
      * 2025-03-26 whatever they negotiated. The session keeps its negotiated version. */
     if (pv && strcmp(pv, hs->version) != 0)
       sg_debug("http: session %.8s: MCP-Protocol-Version %s, negotiated %s", hs->id, pv, hs->version);
-    hs->last_used_ms = now_ms();
+    hs->last_used_us = sg_mono_us();
   } else if (!post) {
     refuse(req, 400, "session_required", "an Mcp-Session-Id header is required", NULL);
     return;
@@ -879,7 +897,7 @@ static void sweep_cb(uv_timer_t *t) {
   for (size_t b = 0; b < BUCKETS; b++) {
     for (hsess_t *hs = m->buckets[b], *next; hs; hs = next) {
       next = hs->next;
-      if (!session_busy(hs) && now - hs->last_used_ms > m->cfg.session_idle_ms) {
+      if (!session_busy(hs) && now - hs->last_used_us / 1000 > m->cfg.session_idle_ms) {
         hs_end(hs, SG_ECANCELLED);
         continue;
       }

@@ -20,7 +20,8 @@
  * HTTP errors: 400 missing session id, malformed message, unsupported
  * MCP-Protocol-Version; 404 unknown or ended session, other paths; 405 other methods;
  * 406 Accept without the required types; 409 a second GET stream; 415 a body that is not
- * application/json; 429 too many streams; 503 too many sessions, or shutting down.
+ * application/json; 429 too many streams; 503 shutting down, or every session busy at
+ * the session limit (otherwise the session unused longest is ended to make room).
  *
  * Ownership: the config's strings (path, origins, hosts) are borrowed for the life of
  * the server; the identity's strings are copied and its claims referenced.

@@ -372,6 +372,27 @@ describe('connection limit', () => {
   });
 });
 
+describe('session limit', () => {
+  test('at --max-sessions a new session ends the one unused longest', async () => {
+    const world = makeWorld();
+    const gw = await startGateway(world, { extraArgs: ['--max-sessions', '2'] });
+    try {
+      const target = { port: gw.port };
+      const first = await rawInitialize(target);
+      const second = await rawInitialize(target);
+      const list = (sid) => httpRequest({ ...target, headers: { ...JSON_HEADERS, 'mcp-session-id': sid }, body: rpc(2, 'tools/list') });
+      assert.equal((await list(first)).status, 200); // now the second is the one unused longest
+      const third = await rawInitialize(target);
+      assert.equal((await list(second)).status, 404);
+      assert.equal((await list(first)).status, 200);
+      assert.equal((await list(third)).status, 200);
+    } finally {
+      const { code } = await gw.stop();
+      assert.equal(code, 0, gw.log());
+    }
+  });
+});
+
 describe('shutdown', () => {
   test('SIGTERM answers open calls, audits them as cancelled, and exits 0', async () => {
     const world = makeWorld();
