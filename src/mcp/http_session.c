@@ -342,7 +342,7 @@ static int stream_room(hsess_t *hs) {
   if (hs->nstreams < hs->m->cfg.max_streams) return 0;
   stream_t *victim = NULL;
   for (int pass = 0; pass < 2 && victim == NULL; pass++)
-    for (stream_t *st = hs->streams; st; st = st->next)
+    for (stream_t *st = hs->streams; st && victim == NULL; st = st->next)
       if (st->req == NULL && st != hs->get && (pass == 1 || st->answered)) victim = st;
   if (victim == NULL) return -1;
   sg_debug("http: session %.8s: dropping stream %u to make room", hs->id, victim->num);
@@ -522,7 +522,8 @@ static int hs_send(sg_conn_t *c, const json_t *msg) {
     }
     return 0;
   }
-  if (id == NULL && strcmp(json_string_value(method), "notifications/progress") == 0) {
+  const char *name = json_string_value(method);
+  if (id == NULL && name && strcmp(name, "notifications/progress") == 0) {
     post_t *p = find_post_by_token(hs, json_object_get(json_object_get(msg, "params"), "progressToken"));
     if (p) {
       if (p->stream) stream_emit(p->stream, msg);
@@ -534,7 +535,7 @@ static int hs_send(sg_conn_t *c, const json_t *msg) {
     stream_emit(hs->get, msg);
     return 0;
   }
-  sg_debug("http: session %.8s: no GET stream for %s; dropped", hs->id, json_string_value(method));
+  sg_debug("http: session %.8s: no GET stream for %s; dropped", hs->id, name ? name : "a message");
   return 0;
 }
 
