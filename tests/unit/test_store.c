@@ -1,7 +1,9 @@
 /*
  * The SQLite store: audit events are appended and read back joined per call; the file is
  * in WAL mode; every way a write can fail is reported, never swallowed; databases the
- * build cannot use are refused untouched.
+ * build cannot use are refused untouched. Approvals follow their state machine and are
+ * bound to the call they were granted for; the writes switch, budgets and the data
+ * version work across handles.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -669,6 +671,454 @@ static void queued_outcomes_ride_with_the_next_decision(void) {
   tmp_done(&t);
 }
 
+/* ---- approvals ---------------------------------------------------------------------- */
+
+#define ARGS_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define ARGS_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+static void request(sg_store_t *st, const char *call_id, int64_t ttl_ms,
+                    char id[SG_APPROVAL_ID_LEN + 1]) {
+  sg_store_approval_request_t req = {.call_id = call_id,
+                                     .tool = "write_file",
+                                     .args_hash = ARGS_A,
+                                     .args_json = "{\"content\":\"[redacted]\",\"path\":\"a.txt\"}",
+                                     .tenant = "acme",
+                                     .env = "prod",
+                                     .subject = "alice",
+                                     .role = "editor",
+                                     .ttl_ms = ttl_ms};
+  int rc = sg_store_approval_create(st, &req, id);
+  if (rc != 0) fprintf(stderr, "create: %s\n", sg_store_errmsg(st));
+  CHECK_INT_EQ(rc, 0);
+  CHECK_INT_EQ(strlen(id), SG_APPROVAL_ID_LEN);
+}
+
+static void check_state(sg_store_t *st, const char *id, const char *want) {
+  char state[16] = "";
+  CHECK_INT_EQ(sg_store_approval_state(st, id, state), 0);
+  CHECK_STR_EQ(state, want);
+}
+
+/* The use the gateway holding call_id makes of approval id. */
+static sg_store_approval_use_t use_of(const char *id, const char *call_id) {
+  return (sg_store_approval_use_t){.id = id, .call_id = call_id, .tool = "write_file",
+                                   .args_hash = ARGS_A, .tenant = "acme", .subject = "alice"};
+}
+
+static void approval_is_granted_then_used_once(void) {
+  tmp_t t;
+  tmp_init(&t);
+  sg_store_t *st = open_rw(t.db);
+  char id[SG_APPROVAL_ID_LEN + 1], other[SG_APPROVAL_ID_LEN + 1];
+  request(st, "gw1-1", 60000, id);
+  request(st, "gw1-2", 60000, other);
+  CHECK(strcmp(id, other) != 0);
+  check_state(st, id, "pending");
+
+  sg_store_approval_t a = {0};
+  CHECK_INT_EQ(sg_store_approval_get(st, id, &a), 0);
+  CHECK_STR_EQ(a.call_id, "gw1-1");
+  CHECK_STR_EQ(a.args_json, "{\"content\":\"[redacted]\",\"path\":\"a.txt\"}");
+  CHECK_STR_EQ(a.role, "editor");
+  CHECK(a.decided_at == NULL && a.approver == NULL && a.used_at == NULL);
+  CHECK(strcmp(a.expires_at, a.created_at) > 0);
+  sg_store_approval_clear(&a);
+
+  /* A decision needs a person and a reason. */
+  CHECK_INT_EQ(sg_store_approval_decide(st, id, 1, "local:bob", ""), SG_EINVAL);
+  CHECK_INT_EQ(sg_store_approval_decide(st, id, 1, NULL, "ok"), SG_EINVAL);
+  CHECK_INT_EQ(sg_store_approval_decide(st, id, 1, "local:bob", "checked the path"), 0);
+  check_state(st, id, "approved");
+  /* Decided once: a second decision, either way, is refused and names the state. */
+  CHECK_INT_EQ(sg_store_approval_decide(st, id, 0, "local:carol", "no"), SG_EINVAL);
+  CHECK(strstr(sg_store_errmsg(st), "is approved, not pending") != NULL);
+  CHECK_INT_EQ(sg_store_approval_decide(st, "0123", 1, "local:bob", "ok"), SG_EINVAL);
+  CHECK(strstr(sg_store_errmsg(st), "no approval") != NULL);
+
+  sg_store_approval_use_t use = use_of(id, "gw1-1");
+  CHECK_INT_EQ(sg_store_approval_consume(st, &use), 0);
+  check_state(st, id, "used");
+  CHECK_INT_EQ(sg_store_approval_consume(st, &use), SG_EINVAL);
+  CHECK(strstr(sg_store_errmsg(st), "is used, not approved") != NULL);
+  CHECK_INT_EQ(sg_store_approval_get(st, id, &a), 0);
+  CHECK_STR_EQ(a.approver, "local:bob");
+  CHECK_STR_EQ(a.reason, "checked the path");
+  CHECK(a.decided_at != NULL && a.used_at != NULL);
+  sg_store_approval_clear(&a);
+
+  /* A denial cannot be used. */
+  CHECK_INT_EQ(sg_store_approval_decide(st, other, 0, "local:bob", "wrong file"), 0);
+  sg_store_approval_use_t use2 = use_of(other, "gw1-2");
+  CHECK_INT_EQ(sg_store_approval_consume(st, &use2), SG_EINVAL);
+  CHECK(strstr(sg_store_errmsg(st), "is denied") != NULL);
+  sg_store_close(st);
+
+  /* Every change is in the audit chain, with the approval's id and the call it is for. */
+  char *events = raw_text(t.db, "SELECT group_concat(event || ':' || reason || ':' ||"
+                                " COALESCE(actor, '-'), ' ') FROM (SELECT * FROM audit_events"
+                                " WHERE approval_id IS NOT NULL ORDER BY seq)");
+  CHECK_STR_EQ(events, "approval_requested:pending:- approval_requested:pending:-"
+                       " approval_granted:approved:local:bob approval_used:used:-"
+                       " approval_denied:denied:local:bob");
+  free(events);
+  char *args = raw_text(t.db, "SELECT args_json FROM audit_events WHERE event = 'approval_requested'");
+  CHECK_STR_EQ(args, "{\"content\":\"[redacted]\",\"path\":\"a.txt\"}");
+  free(args);
+  CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events WHERE approval_id IS NOT NULL"
+                             " AND (call_id NOT LIKE 'gw1-%' OR tool <> 'write_file'"
+                             " OR subject <> 'alice' OR args_hash <> '" ARGS_A "')"),
+               0);
+  tmp_done(&t);
+}
+
+/* An approval is bound to its call: any other call, arguments, tool, tenant or subject is
+ * refused, and the refusal leaves it usable by the call it was granted for. */
+static void approval_cannot_be_replayed(void) {
+  tmp_t t;
+  tmp_init(&t);
+  sg_store_t *st = open_rw(t.db);
+  char id[SG_APPROVAL_ID_LEN + 1];
+  request(st, "gw1-7", 60000, id);
+  CHECK_INT_EQ(sg_store_approval_decide(st, id, 1, "local:bob", "ok"), 0);
+  const struct {
+    sg_store_approval_use_t use;
+    const char *says;
+  } tries[] = {
+      {{id, "gw1-7", "write_file", ARGS_B, "acme", "alice"}, "other arguments"},
+      {{id, "gw1-7", "write_file", ARGS_A, "globex", "alice"}, "another tenant"},
+      {{id, "gw1-7", "write_file", ARGS_A, NULL, "alice"}, "another tenant"},
+      {{id, "gw1-7", "write_file", ARGS_A, "acme", "mallory"}, "another subject"},
+      {{id, "gw1-7", "delete_file", ARGS_A, "acme", "alice"}, "another tool"},
+      /* A restarted gateway has other call ids. */
+      {{id, "gw2-1", "write_file", ARGS_A, "acme", "alice"}, "another call"},
+  };
+  for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+    CHECK_INT_EQ(sg_store_approval_consume(st, &tries[i].use), SG_EINVAL);
+    if (strstr(sg_store_errmsg(st), tries[i].says) == NULL)
+      fprintf(stderr, "try %zu: %s\n", i, sg_store_errmsg(st));
+    CHECK(strstr(sg_store_errmsg(st), tries[i].says) != NULL);
+    check_state(st, id, "approved");
+  }
+  sg_store_approval_use_t use = use_of(id, "gw1-7");
+  CHECK_INT_EQ(sg_store_approval_consume(st, &use), 0);
+  CHECK_INT_EQ(sg_store_approval_consume(st, &use), SG_EINVAL);
+  sg_store_close(st);
+  CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events WHERE event = 'approval_used'"), 1);
+  tmp_done(&t);
+}
+
+/* Two handles (two gateways, or a gateway and a person) race: one wins each transition. */
+static void approval_transitions_race_safely(void) {
+  tmp_t t;
+  tmp_init(&t);
+  sg_store_t *a = open_rw(t.db), *b = open_rw(t.db);
+  char id[SG_APPROVAL_ID_LEN + 1];
+  request(a, "gw1-1", 60000, id);
+  CHECK_INT_EQ(sg_store_approval_decide(b, id, 1, "local:bob", "ok"), 0);
+  CHECK_INT_EQ(sg_store_approval_decide(a, id, 0, "local:carol", "no"), SG_EINVAL);
+  sg_store_approval_use_t use = use_of(id, "gw1-1");
+  CHECK_INT_EQ(sg_store_approval_consume(a, &use), 0);
+  CHECK_INT_EQ(sg_store_approval_consume(b, &use), SG_EINVAL);
+  sg_store_close(a);
+  sg_store_close(b);
+  /* The database itself refuses what the state machine does not allow. */
+  CHECK(raw_exec(t.db, "UPDATE approvals SET state = 'approved'") != SQLITE_OK);
+  CHECK(raw_exec(t.db, "UPDATE approvals SET args_hash = 'x'") != SQLITE_OK);
+  CHECK(raw_exec(t.db, "DELETE FROM approvals") != SQLITE_OK);
+  tmp_done(&t);
+}
+
+static void approvals_expire(void) {
+  tmp_t t;
+  tmp_init(&t);
+  sg_store_t *st = open_rw(t.db);
+  char late[SG_APPROVAL_ID_LEN + 1], unused[SG_APPROVAL_ID_LEN + 1];
+  char stale1[SG_APPROVAL_ID_LEN + 1], stale2[SG_APPROVAL_ID_LEN + 1], fresh[SG_APPROVAL_ID_LEN + 1];
+
+  /* Too late to decide: the approval is expired on the spot and the decision refused. */
+  request(st, "gw1-1", 1, late);
+  usleep(5000);
+  CHECK_INT_EQ(sg_store_approval_decide(st, late, 1, "local:bob", "ok"), SG_EINVAL);
+  CHECK(strstr(sg_store_errmsg(st), "expired at") != NULL);
+  check_state(st, late, "expired");
+
+  /* Approved in time, but not used in time. */
+  request(st, "gw1-2", 150, unused);
+  CHECK_INT_EQ(sg_store_approval_decide(st, unused, 1, "local:bob", "ok"), 0);
+  usleep(200000);
+  sg_store_approval_use_t use = use_of(unused, "gw1-2");
+  CHECK_INT_EQ(sg_store_approval_consume(st, &use), SG_EINVAL);
+  CHECK(strstr(sg_store_errmsg(st), "expired") != NULL);
+
+  /* What a gateway finds at start: approvals of one that died. */
+  request(st, "gw0-1", 60000, stale1);
+  request(st, "gw0-2", 60000, stale2);
+  CHECK_INT_EQ(sg_store_approval_decide(st, stale2, 1, "local:bob", "ok"), 0);
+  request(st, "gw0-3", 3600000, fresh);
+  char later[32];
+  sg_store_time_iso(120000, later);
+  size_t n = 99;
+  CHECK_INT_EQ(sg_store_approval_expire_stale(st, later, &n), 0);
+  CHECK_INT_EQ(n, 3); /* stale1, stale2, unused */
+  check_state(st, stale1, "expired");
+  check_state(st, stale2, "expired");
+  check_state(st, unused, "expired");
+  check_state(st, fresh, "pending");
+  CHECK_INT_EQ(sg_store_approval_expire_stale(st, NULL, &n), 0);
+  CHECK_INT_EQ(n, 0);
+
+  /* The gateway gives up on one. */
+  CHECK_INT_EQ(sg_store_approval_expire(st, fresh), 0);
+  check_state(st, fresh, "expired");
+  CHECK_INT_EQ(sg_store_approval_expire(st, fresh), SG_EINVAL);
+  sg_store_close(st);
+  CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events WHERE event = 'approval_expired'"),
+               5);
+  tmp_done(&t);
+}
+
+static void cancel_all_and_the_kill_switch(void) {
+  tmp_t t;
+  tmp_init(&t);
+  sg_store_t *st = open_rw(t.db);
+  char p1[SG_APPROVAL_ID_LEN + 1], p2[SG_APPROVAL_ID_LEN + 1], ok[SG_APPROVAL_ID_LEN + 1],
+      no[SG_APPROVAL_ID_LEN + 1], one[SG_APPROVAL_ID_LEN + 1];
+  request(st, "c1", 60000, p1);
+  request(st, "c2", 60000, p2);
+  request(st, "c3", 60000, ok);
+  request(st, "c4", 60000, no);
+  request(st, "c5", 60000, one);
+  CHECK_INT_EQ(sg_store_approval_decide(st, ok, 1, "local:bob", "ok"), 0);
+  CHECK_INT_EQ(sg_store_approval_decide(st, no, 0, "local:bob", "no"), 0);
+  CHECK_INT_EQ(sg_store_approval_cancel(st, one, "gateway", "the client went away"), 0);
+  check_state(st, one, "cancelled");
+  CHECK_INT_EQ(sg_store_approval_cancel(st, one, "gateway", "again"), SG_EINVAL);
+
+  /* Writes on by default. */
+  int on = -1;
+  sg_store_switch_t sw;
+  CHECK_INT_EQ(sg_store_writes_enabled(st, &on), 0);
+  CHECK_INT_EQ(on, 1);
+  CHECK_INT_EQ(sg_store_switch_get(st, "writes", &sw), 0);
+  CHECK_STR_EQ(sw.value, "on");
+  CHECK_STR_EQ(sw.updated_at, "");
+  CHECK_INT_EQ(sg_store_switch_get(st, "reads", &sw), SG_EINVAL);
+  CHECK_INT_EQ(sg_store_writes_set(st, 0, NULL, "x", NULL), SG_EINVAL);
+
+  /* Off: every approval still open is cancelled in the same transaction. */
+  size_t n = 0;
+  CHECK_INT_EQ(sg_store_writes_set(st, 0, "local:ops", "incident 42", &n), 0);
+  CHECK_INT_EQ(n, 3);
+  CHECK_INT_EQ(sg_store_writes_enabled(st, &on), 0);
+  CHECK_INT_EQ(on, 0);
+  CHECK_INT_EQ(sg_store_switch_get(st, "writes", &sw), 0);
+  CHECK_STR_EQ(sw.value, "off");
+  CHECK_STR_EQ(sw.actor, "local:ops");
+  CHECK_STR_EQ(sw.reason, "incident 42");
+  CHECK_INT_EQ(strlen(sw.updated_at), 27);
+  check_state(st, p1, "cancelled");
+  check_state(st, p2, "cancelled");
+  check_state(st, ok, "cancelled");
+  check_state(st, no, "denied");
+  sg_store_approval_use_t use = use_of(ok, "c3");
+  CHECK_INT_EQ(sg_store_approval_consume(st, &use), SG_EINVAL);
+  /* Cancelling keeps the decision that was taken. */
+  sg_store_approval_t a = {0};
+  CHECK_INT_EQ(sg_store_approval_get(st, ok, &a), 0);
+  CHECK_STR_EQ(a.approver, "local:bob");
+  sg_store_approval_clear(&a);
+  CHECK_INT_EQ(sg_store_approval_get(st, p1, &a), 0);
+  CHECK_STR_EQ(a.approver, "local:ops");
+  CHECK_STR_EQ(a.reason, "incident 42");
+  sg_store_approval_clear(&a);
+
+  CHECK_INT_EQ(sg_store_writes_set(st, 1, "local:ops", NULL, &n), 0);
+  CHECK_INT_EQ(n, 0);
+  CHECK_INT_EQ(sg_store_writes_enabled(st, &on), 0);
+  CHECK_INT_EQ(on, 1);
+  request(st, "c6", 60000, p1);
+  CHECK_INT_EQ(sg_store_approval_cancel_all(st, "local:ops", "drill", &n), 0);
+  CHECK_INT_EQ(n, 1);
+  sg_store_close(st);
+
+  char *flips = raw_text(t.db, "SELECT group_concat(reason || ':' || actor || ':' ||"
+                               " COALESCE(detail, '-'), ' ') FROM (SELECT * FROM audit_events"
+                               " WHERE event = 'switch' ORDER BY seq)");
+  CHECK_STR_EQ(flips, "writes=off:local:ops:incident 42 writes=on:local:ops:-");
+  free(flips);
+  /* The cancellations sit between the two flips. */
+  CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events WHERE event = 'approval_cancelled'"
+                             " AND seq > (SELECT seq FROM audit_events WHERE reason = 'writes=off')"
+                             " AND seq < (SELECT seq FROM audit_events WHERE reason = 'writes=on')"),
+               3);
+  tmp_done(&t);
+}
+
+typedef struct {
+  int n;
+  char states[256];
+} listed_t;
+
+static void on_approval(const sg_store_approval_t *a, void *arg) {
+  listed_t *l = arg;
+  l->n++;
+  strncat(l->states, a->state, sizeof l->states - strlen(l->states) - 2);
+  strcat(l->states, " ");
+}
+
+static void approvals_are_listed(void) {
+  tmp_t t;
+  tmp_init(&t);
+  sg_store_t *st = open_rw(t.db);
+  char id[5][SG_APPROVAL_ID_LEN + 1];
+  for (int i = 0; i < 5; i++) request(st, "c", 60000, id[i]);
+  CHECK_INT_EQ(sg_store_approval_decide(st, id[1], 1, "local:bob", "ok"), 0);
+  CHECK_INT_EQ(sg_store_approval_decide(st, id[3], 0, "local:bob", "no"), 0);
+  listed_t l = {0};
+  CHECK_INT_EQ(sg_store_approval_list(st, 0, 0, on_approval, &l), 0);
+  CHECK_INT_EQ(l.n, 3);
+  CHECK_STR_EQ(l.states, "pending pending pending ");
+  memset(&l, 0, sizeof l);
+  CHECK_INT_EQ(sg_store_approval_list(st, 1, 0, on_approval, &l), 0);
+  CHECK_STR_EQ(l.states, "pending approved pending denied pending ");
+  memset(&l, 0, sizeof l);
+  CHECK_INT_EQ(sg_store_approval_list(st, 1, 2, on_approval, &l), 0);
+  CHECK_STR_EQ(l.states, "denied pending ");
+  sg_store_close(st);
+  tmp_done(&t);
+}
+
+/* PRAGMA data_version: another handle's commit changes it, the handle's own do not. */
+static void data_version_shows_other_handles_commits(void) {
+  tmp_t t;
+  tmp_init(&t);
+  sg_store_t *gw = open_rw(t.db), *cli = open_rw(t.db);
+  uint64_t v0, v1, v2, v3;
+  CHECK_INT_EQ(sg_store_data_version(gw, &v0), 0);
+  decide(gw, "c1", "echo", "allow", "allowed", NULL);
+  CHECK_INT_EQ(sg_store_data_version(gw, &v1), 0);
+  CHECK(v1 == v0);
+  CHECK_INT_EQ(sg_store_writes_set(cli, 0, "local:ops", "stop", NULL), 0);
+  CHECK_INT_EQ(sg_store_data_version(gw, &v2), 0);
+  CHECK(v2 != v1);
+  int on = 1;
+  CHECK_INT_EQ(sg_store_writes_enabled(gw, &on), 0);
+  CHECK_INT_EQ(on, 0);
+  CHECK_INT_EQ(sg_store_data_version(gw, &v3), 0);
+  CHECK(v3 == v2);
+  sg_store_close(cli);
+  sg_store_close(gw);
+  tmp_done(&t);
+}
+
+static void budgets_limit_calls_per_window(void) {
+  tmp_t t;
+  tmp_init(&t);
+  sg_store_t *a = open_rw(t.db), *b = open_rw(t.db);
+  char since[32];
+  sg_store_time_iso(-60000, since);
+  int allowed = -1;
+  for (int i = 0; i < 5; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "c%d", i);
+    sg_audit_decision_t yes = {.call_id = id, .subject = "alice", .tool = "send_mail",
+                               .decision = "allow", .reason = "allowed"};
+    sg_audit_decision_t no = yes;
+    no.decision = "deny";
+    no.reason = "budget_exhausted";
+    /* Two gateways share one budget. */
+    CHECK_INT_EQ(sg_store_audit_decision_budgeted(i % 2 ? a : b, &yes, &no, since, 3, &allowed), 0);
+    CHECK_INT_EQ(allowed, i < 3);
+  }
+  int64_t n = -1;
+  CHECK_INT_EQ(sg_store_budget_count(a, "alice", "send_mail", since, &n), 0);
+  CHECK_INT_EQ(n, 3);
+  CHECK_INT_EQ(sg_store_budget_count(a, "bob", "send_mail", since, &n), 0);
+  CHECK_INT_EQ(n, 0);
+  CHECK_INT_EQ(sg_store_budget_count(a, "alice", "other", since, &n), 0);
+  CHECK_INT_EQ(n, 0);
+  char later[32];
+  sg_store_time_iso(1000, later);
+  CHECK_INT_EQ(sg_store_budget_count(a, "alice", "send_mail", later, &n), 0);
+  CHECK_INT_EQ(n, 0);
+  /* Unbudgeted calls do not count. */
+  decide(a, "c9", "send_mail", "allow", "allowed", NULL);
+  CHECK_INT_EQ(sg_store_budget_count(a, "alice", "send_mail", since, &n), 0);
+  CHECK_INT_EQ(n, 3);
+  sg_audit_decision_t bad = {.call_id = "x", .tool = "t", .decision = "deny", .reason = "r"};
+  CHECK_INT_EQ(sg_store_audit_decision_budgeted(a, &bad, &bad, since, 1, NULL), SG_EINVAL);
+  sg_store_close(a);
+  sg_store_close(b);
+  CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events WHERE reason = 'budget_exhausted'"),
+               2);
+  tmp_done(&t);
+}
+
+static void redacted_arguments_are_kept_and_bounded(void) {
+  tmp_t t;
+  tmp_init(&t);
+  sg_store_t *st = open_rw(t.db);
+  sg_audit_decision_t d = {.call_id = "c1", .tool = "login", .decision = "allow",
+                           .reason = "allowed",
+                           .args_hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                           .args_json = "{\"password\":\"[redacted]\",\"user\":\"alice\"}"};
+  CHECK_INT_EQ(sg_store_audit_decision(st, &d), 0);
+  size_t big = SG_AUDIT_ARGS_MAX + 10;
+  char *huge = malloc(big + 1);
+  memset(huge, 'x', big);
+  huge[0] = '{';
+  huge[big] = '\0';
+  d.call_id = "c2";
+  d.args_json = huge;
+  CHECK_INT_EQ(sg_store_audit_decision(st, &d), 0);
+  free(huge);
+  rows_t rows = {0};
+  tail(st, 2, &rows);
+  CHECK_INT_EQ(rows.n, 2);
+  sg_store_close(st);
+  char *a = raw_text(t.db, "SELECT args_json FROM audit_events WHERE call_id = 'c1'");
+  CHECK_STR_EQ(a, "{\"password\":\"[redacted]\",\"user\":\"alice\"}");
+  free(a);
+  a = raw_text(t.db, "SELECT args_json FROM audit_events WHERE call_id = 'c2'");
+  CHECK(a != NULL && a[0] == '"' && strstr(a, "omitted: 65546 bytes") != NULL);
+  free(a);
+  rows_free(&rows);
+  tmp_done(&t);
+}
+
+typedef struct {
+  int n;
+  char line[8][160];
+} events_t;
+
+static void on_row(const sg_audit_row_t *row, void *arg) {
+  events_t *e = arg;
+  CHECK(e->n < 8);
+  snprintf(e->line[e->n++], 160, "%s|%s|%s|%s|%s", row->event, row->reason ? row->reason : "-",
+           row->actor ? row->actor : "-", row->approval_id ? "id" : "-",
+           row->args_json ? row->args_json : "-");
+}
+
+static void tail_shows_switches_and_approvals(void) {
+  tmp_t t;
+  tmp_init(&t);
+  sg_store_t *st = open_rw(t.db);
+  char id[SG_APPROVAL_ID_LEN + 1];
+  request(st, "gw1-1", 60000, id);
+  CHECK_INT_EQ(sg_store_approval_decide(st, id, 1, "local:bob", "ok"), 0);
+  CHECK_INT_EQ(sg_store_writes_set(st, 0, "local:ops", "incident", NULL), 0);
+  events_t e = {0};
+  CHECK_INT_EQ(sg_store_audit_tail(st, 10, on_row, &e), 0);
+  CHECK_INT_EQ(e.n, 4);
+  CHECK_STR_EQ(e.line[0],
+               "approval_requested|pending|-|id|{\"content\":\"[redacted]\",\"path\":\"a.txt\"}");
+  CHECK_STR_EQ(e.line[1], "approval_granted|approved|local:bob|id|-");
+  CHECK_STR_EQ(e.line[2], "switch|writes=off|local:ops|-|-");
+  CHECK_STR_EQ(e.line[3], "approval_cancelled|cancelled|local:ops|id|-");
+  sg_store_close(st);
+  tmp_done(&t);
+}
+
 const sg_test_t sg_suite_store[] = {
     {"queued_outcomes_ride_with_the_next_decision", queued_outcomes_ride_with_the_next_decision},
     {"append_and_read_back_joined", append_and_read_back_joined},
@@ -693,5 +1143,15 @@ const sg_test_t sg_suite_store[] = {
     {"appends_checkpoint_by_default", appends_checkpoint_by_default},
     {"manual_checkpoint_moves_work_off_the_appender",
      manual_checkpoint_moves_work_off_the_appender},
+    {"approval_is_granted_then_used_once", approval_is_granted_then_used_once},
+    {"approval_cannot_be_replayed", approval_cannot_be_replayed},
+    {"approval_transitions_race_safely", approval_transitions_race_safely},
+    {"approvals_expire", approvals_expire},
+    {"cancel_all_and_the_kill_switch", cancel_all_and_the_kill_switch},
+    {"approvals_are_listed", approvals_are_listed},
+    {"data_version_shows_other_handles_commits", data_version_shows_other_handles_commits},
+    {"budgets_limit_calls_per_window", budgets_limit_calls_per_window},
+    {"redacted_arguments_are_kept_and_bounded", redacted_arguments_are_kept_and_bounded},
+    {"tail_shows_switches_and_approvals", tail_shows_switches_and_approvals},
     SG_SUITE_END,
 };
