@@ -92,7 +92,7 @@ struct hsess {
   unsigned nstreams;
   stream_t *get;
   unsigned next_stream;
-  uint64_t last_used_us; /* fine-grained, to tell the least recently used apart */
+  uint64_t last_used_us;         /* fine-grained, to tell the least recently used apart */
   sg_http_request_t *delivering; /* the POST whose body the session is reading */
   int delivered;                 /* ... and it has been answered */
 };
@@ -112,7 +112,9 @@ struct sg_http_mcp {
   void *done_arg;
 };
 
-static uint64_t now_ms(void) { return sg_mono_us() / 1000; }
+static uint64_t now_ms(void) {
+  return sg_mono_us() / 1000;
+}
 
 /* ---- configuration ----------------------------------------------------------------- */
 
@@ -158,8 +160,8 @@ static int origin_ok(const char *v) {
   return sep && sep != v && sep[3] && strchr(sep + 3, '/') == NULL;
 }
 
-int sg_http_mcp_option(sg_http_mcp_config_t *cfg, const char *name, const char *value,
-                       char *err, size_t errlen) {
+int sg_http_mcp_option(sg_http_mcp_config_t *cfg, const char *name, const char *value, char *err,
+                       size_t errlen) {
   uint64_t n;
   if (strcmp(name, "listen") == 0) {
     if (cfg->nlisten == SG_HTTP_MAX_LISTENERS) {
@@ -176,7 +178,8 @@ int sg_http_mcp_option(sg_http_mcp_config_t *cfg, const char *name, const char *
       return SG_EINVAL;
     }
     if (origin && !origin_ok(value)) {
-      snprintf(err, errlen, "--allow-origin \"%s\": an origin is scheme://host[:port], without a path", value);
+      snprintf(err, errlen,
+               "--allow-origin \"%s\": an origin is scheme://host[:port], without a path", value);
       return SG_EINVAL;
     }
     if (!origin && (*value == '\0' || strpbrk(value, "/ \t"))) {
@@ -195,18 +198,24 @@ int sg_http_mcp_option(sg_http_mcp_config_t *cfg, const char *name, const char *
       snprintf(err, errlen, "--%s must be a number from 1 to 1000000", name);
       return SG_EINVAL;
     }
-    if (name[4] == 'c') cfg->http.max_connections = (unsigned)n;
-    else cfg->max_sessions = (unsigned)n;
+    if (name[4] == 'c')
+      cfg->http.max_connections = (unsigned)n;
+    else
+      cfg->max_sessions = (unsigned)n;
   } else if (strcmp(name, "header-timeout-ms") == 0 || strcmp(name, "body-timeout-ms") == 0 ||
              strcmp(name, "idle-timeout-ms") == 0 || strcmp(name, "session-idle-ms") == 0) {
     if (parse_num(value, 1, 7u * 24u * 3600u * 1000u, &n) != 0) {
       snprintf(err, errlen, "--%s must be a number of milliseconds", name);
       return SG_EINVAL;
     }
-    if (name[0] == 'h') cfg->http.header_timeout_ms = n;
-    else if (name[0] == 'b') cfg->http.body_timeout_ms = n;
-    else if (name[0] == 'i') cfg->http.idle_timeout_ms = n;
-    else cfg->session_idle_ms = n;
+    if (name[0] == 'h')
+      cfg->http.header_timeout_ms = n;
+    else if (name[0] == 'b')
+      cfg->http.body_timeout_ms = n;
+    else if (name[0] == 'i')
+      cfg->http.idle_timeout_ms = n;
+    else
+      cfg->session_idle_ms = n;
   } else {
     snprintf(err, errlen, "unknown HTTP option --%s", name);
     return SG_EINVAL;
@@ -477,7 +486,8 @@ static void post_answer(post_t *p, const json_t *msg) {
     p->req->on_abort = NULL;
     p->req = NULL;
     char extra[64] = "";
-    if (p->initialize && hs->in_table) snprintf(extra, sizeof extra, "Mcp-Session-Id: %s\r\n", hs->id);
+    if (p->initialize && hs->in_table)
+      snprintf(extra, sizeof extra, "Mcp-Session-Id: %s\r\n", hs->id);
     if (hs->delivering == req) hs->delivered = 1;
     respond_json(req, 200, msg, extra);
   } else {
@@ -493,8 +503,9 @@ static void post_cancelled(post_t *p) {
     st->answered = 1;
     stream_free(st); /* ends the response; nothing is left to resume */
   } else if (p->req) {
-    json_t *e = sg_rpc_error(p->id, sg_err_rpc_code(SG_ECANCELLED), "request cancelled by the client",
-                             json_pack("{s:s}", "reason", sg_err_reason(SG_ECANCELLED)));
+    json_t *e =
+        sg_rpc_error(p->id, sg_err_rpc_code(SG_ECANCELLED), "request cancelled by the client",
+                     json_pack("{s:s}", "reason", sg_err_reason(SG_ECANCELLED)));
     sg_http_request_t *req = p->req;
     p->req->on_abort = NULL;
     p->req = NULL;
@@ -524,10 +535,13 @@ static int hs_send(sg_conn_t *c, const json_t *msg) {
   }
   const char *name = json_string_value(method);
   if (id == NULL && name && strcmp(name, "notifications/progress") == 0) {
-    post_t *p = find_post_by_token(hs, json_object_get(json_object_get(msg, "params"), "progressToken"));
+    post_t *p =
+        find_post_by_token(hs, json_object_get(json_object_get(msg, "params"), "progressToken"));
     if (p) {
-      if (p->stream) stream_emit(p->stream, msg);
-      else sg_debug("http: session %.8s: progress for a request answered as JSON; dropped", hs->id);
+      if (p->stream)
+        stream_emit(p->stream, msg);
+      else
+        sg_debug("http: session %.8s: progress for a request answered as JSON; dropped", hs->id);
       return 0;
     }
   }
@@ -603,7 +617,8 @@ static void hs_end(hsess_t *hs, int err) {
   hs->ending = 1;
   hs->end_err = err;
   table_remove(hs);
-  sg_info("http: session %.8s ended (%s)", hs->id, err == SG_ESHUTDOWN ? "shutdown" : sg_err_reason(err));
+  sg_info("http: session %.8s ended (%s)", hs->id,
+          err == SG_ESHUTDOWN ? "shutdown" : sg_err_reason(err));
   hs->conn.handler->on_closed(&hs->conn);
 }
 
@@ -630,7 +645,8 @@ static hsess_t *hsess_new(sg_http_mcp_t *m, const sg_principal_t *who) {
   hsess_t *hs = calloc(1, sizeof *hs);
   if (hs == NULL) return NULL;
   unsigned char rnd[SESSION_ID_HEX / 2];
-  if (uv_random(NULL, NULL, rnd, sizeof rnd, 0, NULL) != 0 || (hs->owner = owner_key(who)) == NULL) {
+  if (uv_random(NULL, NULL, rnd, sizeof rnd, 0, NULL) != 0 ||
+      (hs->owner = owner_key(who)) == NULL) {
     free(hs);
     return NULL;
   }
@@ -654,8 +670,11 @@ static hsess_t *hsess_new(sg_http_mcp_t *m, const sg_principal_t *who) {
 
 /* The principal an HTTP request acts for. For now every request acts for the identity
  * the operator gave the instance, exactly as on stdio; verifying a bearer token replaces
- * this function, and a refusal becomes 401. */
-static int http_identity(const sg_http_mcp_t *m, const sg_http_request_t *req, sg_principal_t *who) {
+ * this function, and a refusal becomes 401. *who need only live while the request is
+ * handled: a new session copies its strings, and later requests are matched against the
+ * session's owner by value. */
+static int http_identity(const sg_http_mcp_t *m, const sg_http_request_t *req,
+                         sg_principal_t *who) {
   (void)req;
   *who = (sg_principal_t){m->subject, m->role, m->tenant, m->env, m->claims};
   return 0;
@@ -863,7 +882,8 @@ static void on_request(sg_http_request_t *req, void *arg) {
      * requires 400 only for invalid or unsupported values, and clients exist that send
      * 2025-03-26 whatever they negotiated. The session keeps its negotiated version. */
     if (pv && strcmp(pv, hs->version) != 0)
-      sg_debug("http: session %.8s: MCP-Protocol-Version %s, negotiated %s", hs->id, pv, hs->version);
+      sg_debug("http: session %.8s: MCP-Protocol-Version %s, negotiated %s", hs->id, pv,
+               hs->version);
     hs->last_used_us = sg_mono_us();
   } else if (!post) {
     refuse(req, 400, "session_required", "an Mcp-Session-Id header is required", NULL);
@@ -903,7 +923,8 @@ static void sweep_cb(uv_timer_t *t) {
         continue;
       }
       for (stream_t *st = hs->streams; st; st = st->next)
-        if (st->req && now - st->last_write_ms >= PING_AFTER_MS) stream_write(st, ping.data, ping.len);
+        if (st->req && now - st->last_write_ms >= PING_AFTER_MS)
+          stream_write(st, ping.data, ping.len);
     }
   }
   sg_buf_free(&ping);
@@ -922,8 +943,12 @@ static void release(sg_http_mcp_t *m) {
   if (done) done(arg);
 }
 
-static void sweep_closed(uv_handle_t *h) { release(h->data); }
-static void server_closed(void *arg) { release(arg); }
+static void sweep_closed(uv_handle_t *h) {
+  release(h->data);
+}
+static void server_closed(void *arg) {
+  release(arg);
+}
 
 int sg_http_mcp_start(sg_gateway_t *gw, const sg_http_mcp_config_t *cfg, const sg_principal_t *who,
                       sg_http_mcp_t **out, char *err, size_t errlen) {
@@ -966,9 +991,10 @@ int sg_http_mcp_start(sg_gateway_t *gw, const sg_http_mcp_config_t *cfg, const s
     else
       fprintf(stderr, "scopegate: listening on %s%s\n", url, cfg->path);
     if (!sg_listen_is_loopback(&cfg->listen[i]))
-      sg_warn("%s is not a loopback address: anyone who can reach it can use this gateway's "
-              "identity; add --allow-host for the names clients use",
-              cfg->listen[i].host);
+      sg_warn(
+          "%s is not a loopback address: anyone who can reach it can use this gateway's "
+          "identity; add --allow-host for the names clients use",
+          cfg->listen[i].host);
   }
   uv_timer_start(&m->sweep, sweep_cb, SWEEP_MS, SWEEP_MS);
   *out = m;

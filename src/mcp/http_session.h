@@ -62,8 +62,8 @@ void sg_http_mcp_config_default(sg_http_mcp_config_t *cfg);
  * allow-host, http-path, max-connections, max-sessions, header-timeout-ms,
  * body-timeout-ms, idle-timeout-ms, session-idle-ms. Returns 0, or SG_EINVAL with the
  * reason in err (also for an unknown name). */
-int sg_http_mcp_option(sg_http_mcp_config_t *cfg, const char *name, const char *value,
-                       char *err, size_t errlen);
+int sg_http_mcp_option(sg_http_mcp_config_t *cfg, const char *name, const char *value, char *err,
+                       size_t errlen);
 
 /* The usage lines for those flags. */
 extern const char sg_http_mcp_usage[];

@@ -15,9 +15,9 @@
 
 /* Headers that carry one value; a request that repeats one is ambiguous (which Host or
  * session did it mean?) and is refused rather than guessed at. */
-static const char *const singletons[] = {"host", "origin", "content-type", "content-length",
-                                         "mcp-session-id", "mcp-protocol-version",
-                                         "last-event-id", "authorization", NULL};
+static const char *const singletons[] = {"host",           "origin",         "content-type",
+                                         "content-length", "mcp-session-id", "mcp-protocol-version",
+                                         "last-event-id",  "authorization",  NULL};
 
 enum { PART_URL, PART_FIELD, PART_VALUE };
 #define PART(r) ((r)->part)
@@ -39,7 +39,9 @@ static int append(sg_http_reader_t *r, const char *at, size_t len) {
   return sg_buf_append(&r->head, at, len) == 0 ? 0 : fail(r, 503, "out of memory");
 }
 
-static int end_string(sg_http_reader_t *r) { return append(r, "", 1); }
+static int end_string(sg_http_reader_t *r) {
+  return append(r, "", 1);
+}
 
 static int new_header(sg_http_reader_t *r) {
   if (r->noffsets + 2 > r->cap_offsets) {
@@ -162,7 +164,8 @@ static int on_body(http_parser *p, const char *at, size_t len) {
 
 static int on_message_complete(http_parser *p) {
   sg_http_reader_t *r = p->data;
-  if (sg_buf_append(&r->body, "", 0) != 0) return fail(r, 503, "out of memory"); /* NUL-terminates */
+  if (sg_buf_append(&r->body, "", 0) != 0)
+    return fail(r, 503, "out of memory"); /* NUL-terminates */
   r->keep_alive = http_should_keep_alive(p) && !p->upgrade;
   r->phase = SG_HTTP_READ_DONE;
   http_parser_pause(p, 1);

@@ -49,10 +49,10 @@ typedef struct {
   const char *reason; /* ERROR: a short static explanation */
   /* Request line and headers as NUL-terminated strings, then the path. */
   sg_buf_t head;
-  size_t head_bytes;  /* what the limit counts: bytes of the line and headers */
-  size_t *offsets;    /* per header: name offset, value offset */
+  size_t head_bytes; /* what the limit counts: bytes of the line and headers */
+  size_t *offsets;   /* per header: name offset, value offset */
   size_t noffsets, cap_offsets;
-  int part;           /* what the last callback added to: the URL, a name or a value */
+  int part; /* what the last callback added to: the URL, a name or a value */
   sg_buf_t body;
   /* DONE (pointers into head): */
   const char *method;
@@ -60,8 +60,8 @@ typedef struct {
   const char *path;   /* the target's path, without query or fragment */
   sg_http_field_t *fields;
   size_t nfields;
-  int http_minor;     /* 1.x */
-  int keep_alive;     /* the connection may carry another request */
+  int http_minor;      /* 1.x */
+  int keep_alive;      /* the connection may carry another request */
   int expect_continue; /* BODY or later: the client waits for "100 Continue" */
 } sg_http_reader_t;
 

@@ -68,11 +68,11 @@ typedef struct conn {
   int sent_continue; /* "100 Continue" went out for this request */
   int in_feed;       /* conn_process is on the stack */
   int reading;
-  int eof;           /* the peer closed its side */
+  int eof; /* the peer closed its side */
   int handles_closing;
   int open_handles;
-  int rejected;      /* accepted only to be told 503 */
-  sg_buf_t pending;  /* bytes received while BUSY */
+  int rejected;     /* accepted only to be told 503 */
+  sg_buf_t pending; /* bytes received while BUSY */
 } conn_t;
 
 struct sg_http_server {
@@ -153,8 +153,8 @@ int sg_http_accepts(const char *accept, const char *type) {
     size_t range = trim_len(item, strcspn(item, ";") < len ? strcspn(item, ";") : len);
     int match = (range == 3 && strncmp(item, "*/*", 3) == 0) ||
                 (range == strlen(type) && strncasecmp(item, type, range) == 0) ||
-                (range == major + 2 && strncasecmp(item, type, major) == 0 &&
-                 item[major] == '/' && item[major + 1] == '*');
+                (range == major + 2 && strncasecmp(item, type, major) == 0 && item[major] == '/' &&
+                 item[major + 1] == '*');
     if (match && !zero_quality(item + range, len - range)) return 1;
     p += n;
     if (*p == ',') p++;
@@ -213,7 +213,8 @@ int sg_http_host_allowed(const sg_http_config_t *cfg, const char *host, int port
     return 1;
   if (listen_host == NULL) return 0;
   if (strchr(listen_host, ':'))
-    return n == strlen(listen_host) + 2 && host[0] == '[' && strncasecmp(host + 1, listen_host, n - 2) == 0;
+    return n == strlen(listen_host) + 2 && host[0] == '[' &&
+           strncasecmp(host + 1, listen_host, n - 2) == 0;
   return name_is(host, n, listen_host);
 }
 
@@ -256,11 +257,15 @@ static void handle_closed(uv_handle_t *h) {
   conn_t *c = h->data;
   if (--c->open_handles > 0) return;
   sg_http_server_t *srv = c->srv;
-  if (c->prev) c->prev->next = c->next;
-  else srv->conns = c->next;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    srv->conns = c->next;
   if (c->next) c->next->prev = c->prev;
-  if (c->rejected) srv->nrejecting--;
-  else srv->nconns--;
+  if (c->rejected)
+    srv->nrejecting--;
+  else
+    srv->nconns--;
   sg_http_reader_free(&c->rd);
   sg_buf_free(&c->pending);
   free(c);
@@ -358,7 +363,8 @@ static void timer_cb(uv_timer_t *t) {
       static const char body[] = "408 Request Timeout: the request took too long to arrive\n";
       c->state = C_BUSY;
       c->keep_alive = 0;
-      sg_debug("http: request timed out while %s", phase == T_HEADERS ? "reading headers" : "reading the body");
+      sg_debug("http: request timed out while %s",
+               phase == T_HEADERS ? "reading headers" : "reading the body");
       sg_http_respond(&c->req, 408, "text/plain; charset=utf-8", NULL, body, sizeof body - 1);
     }
   }
@@ -393,13 +399,17 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     uv_read_stop(s);
     c->reading = 0;
     c->eof = 1;
-    if (c->state == C_CLOSING) close_handles(c);
-    else conn_close(c, c->state == C_READING); /* BUSY: the client has gone */
+    if (c->state == C_CLOSING)
+      close_handles(c);
+    else
+      conn_close(c, c->state == C_READING); /* BUSY: the client has gone */
     return;
   }
   if (c->state == C_CLOSING) return; /* lingering: the rest of the request is dropped */
-  if (c->state == C_BUSY) keep_pending(c, buf->base, (size_t)n);
-  else conn_process(c, buf->base, (size_t)n);
+  if (c->state == C_BUSY)
+    keep_pending(c, buf->base, (size_t)n);
+  else
+    conn_process(c, buf->base, (size_t)n);
 }
 
 static void start_reading(conn_t *c) {
@@ -427,11 +437,14 @@ static int build_head(conn_t *c, sg_buf_t *b, int status, const char *content_ty
   int rc = sg_buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
                          http_status_str((enum http_status)status), http_date());
   if (rc == 0 && content_type) rc = sg_buf_printf(b, "Content-Type: %s\r\n", content_type);
-  if (rc == 0 && streaming && c->chunked) rc = sg_buf_append_str(b, "Transfer-Encoding: chunked\r\n");
+  if (rc == 0 && streaming && c->chunked)
+    rc = sg_buf_append_str(b, "Transfer-Encoding: chunked\r\n");
   if (rc == 0 && !streaming && status != 204 && status != 304)
     rc = sg_buf_printf(b, "Content-Length: %zu\r\n", len);
-  if (rc == 0 && !c->keep_alive) rc = sg_buf_append_str(b, "Connection: close\r\n");
-  else if (rc == 0 && c->rd.http_minor == 0) rc = sg_buf_append_str(b, "Connection: keep-alive\r\n");
+  if (rc == 0 && !c->keep_alive)
+    rc = sg_buf_append_str(b, "Connection: close\r\n");
+  else if (rc == 0 && c->rd.http_minor == 0)
+    rc = sg_buf_append_str(b, "Connection: keep-alive\r\n");
   if (rc == 0 && headers) rc = sg_buf_append_str(b, headers);
   if (rc == 0) rc = sg_buf_append(b, "\r\n", 2);
   return rc;
@@ -461,14 +474,17 @@ static void finish(conn_t *c, int failed) {
   }
 }
 
-static conn_t *conn_of(sg_http_request_t *req) { return sg_container_of(req, conn_t, req); }
+static conn_t *conn_of(sg_http_request_t *req) {
+  return sg_container_of(req, conn_t, req);
+}
 
 int sg_http_respond(sg_http_request_t *req, int status, const char *content_type,
                     const char *headers, const char *body, size_t len) {
   conn_t *c = conn_of(req);
   if (c->state != C_BUSY || c->streaming) return SG_EINVAL;
   if (c->srv->closing) c->keep_alive = 0;
-  sg_debug("http: %s %s -> %d", c->rd.method ? c->rd.method : "-", c->rd.path ? c->rd.path : "-", status);
+  sg_debug("http: %s %s -> %d", c->rd.method ? c->rd.method : "-", c->rd.path ? c->rd.path : "-",
+           status);
   sg_buf_t b;
   sg_buf_init(&b);
   int rc = build_head(c, &b, status, len ? content_type : NULL, headers, 0, len);
@@ -579,7 +595,8 @@ static void dispatch(conn_t *c) {
     why = "403 Forbidden: requests from this Origin are not allowed\n";
   if (why) {
     sg_info("http: refused %s %s from Host %s, Origin %s: not allowed", rd->method, rd->path,
-            host ? host : "-", sg_http_reader_header(rd, "origin") ? sg_http_reader_header(rd, "origin") : "-");
+            host ? host : "-",
+            sg_http_reader_header(rd, "origin") ? sg_http_reader_header(rd, "origin") : "-");
     sg_http_respond(&c->req, 403, "text/plain; charset=utf-8", NULL, why, strlen(why));
     return;
   }
@@ -744,8 +761,10 @@ void sg_http_server_close(sg_http_server_t *srv, void (*done)(void *arg), void *
   sg_http_server_stop_accepting(srv);
   for (conn_t *c = srv->conns, *next; c; c = next) {
     next = c->next;
-    if (c->state == C_CLOSING) close_handles(c);
-    else conn_close(c, c->state == C_READING);
+    if (c->state == C_CLOSING)
+      close_handles(c);
+    else
+      conn_close(c, c->state == C_READING);
   }
   server_release(srv);
 }

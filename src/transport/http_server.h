@@ -67,7 +67,7 @@ struct sg_http_request {
   const char *path;   /* the target's path, without query */
   const char *body;   /* NUL-terminated, body_len bytes */
   size_t body_len;
-  int unix_socket;    /* arrived on a Unix socket */
+  int unix_socket; /* arrived on a Unix socket */
   /* Set by the handler when it answers later: runs once if the connection closes before
    * the response is finished. */
   void (*on_abort)(sg_http_request_t *req);

@@ -87,7 +87,8 @@ int sg_listen_is_loopback(const sg_listen_addr_t *a) {
   if (a->kind == SG_LISTEN_UNIX) return 1;
   if (a->family == AF_INET) return strncmp(a->host, "127.", 4) == 0;
   struct in6_addr v6;
-  return uv_inet_pton(AF_INET6, a->host, &v6) == 0 && memcmp(&v6, &in6addr_loopback, sizeof v6) == 0;
+  return uv_inet_pton(AF_INET6, a->host, &v6) == 0 &&
+         memcmp(&v6, &in6addr_loopback, sizeof v6) == 0;
 }
 
 /* A socket file left behind by a process that died: nobody accepts on it. */
@@ -114,8 +115,7 @@ static int unix_path_free(const char *path, char *err, size_t errlen) {
 }
 
 int sg_listen_start(uv_loop_t *loop, const sg_listen_addr_t *a, sg_listen_handle_t *h,
-                    uv_connection_cb cb, int *port, int *needs_close, char *err,
-                    size_t errlen) {
+                    uv_connection_cb cb, int *port, int *needs_close, char *err, size_t errlen) {
   int rc;
   *needs_close = 0;
   *port = 0;
@@ -130,8 +130,10 @@ int sg_listen_start(uv_loop_t *loop, const sg_listen_addr_t *a, sg_listen_handle
     if (rc < 0) goto fail;
   } else {
     struct sockaddr_storage ss;
-    if (a->family == AF_INET6) rc = uv_ip6_addr(a->host, a->port, (struct sockaddr_in6 *)&ss);
-    else rc = uv_ip4_addr(a->host, a->port, (struct sockaddr_in *)&ss);
+    if (a->family == AF_INET6)
+      rc = uv_ip6_addr(a->host, a->port, (struct sockaddr_in6 *)&ss);
+    else
+      rc = uv_ip4_addr(a->host, a->port, (struct sockaddr_in *)&ss);
     if (rc < 0) goto fail;
     if ((rc = uv_tcp_init(loop, &h->tcp)) < 0) goto fail;
     *needs_close = 1;
@@ -176,7 +178,10 @@ void sg_listen_cleanup(const sg_listen_addr_t *a) {
 }
 
 void sg_listen_describe(const sg_listen_addr_t *a, int port, char *out, size_t outlen) {
-  if (a->kind == SG_LISTEN_UNIX) snprintf(out, outlen, "unix:%s", a->path);
-  else if (a->family == AF_INET6) snprintf(out, outlen, "http://[%s]:%d", a->host, port);
-  else snprintf(out, outlen, "http://%s:%d", a->host, port);
+  if (a->kind == SG_LISTEN_UNIX)
+    snprintf(out, outlen, "unix:%s", a->path);
+  else if (a->family == AF_INET6)
+    snprintf(out, outlen, "http://[%s]:%d", a->host, port);
+  else
+    snprintf(out, outlen, "http://%s:%d", a->host, port);
 }

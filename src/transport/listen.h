@@ -22,9 +22,9 @@ typedef enum { SG_LISTEN_TCP, SG_LISTEN_UNIX } sg_listen_kind_t;
 
 typedef struct {
   sg_listen_kind_t kind;
-  int family;    /* TCP: AF_INET or AF_INET6 */
-  char host[48]; /* TCP: the address literal, IPv6 without brackets */
-  int port;      /* TCP: 0 = any free port */
+  int family;     /* TCP: AF_INET or AF_INET6 */
+  char host[48];  /* TCP: the address literal, IPv6 without brackets */
+  int port;       /* TCP: 0 = any free port */
   char path[108]; /* UNIX: the socket's path (sun_path's size) */
 } sg_listen_addr_t;
 
@@ -47,8 +47,7 @@ int sg_listen_is_loopback(const sg_listen_addr_t *a);
  * readable and writable by the owner only. On failure h may still need closing:
  * *needs_close says so. Returns 0 or SG_EIO with the reason in err. */
 int sg_listen_start(uv_loop_t *loop, const sg_listen_addr_t *a, sg_listen_handle_t *h,
-                    uv_connection_cb cb, int *port, int *needs_close, char *err,
-                    size_t errlen);
+                    uv_connection_cb cb, int *port, int *needs_close, char *err, size_t errlen);
 
 /* Initialises client for the listener's kind and accepts a pending connection into it.
  * Returns 0, or a libuv error; in both cases client is initialised and must be closed. */

@@ -26,7 +26,9 @@ int sg_sse_format_prime(sg_buf_t *out, const char *id) {
   return sg_buf_printf(out, "id: %s\ndata:\n\n", id);
 }
 
-int sg_sse_format_ping(sg_buf_t *out) { return sg_buf_append_str(out, ": keep-alive\n\n"); }
+int sg_sse_format_ping(sg_buf_t *out) {
+  return sg_buf_append_str(out, ": keep-alive\n\n");
+}
 
 void sg_sse_ring_init(sg_sse_ring_t *r, size_t max_events, size_t max_bytes) {
   memset(r, 0, sizeof *r);
@@ -56,8 +58,7 @@ int sg_sse_ring_push(sg_sse_ring_t *r, uint64_t seq, const char *data, size_t le
     while (r->count) drop_oldest(r);
     return 0;
   }
-  while (r->count && (r->count == r->max_events || r->bytes + len > r->max_bytes))
-    drop_oldest(r);
+  while (r->count && (r->count == r->max_events || r->bytes + len > r->max_bytes)) drop_oldest(r);
   sg_sse_event_t *e = malloc(sizeof *e + len);
   if (e == NULL) return SG_ENOMEM;
   e->seq = seq;
