@@ -105,8 +105,8 @@ static int check_instance(const sg_schema_t *s, const char *name) {
 }
 
 /* Loads and compiles the schema. Returns 0, or reports and returns 2. */
-static int load_schema(const char *file, const sg_schema_opts_t *base_opts,
-                       sg_schema_resolver_t *r, sg_schema_t **out) {
+static int load_schema(const char *file, const sg_schema_opts_t *base_opts, sg_schema_resolver_t *r,
+                       sg_schema_t **out) {
   FILE *f = fopen(file, "rb");
   if (f == NULL) {
     fprintf(stderr, "scopegate validate: %s: %s\n", file, strerror(errno));

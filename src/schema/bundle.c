@@ -18,8 +18,8 @@
 #include "schema/uri.h"
 
 #define DEFAULT_BASE "urn:scopegate:schema" /* as the compiler calls a schema without one */
-#define MAX_NESTING 16                        /* documents inlined within inlined documents */
-#define MAX_INLINED 256                       /* documents inlined into one schema */
+#define MAX_NESTING 16                      /* documents inlined within inlined documents */
+#define MAX_INLINED 256                     /* documents inlined into one schema */
 
 typedef struct {
   const sg_schema_opts_t *opts;
@@ -32,19 +32,27 @@ typedef struct {
 } bctx_t;
 
 /* Keywords whose value is a schema, an array of schemas, or an object of schemas. */
-static const char *const ONE[] = {"additionalItems", "additionalProperties", "contains",
-                                  "propertyNames",   "not",                  "if",
-                                  "then",            "else",                 "unevaluatedItems",
-                                  "unevaluatedProperties", "contentSchema",  "items",
+static const char *const ONE[] = {"additionalItems",
+                                  "additionalProperties",
+                                  "contains",
+                                  "propertyNames",
+                                  "not",
+                                  "if",
+                                  "then",
+                                  "else",
+                                  "unevaluatedItems",
+                                  "unevaluatedProperties",
+                                  "contentSchema",
+                                  "items",
                                   NULL};
 static const char *const MANY[] = {"allOf", "anyOf", "oneOf", "prefixItems", "items", NULL};
-static const char *const NAMED[] = {"properties", "patternProperties", "$defs",
-                                    "definitions", "dependentSchemas", "dependencies", NULL};
-static const char *const IDENTIFIERS[] = {"$anchor", "$dynamicAnchor", "$dynamicRef",
+static const char *const NAMED[] = {"properties",       "patternProperties", "$defs", "definitions",
+                                    "dependentSchemas", "dependencies",      NULL};
+static const char *const IDENTIFIERS[] = {"$anchor",       "$dynamicAnchor",   "$dynamicRef",
                                           "$recursiveRef", "$recursiveAnchor", NULL};
 
-__attribute__((format(printf, 3, 4))) static int fail(bctx_t *b, const char *ptr,
-                                                      const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static int fail(bctx_t *b, const char *ptr, const char *fmt,
+                                                      ...) {
   if (!b->failed && b->err) {
     memset(b->err, 0, sizeof *b->err);
     snprintf(b->err->keyword_location, sizeof b->err->keyword_location, "%s", ptr);

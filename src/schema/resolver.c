@@ -8,9 +8,9 @@
 #include "schema/resolver.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,8 +107,7 @@ const char *sg_schema_resolver_error(const sg_schema_resolver_t *r) {
 }
 
 __attribute__((format(printf, 3, 4))) static json_t *refuse(sg_schema_resolver_t *r,
-                                                            const char *uri, const char *fmt,
-                                                            ...) {
+                                                            const char *uri, const char *fmt, ...) {
   char msg[PATH_MAX + 256];
   va_list ap;
   va_start(ap, fmt);
@@ -183,8 +182,7 @@ static json_t *load(sg_schema_resolver_t *r, const char *uri, const char *real) 
   json_error_t jerr;
   json_t *doc = json_loadb(data, got, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
   free(data);
-  if (doc == NULL)
-    return refuse(r, uri, "%s:%d:%d: %s", real, jerr.line, jerr.column, jerr.text);
+  if (doc == NULL) return refuse(r, uri, "%s:%d:%d: %s", real, jerr.line, jerr.column, jerr.text);
   r->error[0] = '\0';
   return doc;
 }

@@ -243,8 +243,9 @@ static int inline_text(const char *dir, const char *schema_text, json_t **out,
 
 static void inlined_copies(void) {
   const char *dir = fx_tmpdir();
-  put(dir, "p.json", "{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", "
-                     "\"$id\": \"https://x.example/p.json\", \"type\": \"string\", \"maxLength\": 3}");
+  put(dir, "p.json",
+      "{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", "
+      "\"$id\": \"https://x.example/p.json\", \"type\": \"string\", \"maxLength\": 3}");
   put(dir, "defs.json", "{\"$defs\": {\"n\": {\"type\": \"integer\"}}}");
   put(dir, "outer.json", "{\"type\": \"array\", \"items\": {\"$ref\": \"p.json\"}}");
   put(dir, "self.json", "{\"$defs\": {\"a\": true}, \"not\": {\"$ref\": \"#/$defs/a\"}}");
@@ -266,13 +267,14 @@ static void inlined_copies(void) {
                            "\"f\": {\"$ref\": \"https://json-schema.org/draft/2020-12/schema\"}}}",
                            &out, &err),
                0);
-  want = parse("{\"$defs\": {\"d\": {\"type\": \"null\"}}, \"properties\": {"
-               "\"a\": {\"type\": \"string\", \"maxLength\": 3},"
-               "\"b\": {\"minLength\": 1, \"allOf\": [{\"type\": \"string\", \"maxLength\": 3}]},"
-               "\"c\": {\"type\": \"integer\"},"
-               "\"d\": {\"$ref\": \"#/$defs/d\"},"
-               "\"e\": {\"type\": \"array\", \"items\": {\"type\": \"string\", \"maxLength\": 3}},"
-               "\"f\": {\"$ref\": \"https://json-schema.org/draft/2020-12/schema\"}}}");
+  want = parse(
+      "{\"$defs\": {\"d\": {\"type\": \"null\"}}, \"properties\": {"
+      "\"a\": {\"type\": \"string\", \"maxLength\": 3},"
+      "\"b\": {\"minLength\": 1, \"allOf\": [{\"type\": \"string\", \"maxLength\": 3}]},"
+      "\"c\": {\"type\": \"integer\"},"
+      "\"d\": {\"$ref\": \"#/$defs/d\"},"
+      "\"e\": {\"type\": \"array\", \"items\": {\"type\": \"string\", \"maxLength\": 3}},"
+      "\"f\": {\"$ref\": \"https://json-schema.org/draft/2020-12/schema\"}}}");
   if (!json_equal(out, want)) fprintf(stderr, "%s\n", json_dumps(out, JSON_SORT_KEYS));
   CHECK(json_equal(out, want));
   json_decref(out);
@@ -284,8 +286,9 @@ static void inlined_copies(void) {
                            "\"properties\": {\"b\": {\"$ref\": \"p.json\", \"minLength\": 1}}}",
                            &out, &err),
                0);
-  want = parse("{\"$schema\": \"http://json-schema.org/draft-07/schema#\", "
-               "\"properties\": {\"b\": {\"type\": \"string\", \"maxLength\": 3}}}");
+  want = parse(
+      "{\"$schema\": \"http://json-schema.org/draft-07/schema#\", "
+      "\"properties\": {\"b\": {\"type\": \"string\", \"maxLength\": 3}}}");
   CHECK(json_equal(out, want));
   json_decref(out);
   json_decref(want);
@@ -303,12 +306,14 @@ static void inlined_copies(void) {
   CHECK_INT_EQ(inline_text(dir, "{\"$ref\": \"defs.json#/$defs/missing\"}", &out, &err),
                SG_ESCHEMA);
   /* Values that are not schemas are left alone, even when they look like $refs. */
-  CHECK_INT_EQ(inline_text(dir, "{\"const\": {\"$ref\": \"p.json\"}, \"properties\": "
-                                "{\"$ref\": {\"$ref\": \"p.json\"}}}",
+  CHECK_INT_EQ(inline_text(dir,
+                           "{\"const\": {\"$ref\": \"p.json\"}, \"properties\": "
+                           "{\"$ref\": {\"$ref\": \"p.json\"}}}",
                            &out, &err),
                0);
-  want = parse("{\"const\": {\"$ref\": \"p.json\"}, \"properties\": "
-               "{\"$ref\": {\"type\": \"string\", \"maxLength\": 3}}}");
+  want = parse(
+      "{\"const\": {\"$ref\": \"p.json\"}, \"properties\": "
+      "{\"$ref\": {\"type\": \"string\", \"maxLength\": 3}}}");
   CHECK(json_equal(out, want));
   json_decref(out);
   json_decref(want);
@@ -345,16 +350,18 @@ static void example_catalog_shared_schema(void) {
 
 static void catalog_refs_stay_inside(void) {
   const char *dir = fx_small_catalog("auto");
-  fx_write(dir, "tools/lookup.json",
-           "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\",\"access\":\"read\","
-           "\"description\":\"Looks up.\",\"inputSchema\":{\"type\":\"object\",\"properties\":"
-           "{\"q\":{\"$ref\":\"../../../../../../../etc/passwd\"}},\"additionalProperties\":false}}");
+  fx_write(
+      dir, "tools/lookup.json",
+      "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\",\"access\":\"read\","
+      "\"description\":\"Looks up.\",\"inputSchema\":{\"type\":\"object\",\"properties\":"
+      "{\"q\":{\"$ref\":\"../../../../../../../etc/passwd\"}},\"additionalProperties\":false}}");
   sg_catalog_t *c = NULL;
   sg_buf_t errors;
   sg_buf_init(&errors);
   CHECK_INT_EQ(sg_catalog_load(dir, &c, &errors), SG_ECATALOG);
-  CHECK(strstr(errors.data, "tools/lookup.json: /inputSchema/properties/q/$ref: schema does not "
-                            "compile: cannot resolve") != NULL);
+  CHECK(strstr(errors.data,
+               "tools/lookup.json: /inputSchema/properties/q/$ref: schema does not "
+               "compile: cannot resolve") != NULL);
   sg_buf_free(&errors);
   /* A shared schema inside the catalog directory is found. */
   fx_write(dir, "tools/lookup.json",
