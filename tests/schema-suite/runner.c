@@ -24,10 +24,9 @@
 #define REMOTE_PREFIX "http://localhost:1234/"
 
 /* The formats whose assertion --formats measures. */
-static const char *const FORMATS[] = {"email",    "uri",         "uri-reference", "date",
-                                      "time",     "date-time",   "duration",      "ipv4",
-                                      "ipv6",     "hostname",    "uuid",          "json-pointer",
-                                      "regex",    NULL};
+static const char *const FORMATS[] = {
+    "email", "uri",  "uri-reference", "date", "time",         "date-time", "duration",
+    "ipv4",  "ipv6", "hostname",      "uuid", "json-pointer", "regex",     NULL};
 
 static const char *suite_dir;
 static int verbose;
@@ -179,8 +178,9 @@ int main(int argc, char **argv) {
     }
   }
   if (i >= argc || (formats && i + 1 != argc)) {
-    fprintf(stderr, "usage: schema-suite [-v] [-f] SUITE_DIR [NAME...]\n"
-                    "       schema-suite [-v] --formats SUITE_DIR\n");
+    fprintf(stderr,
+            "usage: schema-suite [-v] [-f] SUITE_DIR [NAME...]\n"
+            "       schema-suite [-v] --formats SUITE_DIR\n");
     return 2;
   }
   suite_dir = argv[i++];
