@@ -20,6 +20,7 @@
 #define DEFAULT_BASE "urn:scopegate:schema" /* as the compiler calls a schema without one */
 #define MAX_NESTING 16                      /* documents inlined within inlined documents */
 #define MAX_INLINED 256                     /* documents inlined into one schema */
+#define MAX_DEPTH 512 /* schema objects within one another, inlined ones included */
 
 typedef struct {
   const sg_schema_opts_t *opts;
@@ -28,6 +29,7 @@ typedef struct {
   char **ids; /* the resources of the root document: its base and each $id, without fragment */
   size_t nids;
   int inlined;
+  int depth;
   int failed;
 } bctx_t;
 
@@ -198,6 +200,8 @@ static json_t *locate(json_t *doc, const char *fragment) {
    URI of the inlined document s belongs to, NULL in the root document. */
 static json_t *fix(bctx_t *b, json_t *s, const char *base, const char *ptr, int nesting,
                    const char *self);
+static json_t *fix_object(bctx_t *b, json_t *s, const char *base, const char *ptr, int nesting,
+                          const char *self);
 
 static json_t *inline_ref(bctx_t *b, json_t *s, const char *base, const char *ptr, int nesting,
                           const char *self) {
@@ -267,10 +271,18 @@ out:
 static json_t *fix(bctx_t *b, json_t *s, const char *base, const char *ptr, int nesting,
                    const char *self) {
   if (!json_is_object(s)) return json_incref(s);
-  if (strlen(ptr) > 400) {
+  if (b->depth >= MAX_DEPTH) {
     fail(b, ptr, "the schema is nested too deeply to inline its references");
     return NULL;
   }
+  b->depth++;
+  json_t *out = fix_object(b, s, base, ptr, nesting, self);
+  b->depth--;
+  return out;
+}
+
+static json_t *fix_object(bctx_t *b, json_t *s, const char *base, const char *ptr, int nesting,
+                          const char *self) {
   char sub[600];
   char *own_base = NULL;
   const char *id = json_string_value(json_object_get(s, "$id"));

@@ -305,6 +305,19 @@ static void inlined_copies(void) {
   CHECK(strstr(err.message, "too much") != NULL);
   CHECK_INT_EQ(inline_text(dir, "{\"$ref\": \"defs.json#/$defs/missing\"}", &out, &err),
                SG_ESCHEMA);
+  /* Deep schemas are copied whole, however long their pointers grow. */
+  json_t *deep = parse("{\"$ref\": \"p.json\"}");
+  for (int i = 0; i < 300; i++)
+    deep = json_pack("{s:{s:o}}", "properties", "a-rather-long-property-name", deep);
+  char *deep_text = json_dumps(deep, 0);
+  CHECK_INT_EQ(inline_text(dir, deep_text, &out, &err), 0);
+  json_t *leaf = out;
+  for (int i = 0; i < 300; i++)
+    leaf = json_object_get(json_object_get(leaf, "properties"), "a-rather-long-property-name");
+  CHECK_INT_EQ(json_integer_value(json_object_get(leaf, "maxLength")), 3);
+  free(deep_text);
+  json_decref(deep);
+  json_decref(out);
   /* Values that are not schemas are left alone, even when they look like $refs. */
   CHECK_INT_EQ(inline_text(dir,
                            "{\"const\": {\"$ref\": \"p.json\"}, \"properties\": "
