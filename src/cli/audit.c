@@ -1,12 +1,16 @@
 /*
- * scopegate audit: reads the audit log. "audit tail" prints the last calls, each decision
- * joined with its outcome, as a table for people or as JSON lines for programs. It opens
- * the database read-only, so it never creates one and never blocks the gateway writing
- * it. The log holds text that clients chose (tool names, error details), so neither form
- * may drive a terminal: the table replaces control characters, JSON escapes everything
- * beyond ASCII, and both replace invalid UTF-8.
+ * scopegate audit: reads and checks the audit log. "audit tail" prints the last calls,
+ * each decision joined with its outcome, and the other events (switch flips, approvals,
+ * drift) as a table for people or as JSON lines for programs. "audit verify" walks the
+ * hash chain and names the first row that was edited, deleted or moved. "audit export"
+ * writes every column of every row as JSON lines, for log collectors. All three open the
+ * database read-only, so they never create one and never block the gateway writing it.
+ * The log holds text that clients chose (tool names, arguments, error details), so no
+ * output may drive a terminal: tables replace control characters, JSON escapes
+ * everything beyond ASCII, and both replace invalid UTF-8.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdint.h>
@@ -15,85 +19,56 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/text.h"
 #include "core/error.h"
 #include "store/store.h"
 
-#define DEFAULT_DB "var/scopegate.db"
 #define DEFAULT_LINES 20
 #define MAX_LINES 1000000
 
 static int usage(FILE *out) {
   fprintf(out,
           "usage: scopegate audit tail [-n N] [--db FILE] [--json]\n"
+          "       scopegate audit verify [--db FILE] [--anchor SEQ:HASH]\n"
+          "       scopegate audit export [--jsonl] [--db FILE] [--since SEQ]\n"
           "\n"
-          "Prints the last N calls in the audit log, oldest first, each decision with its\n"
-          "outcome.\n"
+          "tail     prints the last N calls, oldest first, each decision with its outcome,\n"
+          "         and the events between them (writes switched, approvals, drift)\n"
+          "verify   checks the hash chain: exits 0 when every row is as written, 1 naming\n"
+          "         the first row that was edited, deleted or moved (or when the log cannot\n"
+          "         be read). It prints the head (last seq and hash): keep it elsewhere and\n"
+          "         pass it as --anchor later to also detect rows cut from the end or a\n"
+          "         chain rewritten from some row on\n"
+          "export   prints every row with every column as one JSON object per line\n"
           "\n"
-          "  -n N        number of calls (1..%d, default %d)\n"
-          "  --db FILE   the database (default: $SCOPEGATE_DB, else %s)\n"
-          "  --json      one JSON object per line instead of a table\n",
-          MAX_LINES, DEFAULT_LINES, DEFAULT_DB);
+          "  -n N              number of calls (1..%d, default %d)\n"
+          "  --db FILE         the database (default: $SCOPEGATE_DB, else %s)\n"
+          "  --json            tail: one JSON object per line instead of a table\n"
+          "  --anchor SEQ:HASH verify: the row SEQ must still have hash HASH\n"
+          "  --since SEQ       export: only the rows after SEQ (the last seq you hold)\n",
+          MAX_LINES, DEFAULT_LINES, SG_CLI_DEFAULT_DB);
   return out == stdout ? 0 : 2;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4) and its code point, or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, uint32_t *cp) {
-  if (p[0] < 0x80) {
-    *cp = p[0];
+static int open_log(const char *db, sg_store_t **st) {
+  char err[512];
+  if (sg_store_open_readonly(db, st, err, sizeof err) != 0) {
+    fprintf(stderr, "scopegate audit: %s\n", err);
     return 1;
   }
-  size_t len;
-  uint32_t c, min;
-  if ((p[0] & 0xE0) == 0xC0) {
-    len = 2, c = p[0] & 0x1F, min = 0x80;
-  } else if ((p[0] & 0xF0) == 0xE0) {
-    len = 3, c = p[0] & 0x0F, min = 0x800;
-  } else if ((p[0] & 0xF8) == 0xF0) {
-    len = 4, c = p[0] & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  for (size_t i = 1; i < len; i++) {
-    if ((p[i] & 0xC0) != 0x80) return 0; /* also stops at the NUL */
-    c = (c << 6) | (p[i] & 0x3F);
-  }
-  if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-  *cp = c;
-  return len;
+  return 0;
 }
 
-/* A copy of s (NULL gives "-" in a table) that is valid UTF-8: invalid bytes become
- * U+FFFD, and for a table control characters (C0, DEL, C1) become '?'. *width receives
- * the number of characters. Returns NULL when out of memory. */
-static char *clean(const char *s, int table, size_t *width) {
-  if (s == NULL) s = table ? "-" : "";
-  size_t n = strlen(s), w = 0, o = 0;
-  char *out = malloc(n * 3 + 1);
-  if (out == NULL) return NULL;
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p) {
-    uint32_t cp;
-    size_t len = utf8_seq(p, &cp);
-    if (len == 0) {
-      memcpy(out + o, "\xEF\xBF\xBD", 3);
-      o += 3;
-      p++;
-    } else if (table && (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))) {
-      out[o++] = '?';
-      p += len;
-    } else {
-      memcpy(out + o, p, len);
-      o += len;
-      p += len;
-    }
-    w++;
+/* Flushes stdout; a write error (a full disk, a closed pipe) fails the command. */
+static int finish_output(int status) {
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "scopegate audit: cannot write the output: %s\n", strerror(errno));
+    return 1;
   }
-  out[o] = '\0';
-  if (width) *width = w;
-  return out;
+  return status;
 }
 
-/* ---- table ---------------------------------------------------------------------- */
+/* ---- tail: table ---------------------------------------------------------------- */
 
 enum {
   C_TIME,
@@ -115,32 +90,24 @@ static const char *const headers[NCOLS] = {"TIME (UTC)", "SUBJECT", "ROLE",     
                                            "ENV",        "TOOL",    "DECISION", "REASON",
                                            "OUTCOME",    "MS",      "ARGS",     "DETAIL"};
 
-typedef struct {
-  char *cell[NCOLS];
-  size_t width[NCOLS];
-} line_t;
-
-typedef struct {
-  line_t *lines;
-  size_t n, cap;
-  size_t width[NCOLS];
-  int failed; /* out of memory */
-} table_t;
+/* The DETAIL cell: for a call, its decision's and outcome's details; for another event,
+ * the approval it concerns, who acted, and why ("approval ID by local:bob: reason"). */
+static void detail_cell(const sg_audit_row_t *row, char *out, size_t len) {
+  size_t n = 0;
+  out[0] = '\0';
+#define ADD(...) n += (size_t)snprintf(out + n, n < len ? len - n : 0, __VA_ARGS__)
+  if (row->approval_id) ADD("approval %s", row->approval_id);
+  if (row->actor) ADD("%sby %s", n ? " " : "", row->actor);
+  if (row->detail && row->outcome_detail)
+    ADD("%s%s; %s", n ? ": " : "", row->detail, row->outcome_detail);
+  else if (row->detail || row->outcome_detail)
+    ADD("%s%s", n ? ": " : "", row->detail ? row->detail : row->outcome_detail);
+#undef ADD
+}
 
 static void table_row(const sg_audit_row_t *row, void *arg) {
-  table_t *t = arg;
-  char when[32], ms[32], args[16], outcome[160], detail[SG_AUDIT_DETAIL_MAX * 2 + 8];
-  if (t->failed) return;
-  if (t->n == t->cap) {
-    size_t cap = t->cap ? t->cap * 2 : 64;
-    line_t *lines = realloc(t->lines, cap * sizeof *lines);
-    if (lines == NULL) {
-      t->failed = 1;
-      return;
-    }
-    t->lines = lines;
-    t->cap = cap;
-  }
+  sg__cli_table_t *t = arg;
+  char when[32], ms[32], args[16], outcome[160], detail[SG_AUDIT_DETAIL_MAX * 2 + 512];
 
   /* 2026-01-02T03:04:05.678901Z shows as 2026-01-02 03:04:05.678 */
   const char *ts = row->ts ? row->ts : "";
@@ -158,80 +125,21 @@ static void table_row(const sg_audit_row_t *row, void *arg) {
     snprintf(outcome, sizeof outcome, "%s (%.120s)", row->outcome, row->outcome_reason);
   else
     snprintf(outcome, sizeof outcome, "%s", row->outcome ? row->outcome : "-");
-  if (row->detail && row->outcome_detail)
-    snprintf(detail, sizeof detail, "%s; %s", row->detail, row->outcome_detail);
-  else if (row->detail || row->outcome_detail)
-    snprintf(detail, sizeof detail, "%s", row->detail ? row->detail : row->outcome_detail);
-  else
-    detail[0] = '\0';
+  detail_cell(row, detail, sizeof detail);
 
-  const char *src[NCOLS] = {when,     row->subject, row->role,     row->tenant,
-                            row->env, row->tool,
-                            row->decision ? row->decision : row->event, row->reason,
-                            outcome,  ms,           args,          detail};
-  line_t *l = &t->lines[t->n];
-  memset(l, 0, sizeof *l);
-  for (int c = 0; c < NCOLS; c++) {
-    l->cell[c] = clean(src[c], 1, &l->width[c]);
-    if (l->cell[c] == NULL) {
-      for (int k = 0; k < c; k++) free(l->cell[k]);
-      t->failed = 1;
-      return;
-    }
-    if (l->width[c] > t->width[c]) t->width[c] = l->width[c];
-  }
-  t->n++;
+  const char *cells[NCOLS] = {when,     row->subject, row->role,     row->tenant,
+                              row->env, row->tool,
+                              row->decision ? row->decision : row->event, row->reason,
+                              outcome,  ms,           args,          detail};
+  sg__cli_table_add(t, cells);
 }
 
-/* Pads each cell to its column's width, with no spaces at the end of a line. */
-static void print_line(const char *const *cells, const size_t *widths, const size_t *col) {
-  size_t pad = 0;
-  for (int c = 0; c < NCOLS; c++) {
-    if (cells[c][0] != '\0') {
-      for (; pad > 0; pad--) putchar(' ');
-      fputs(cells[c], stdout);
-    }
-    pad += col[c] + 2 - widths[c];
-  }
-  putchar('\n');
-}
-
-static void table_print(table_t *t) {
-  size_t hw[NCOLS];
-  for (int c = 0; c < NCOLS; c++) {
-    hw[c] = strlen(headers[c]);
-    if (hw[c] > t->width[c]) t->width[c] = hw[c];
-  }
-  print_line(headers, hw, t->width);
-  for (size_t i = 0; i < t->n; i++)
-    print_line((const char *const *)t->lines[i].cell, t->lines[i].width, t->width);
-}
-
-static void table_free(table_t *t) {
-  for (size_t i = 0; i < t->n; i++)
-    for (int c = 0; c < NCOLS; c++) free(t->lines[i].cell[c]);
-  free(t->lines);
-}
-
-/* ---- JSON lines ----------------------------------------------------------------- */
+/* ---- tail: JSON lines ----------------------------------------------------------- */
 
 typedef struct {
   size_t n;
   int failed;
 } json_out_t;
-
-/* Sets key to s, or to null when s is NULL. Returns -1 when out of memory. */
-static int set_str(json_t *obj, const char *key, const char *s) {
-  json_t *v;
-  if (s == NULL) {
-    v = json_null();
-  } else if ((v = json_string(s)) == NULL) {
-    char *c = clean(s, 0, NULL); /* not valid UTF-8 */
-    v = c ? json_string(c) : NULL;
-    free(c);
-  }
-  return v ? json_object_set_new(obj, key, v) : -1;
-}
 
 static void json_row(const sg_audit_row_t *row, void *arg) {
   json_out_t *out = arg;
@@ -256,24 +164,27 @@ static void json_row(const sg_audit_row_t *row, void *arg) {
       {"outcome", row->outcome},
       {"outcome_reason", row->outcome_reason},
       {"outcome_detail", row->outcome_detail},
+      {"actor", row->actor},
+      {"approval_id", row->approval_id},
+      {"args_json", row->args_json},
   };
   for (size_t i = 0; rc == 0 && i < sizeof fields / sizeof fields[0]; i++)
-    rc = set_str(o, fields[i].key, fields[i].val);
+    rc = sg__cli_json_set_str(o, fields[i].key, fields[i].val);
   if (rc == 0)
     rc = json_object_set_new(o, "latency_us",
                              row->latency_us >= 0 ? json_integer(row->latency_us) : json_null());
-  char *text = rc == 0 ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-  json_decref(o);
-  if (text == NULL) {
+  if (rc != 0) {
+    json_decref(o);
+    o = NULL;
+  }
+  if (sg__cli_json_line(o) != 0) {
     out->failed = 1;
     return;
   }
-  puts(text);
-  free(text);
   out->n++;
 }
 
-/* ---- commands ------------------------------------------------------------------- */
+/* ---- options -------------------------------------------------------------------- */
 
 static int parse_lines(const char *s, int *out) {
   char *end;
@@ -284,30 +195,52 @@ static int parse_lines(const char *s, int *out) {
   return 0;
 }
 
+static int parse_seq(const char *s, int64_t *out, const char **rest) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno != 0 || end == s || v < 0 || (rest == NULL && *end != '\0')) return -1;
+  *out = v;
+  if (rest) *rest = end;
+  return 0;
+}
+
+/* Takes the value of option name at argv[*i] ("--name VALUE" or "--name=VALUE"). Returns
+ * 1 when argv[*i] is that option (the value in *val, NULL when it is missing), else 0. */
+static int option(int argc, char **argv, int *i, const char *name, const char **val) {
+  size_t n = strlen(name);
+  if (strncmp(argv[*i], name, n) != 0) return 0;
+  if (argv[*i][n] == '=') {
+    *val = argv[*i] + n + 1;
+    return 1;
+  }
+  if (argv[*i][n] != '\0') return 0;
+  *val = ++*i < argc ? argv[*i] : NULL;
+  return 1;
+}
+
+static int missing(const char *cmd, const char *opt, const char *what) {
+  fprintf(stderr, "scopegate audit %s: %s needs %s\n", cmd, opt, what);
+  return usage(stderr);
+}
+
+/* ---- commands ------------------------------------------------------------------- */
+
 static int tail(int argc, char **argv) {
-  const char *db = getenv("SCOPEGATE_DB");
+  const char *db = NULL, *val;
   int lines = DEFAULT_LINES, json = 0;
 
-  if (db == NULL || db[0] == '\0') db = DEFAULT_DB;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *nval = NULL;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) return usage(stdout);
     if (strcmp(a, "--json") == 0) {
       json = 1;
-    } else if (strcmp(a, "--db") == 0) {
-      if (++i == argc) {
-        fprintf(stderr, "scopegate audit tail: --db needs a file\n");
-        return usage(stderr);
-      }
-      db = argv[i];
-    } else if (strncmp(a, "--db=", 5) == 0) {
-      db = a + 5;
+    } else if (option(argc, argv, &i, "--db", &val)) {
+      if (val == NULL || val[0] == '\0') return missing("tail", "--db", "a file");
+      db = val;
     } else if (strcmp(a, "-n") == 0) {
-      if (++i == argc) {
-        fprintf(stderr, "scopegate audit tail: -n needs a number\n");
-        return usage(stderr);
-      }
+      if (++i == argc) return missing("tail", "-n", "a number");
       nval = argv[i];
     } else if (strncmp(a, "-n", 2) == 0) {
       nval = a + 2;
@@ -321,17 +254,10 @@ static int tail(int argc, char **argv) {
       return 2;
     }
   }
-  if (db[0] == '\0') {
-    fprintf(stderr, "scopegate audit tail: --db needs a file\n");
-    return 2;
-  }
+  db = sg__cli_db(db);
 
-  char err[512];
   sg_store_t *st = NULL;
-  if (sg_store_open_readonly(db, &st, err, sizeof err) != 0) {
-    fprintf(stderr, "scopegate audit: %s\n", err);
-    return 1;
-  }
+  if (open_log(db, &st) != 0) return 1;
 
   int rc, status = 0;
   if (json) {
@@ -339,16 +265,16 @@ static int tail(int argc, char **argv) {
     rc = sg_store_audit_tail(st, lines, json_row, &out);
     if (out.failed) status = 1;
   } else {
-    table_t t = {0};
+    sg__cli_table_t t;
+    sg__cli_table_init(&t, NCOLS, headers);
     rc = sg_store_audit_tail(st, lines, table_row, &t);
-    if (t.failed) {
+    if (t.failed)
       status = 1;
-    } else if (rc == 0 && t.n == 0) {
+    else if (rc == 0 && t.nrows == 0)
       fprintf(stderr, "scopegate audit: no calls recorded in '%s'\n", db);
-    } else if (rc == 0) {
-      table_print(&t);
-    }
-    table_free(&t);
+    else if (rc == 0)
+      sg__cli_table_print(&t, stdout);
+    sg__cli_table_free(&t);
   }
   if (rc != 0) {
     fprintf(stderr, "scopegate audit: %s\n", sg_store_errmsg(st));
@@ -357,11 +283,138 @@ static int tail(int argc, char **argv) {
     fprintf(stderr, "scopegate audit: %s\n", sg_strerror(SG_ENOMEM));
   }
   sg_store_close(st);
-  if (fflush(stdout) != 0 || ferror(stdout)) {
-    fprintf(stderr, "scopegate audit: cannot write the output: %s\n", strerror(errno));
+  return finish_output(status);
+}
+
+static int verify(int argc, char **argv) {
+  const char *db = NULL, *val, *anchor = NULL;
+  int64_t anchor_seq = 0;
+  char anchor_hash[SG_STORE_HASH_HEX + 1] = "";
+
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return usage(stdout);
+    if (option(argc, argv, &i, "--db", &val)) {
+      if (val == NULL || val[0] == '\0') return missing("verify", "--db", "a file");
+      db = val;
+    } else if (option(argc, argv, &i, "--anchor", &val)) {
+      const char *rest;
+      if (val == NULL) return missing("verify", "--anchor", "SEQ:HASH");
+      if (parse_seq(val, &anchor_seq, &rest) != 0 || anchor_seq < 1 || rest[0] != ':' ||
+          strlen(rest + 1) != SG_STORE_HASH_HEX || strspn(rest + 1, "0123456789abcdef") !=
+                                                        SG_STORE_HASH_HEX) {
+        fprintf(stderr,
+                "scopegate audit verify: --anchor wants SEQ:HASH (as verify prints it), not '%s'\n",
+                val);
+        return 2;
+      }
+      snprintf(anchor_hash, sizeof anchor_hash, "%s", rest + 1);
+      anchor = val;
+    } else {
+      fprintf(stderr, "scopegate audit verify: unknown argument '%s'\n", argv[i]);
+      return usage(stderr);
+    }
+  }
+  db = sg__cli_db(db);
+
+  sg_store_t *st = NULL;
+  if (open_log(db, &st) != 0) return 1;
+  sg_audit_verify_t v;
+  int rc = sg_store_audit_verify(st, anchor_seq, anchor_hash, &v);
+  int status = 0;
+  if (rc != 0) {
+    fprintf(stderr, "scopegate audit: %s\n", sg_store_errmsg(st));
+    status = 1;
+  } else if (v.problem) {
+    printf("audit log '%s' is NOT intact: %s\n", db, v.message);
+    printf("first bad row: seq %" PRId64 " (%s); %" PRId64 " rows checked\n", v.bad_seq, v.problem,
+           v.rows);
+    status = 1;
+  } else if (v.rows == 0) {
+    printf("audit log '%s' is intact: no events yet\n", db);
+  } else {
+    printf("audit log '%s' is intact: %" PRId64 " events, seq 1 to %" PRId64 "\n", db, v.rows,
+           v.head_seq);
+    if (anchor) printf("anchor: seq %" PRId64 " has the expected hash\n", anchor_seq);
+    printf("head: %" PRId64 ":%s\n", v.head_seq, v.head_hash);
+  }
+  sg_store_close(st);
+  return finish_output(status);
+}
+
+typedef struct {
+  int failed;
+} export_out_t;
+
+static void export_row(const sg_audit_event_t *ev, void *arg) {
+  export_out_t *out = arg;
+  if (out->failed) return;
+  json_t *o = json_object();
+  int rc = o ? json_object_set_new(o, "seq", json_integer(ev->seq)) : -1;
+  const struct {
+    const char *key, *val;
+  } fields[] = {
+      {"ts", ev->ts},         {"call_id", ev->call_id},     {"event", ev->event},
+      {"subject", ev->subject}, {"role", ev->role},         {"tenant", ev->tenant},
+      {"env", ev->env},       {"tool", ev->tool},           {"args_hash", ev->args_hash},
+      {"decision", ev->decision}, {"reason", ev->reason},   {"outcome", ev->outcome},
+  };
+  for (size_t i = 0; rc == 0 && i < sizeof fields / sizeof fields[0]; i++)
+    rc = sg__cli_json_set_str(o, fields[i].key, fields[i].val);
+  if (rc == 0)
+    rc = json_object_set_new(o, "latency_us",
+                             ev->latency_us >= 0 ? json_integer(ev->latency_us) : json_null());
+  const struct {
+    const char *key, *val;
+  } rest[] = {
+      {"detail", ev->detail}, {"args_json", ev->args_json}, {"actor", ev->actor},
+      {"approval_id", ev->approval_id}, {"prev_hash", ev->prev_hash}, {"hash", ev->hash},
+  };
+  for (size_t i = 0; rc == 0 && i < sizeof rest / sizeof rest[0]; i++)
+    rc = sg__cli_json_set_str(o, rest[i].key, rest[i].val);
+  if (rc != 0) {
+    json_decref(o);
+    o = NULL;
+  }
+  if (sg__cli_json_line(o) != 0) out->failed = 1;
+}
+
+static int export(int argc, char **argv) {
+  const char *db = NULL, *val;
+  int64_t since = 0;
+
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return usage(stdout);
+    if (strcmp(argv[i], "--jsonl") == 0) {
+      /* The one format, named so that others can join it. */
+    } else if (option(argc, argv, &i, "--db", &val)) {
+      if (val == NULL || val[0] == '\0') return missing("export", "--db", "a file");
+      db = val;
+    } else if (option(argc, argv, &i, "--since", &val)) {
+      if (val == NULL) return missing("export", "--since", "a seq");
+      if (parse_seq(val, &since, NULL) != 0) {
+        fprintf(stderr, "scopegate audit export: --since wants a seq (0 or more), not '%s'\n", val);
+        return 2;
+      }
+    } else {
+      fprintf(stderr, "scopegate audit export: unknown argument '%s'\n", argv[i]);
+      return usage(stderr);
+    }
+  }
+  db = sg__cli_db(db);
+
+  sg_store_t *st = NULL;
+  if (open_log(db, &st) != 0) return 1;
+  export_out_t out = {0};
+  int status = 0;
+  if (sg_store_audit_export(st, since, export_row, &out) != 0) {
+    fprintf(stderr, "scopegate audit: %s\n", sg_store_errmsg(st));
+    status = 1;
+  } else if (out.failed) {
+    fprintf(stderr, "scopegate audit: %s\n", sg_strerror(SG_ENOMEM));
     status = 1;
   }
-  return status;
+  sg_store_close(st);
+  return finish_output(status);
 }
 
 int sg_cli_audit(int argc, char **argv) {
@@ -369,6 +422,8 @@ int sg_cli_audit(int argc, char **argv) {
   if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)
     return usage(stdout);
   if (strcmp(argv[1], "tail") == 0) return tail(argc - 1, argv + 1);
+  if (strcmp(argv[1], "verify") == 0) return verify(argc - 1, argv + 1);
+  if (strcmp(argv[1], "export") == 0) return export(argc - 1, argv + 1);
   fprintf(stderr, "scopegate audit: unknown command '%s'\n", argv[1]);
   return usage(stderr);
 }

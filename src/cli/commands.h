@@ -9,7 +9,9 @@
 /* XX(name, one-line summary) */
 #define SG_CLI_COMMANDS(XX)                                            \
   XX(serve, "run the gateway (stdio transport) on a catalog")          \
-  XX(audit, "read the audit log: audit tail [-n N] [--db FILE]")       \
+  XX(audit, "read and check the audit log: audit tail|verify|export")   \
+  XX(approvals, "list, show, approve or deny calls waiting for a human") \
+  XX(writes, "the kill switch for write tools: writes off|on|status")  \
   XX(check, "lint a catalog: check [--strict] CATALOG_DIR")            \
   XX(matrix, "who may call what: matrix [--json] CATALOG_DIR")         \
   XX(diff, "what a change grants or revokes: diff OLD NEW")             \
