@@ -29,6 +29,10 @@
  *   approval required -> auto or none                         | widened
  *   approval auto or none -> required                         | narrowed
  *   approval none <-> auto (read tools: both mean no approval)| no change
+ *   auto budget removed, more calls, or a shorter window      | widened
+ *   auto budget added, fewer calls, or a longer window        | narrowed
+ *   "writes_enabled" false -> true / true -> false            | widened / narrowed, for
+ *                                                             |   each write tool's grants
  *   envelope rule removed (alone or with its parameter)       | widened
  *   envelope rule added (alone or with a new parameter)       | narrowed
  *   min, exclusiveMin lowered / raised                        | widened / narrowed
@@ -57,7 +61,8 @@
  * "acme/" covers "acme/docs/" and "acme/$subject/"; "$tenant/" covers "$tenant/in/" but
  * neither "$subject/" nor "x/$tenant/" (another context value, or other leading text).
  *
- * Not privilege, so not compared: descriptions, titles, timeouts, the order of anything.
+ * Not privilege, so not compared: descriptions, titles, timeouts (of calls and of
+ * approvals), which arguments the audit redacts, the order of anything.
  * Rules of different kinds are not weighed against each other (max 10 replaced by
  * exclusiveMax 10 is a removal, so it widens).
  */
@@ -393,13 +398,41 @@ static void compare_bindings(const sg_binding_t *o, const sg_binding_t *n, verdi
   }
 }
 
+/* Budgets of grants that need no approval (0 calls: none). */
+static void compare_budgets(const sg_grant_t *o, const sg_grant_t *n, verdict_t *v) {
+  int64_t oc = o->budget_calls, ow = o->budget_window_s;
+  int64_t nc = n->budget_calls, nw = n->budget_window_s;
+  if (oc == nc && (oc == 0 || ow == nw)) return;
+  int dir;
+  if (nc == 0) dir = 1;
+  else if (oc == 0) dir = -1;
+  else dir = nc > oc || nw < ow ? 1 : -1; /* more calls or a shorter window allow more */
+  sg_buf_t *t = reason(v, dir);
+  if (oc == 0) sg_buf_printf(t, "budget %lld calls per %lld s added", (long long)nc,
+                             (long long)nw);
+  else if (nc == 0) sg_buf_printf(t, "budget %lld calls per %lld s removed", (long long)oc,
+                                  (long long)ow);
+  else sg_buf_printf(t, "budget %lld calls per %lld s -> %lld calls per %lld s", (long long)oc,
+                     (long long)ow, (long long)nc, (long long)nw);
+}
+
 static void compare_grants(const sg_catalog_t *oc, const sg_grant_t *o, const sg_catalog_t *nc,
                            const sg_grant_t *n, verdict_t *v) {
   compare_tools(oc, o->tool, nc, n->tool, v);
+  if (o->tool->access == SG_ACCESS_WRITE && n->tool->access == SG_ACCESS_WRITE &&
+      oc->writes_enabled != nc->writes_enabled)
+    sg_buf_append_str(reason(v, nc->writes_enabled ? 1 : -1),
+                      nc->writes_enabled ? "writes enabled" : "writes disabled");
   int oa = o->approval == SG_APPROVAL_REQUIRED, na = n->approval == SG_APPROVAL_REQUIRED;
-  if (oa != na)
-    sg_buf_printf(reason(v, oa ? 1 : -1), "approval %s -> %s", sg_approval_name(o->approval),
-                  sg_approval_name(n->approval));
+  if (oa != na) {
+    sg_buf_t *t = reason(v, oa ? 1 : -1);
+    sg_buf_append_str(t, "approval ");
+    sg_grant_approval_text(o, t);
+    sg_buf_append_str(t, " -> ");
+    sg_grant_approval_text(n, t);
+  } else if (!oa) {
+    compare_budgets(o, n, v);
+  }
   /* Envelopes and bindings are sorted by parameter: merge them. */
   size_t i = 0, k = 0;
   while (i < o->nenvelope || k < n->nenvelope) {
@@ -420,9 +453,12 @@ static void compare_grants(const sg_catalog_t *oc, const sg_grant_t *o, const sg
 }
 
 /* "write, approval auto, envelope `path` prefix `$tenant/`, bindings `tenant_id` = ..." */
-static void describe(const sg_grant_t *g, sg_buf_t *out) {
-  sg_buf_printf(out, "%s, approval %s", sg_access_name(g->tool->access),
-                sg_approval_name(g->approval));
+static void describe(const sg_catalog_t *c, const sg_grant_t *g, sg_buf_t *out) {
+  sg_buf_printf(out, "%s, approval ",
+                g->tool->access == SG_ACCESS_WRITE && !c->writes_enabled
+                    ? "write (writes off)"
+                    : sg_access_name(g->tool->access));
+  sg_grant_approval_text(g, out);
   if (g->nenvelope) {
     sg_buf_append_str(out, ", envelope ");
     sg_grant_envelope_text(g, out);
@@ -433,11 +469,11 @@ static void describe(const sg_grant_t *g, sg_buf_t *out) {
   }
 }
 
-static int one_grant(sg_changes_t *out, sg_change_kind_t kind, const char *role,
-                     const sg_grant_t *g) {
+static int one_grant(sg_changes_t *out, sg_change_kind_t kind, const sg_catalog_t *c,
+                     const char *role, const sg_grant_t *g) {
   sg_buf_t t;
   sg_buf_init(&t);
-  describe(g, &t);
+  describe(c, g, &t);
   int rc = t.data ? push(out, kind, SG_CHANGE_ON_TOOL, role, g->tool->name, t.data) : SG_ENOMEM;
   sg_buf_free(&t);
   return rc;
@@ -572,9 +608,9 @@ static int compare_roles(const sg_catalog_t *oc, const sg_role_t *o, const sg_ca
             : k == n->ngrants ? -1
                               : strcmp(o->grants[i].tool->name, n->grants[k].tool->name);
     if (c < 0) {
-      rc = one_grant(out, SG_CHANGE_REVOKED, o->name, &o->grants[i++]);
+      rc = one_grant(out, SG_CHANGE_REVOKED, oc, o->name, &o->grants[i++]);
     } else if (c > 0) {
-      rc = one_grant(out, SG_CHANGE_GRANTED, n->name, &n->grants[k++]);
+      rc = one_grant(out, SG_CHANGE_GRANTED, nc, n->name, &n->grants[k++]);
     } else {
       verdict_t v = {{NULL, 0, 0}, 0, 0};
       compare_grants(oc, &o->grants[i], nc, &n->grants[k], &v);

@@ -194,11 +194,12 @@ static void grants(const sg_catalog_t *c, findings_t *f) {
       char gp[600], p[700];
       snprintf(gp, sizeof gp, "%s", rp);
       sg_json_pointer_append(gp, sizeof gp, g->tool->name);
-      if (g->tool->access == SG_ACCESS_WRITE && g->approval == SG_APPROVAL_AUTO) {
+      if (g->tool->access == SG_ACCESS_WRITE && g->approval == SG_APPROVAL_AUTO &&
+          g->budget_calls == 0) {
         snprintf(p, sizeof p, "%s/approval", gp);
         add(f, "matrix.json", p,
-            "write tool \"%s\" is granted with approval \"auto\": its calls run without "
-            "anyone approving them", g->tool->name);
+            "write tool \"%s\" is granted with approval \"auto\" and no budget: any number "
+            "of its calls run without anyone approving them", g->tool->name);
       }
       for (size_t e = 0; e < g->nenvelope; e++) {
         const sg_envelope_t *env = &g->envelope[e];
@@ -221,11 +222,25 @@ static void grants(const sg_catalog_t *c, findings_t *f) {
   }
 }
 
+/* Write grants in a catalog that leaves writes disabled grant nothing, which is the safe
+ * default but rarely what a catalog that bothers to grant them means. */
+static void writes_off(const sg_catalog_t *c, findings_t *f) {
+  size_t n = 0;
+  for (size_t i = 0; i < c->nroles; i++)
+    for (size_t k = 0; k < c->roles[i].ngrants; k++)
+      n += c->roles[i].grants[k].tool->access == SG_ACCESS_WRITE;
+  if (n && !c->writes_enabled)
+    add(f, "matrix.json", "/writes_enabled",
+        "%zu grant%s of write tools, but \"writes_enabled\" is not true, so none of them can "
+        "be called", n, n == 1 ? "" : "s");
+}
+
 size_t sg_catalog_lint(const sg_catalog_t *c, sg_buf_t *out) {
   findings_t f = {NULL, 0, 0};
   unused_servers(c, &f);
   tools(c, &f);
   grants(c, &f);
+  writes_off(c, &f);
   if (f.n) qsort(f.v, f.n, sizeof *f.v, cmp_findings);
   for (size_t i = 0; i < f.n; i++) {
     sg_buf_printf(out, "%s: %s: warning: %s\n", f.v[i].file, f.v[i].ptr, f.v[i].msg);

@@ -30,6 +30,13 @@ static void append_literal(sg_buf_t *out, const char *s) {
     sg_buf_append_str(out, *p == '$' ? "$$" : (char[2]){*p, 0});
 }
 
+void sg_grant_approval_text(const sg_grant_t *g, sg_buf_t *out) {
+  sg_buf_append_str(out, sg_approval_name(g->approval));
+  if (g->approval == SG_APPROVAL_AUTO && g->budget_calls > 0)
+    sg_buf_printf(out, ", %lld calls per %lld s", (long long)g->budget_calls,
+                  (long long)g->budget_window_s);
+}
+
 void sg_ctxref_text(const sg_ctxref_t *ref, sg_buf_t *out) {
   static const char *const names[] = {"", "$subject", "$role", "$tenant", "$env", "$claims."};
   append_literal(out, ref->lead);
@@ -177,14 +184,24 @@ static json_t *tool_rows(const sg_catalog_t *c) {
         json_object_set_new(bind, g->bindings[b].param, json_string(t.data ? t.data : ""));
         sg_buf_free(&t);
       }
-      json_t *row = env && bind
-                        ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O}", "role", r->name,
-                                    "tool", g->tool->name, "access",
+      json_t *budget = g->approval == SG_APPROVAL_AUTO && g->budget_calls > 0
+                           ? json_pack("{s:I, s:I}", "calls", (json_int_t)g->budget_calls,
+                                       "window_seconds", (json_int_t)g->budget_window_s)
+                           : json_null();
+      json_t *timeout = g->approval == SG_APPROVAL_REQUIRED
+                            ? json_integer((json_int_t)(g->approval_timeout_ms / 1000))
+                            : json_null();
+      json_t *row = env && bind && budget && timeout
+                        ? json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:s, s:s, s:O, s:O}", "role",
+                                    r->name, "tool", g->tool->name, "access",
                                     sg_access_name(g->tool->access), "approval",
-                                    sg_approval_name(g->approval), "server",
+                                    sg_approval_name(g->approval), "budget", budget,
+                                    "approval_timeout_seconds", timeout, "server",
                                     g->tool->server->name, "downstream_tool",
                                     g->tool->downstream_name, "envelope", env, "bind", bind)
                         : NULL;
+      json_decref(budget);
+      json_decref(timeout);
       json_decref(env);
       json_decref(bind);
       if (row == NULL || json_array_append_new(rows, row) != 0) {
@@ -288,8 +305,8 @@ json_t *sg_catalog_matrix_json(const sg_catalog_t *c) {
   }
   json_t *tools = tool_rows(c), *prompts = prompt_rows(c);
   json_t *all = tools && prompts && resources
-                    ? json_pack("{s:O, s:O, s:O}", "tools", tools, "prompts", prompts,
-                                "resources", resources)
+                    ? json_pack("{s:b, s:O, s:O, s:O}", "writes_enabled", c->writes_enabled,
+                                "tools", tools, "prompts", prompts, "resources", resources)
                     : NULL;
   json_decref(tools);
   json_decref(prompts);
@@ -325,21 +342,26 @@ int sg_catalog_matrix_markdown(const sg_catalog_t *c, sg_buf_t *out) {
     const sg_role_t *r = &c->roles[i];
     for (size_t k = 0; k < r->ngrants; k++) {
       const sg_grant_t *g = &r->grants[k];
-      sg_buf_t env, bind;
+      sg_buf_t env, bind, approval;
       sg_buf_init(&env);
       sg_buf_init(&bind);
+      sg_buf_init(&approval);
       sg_grant_envelope_text(g, &env);
       sg_grant_bindings_text(g, &bind);
+      sg_grant_approval_text(g, &approval);
       sg_buf_append_str(out, "|");
       cell(out, r->name);
       cell(out, g->tool->name);
-      cell(out, sg_access_name(g->tool->access));
-      cell(out, sg_approval_name(g->approval));
+      cell(out, g->tool->access == SG_ACCESS_WRITE && !c->writes_enabled
+                    ? "write (writes off)"
+                    : sg_access_name(g->tool->access));
+      cell(out, approval.data ? approval.data : "");
       cell(out, env.data ? env.data : "");
       cell(out, bind.data ? bind.data : "");
       sg_buf_append_str(out, "\n");
       sg_buf_free(&env);
       sg_buf_free(&bind);
+      sg_buf_free(&approval);
     }
   }
   /* Prompts and resources, in tables of their own, only when some role has them. */

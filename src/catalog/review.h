@@ -22,7 +22,8 @@
 /* Appends one line per warning, "file: /pointer: warning: message", sorted by file and
  * pointer, and returns how many there were. The findings: a prefix that does not end in
  * "/", a pattern that is not anchored at both ends, an enveloped parameter the schema
- * does not require, a write tool granted with approval "auto", a schema that admits
+ * does not require, a write tool granted with approval "auto" and no budget, write
+ * grants in a catalog that leaves writes disabled, a schema that admits
  * parameters it does not declare, schema keywords no draft defines, a role with no grants,
  * a tool no role is granted, and a server that nothing uses. Resource prefixes get the
  * same "/" check as envelope prefixes. */
@@ -49,6 +50,8 @@ void sg_code_text(const char *s, sg_buf_t *out);
 /* "read" / "write"; "none" / "auto" / "required". */
 const char *sg_access_name(sg_access_t a);
 const char *sg_approval_name(sg_approval_t a);
+/* The approval mode with an auto grant's budget: "auto, 10 calls per 3600 s". */
+void sg_grant_approval_text(const sg_grant_t *g, sg_buf_t *out);
 
 /* A resource grant's prefix as matrix.json writes it: "demo://x/$tenant/". */
 void sg_resource_prefix_text(const sg_resource_grant_t *g, sg_buf_t *out);
@@ -56,14 +59,17 @@ void sg_resource_prefix_text(const sg_resource_grant_t *g, sg_buf_t *out);
 size_t sg__role_resources_sorted(const sg_role_t *r, const sg_resource_grant_t **order,
                                  char **texts);
 
-/* {"tools": [...], "prompts": [...], "resources": [...]}: one object per role and granted
- * tool, {role, tool, access, approval, server, downstream_tool, envelope, bind} (envelope
- * and bind written as in matrix.json), sorted by role then tool; per role and granted
+/* {"writes_enabled", "tools": [...], "prompts": [...], "resources": [...]}: one object per
+ * role and granted tool, {role, tool, access, approval, budget ({calls, window_seconds} or
+ * null), approval_timeout_seconds (null unless required), server, downstream_tool,
+ * envelope, bind} (envelope and bind written as in matrix.json), sorted by role then tool;
+ * per role and granted
  * prompt, {role, prompt, server, downstream_prompt}; per role and resource grant, {role,
  * server, prefix}. Returns NULL when out of memory. */
 json_t *sg_catalog_matrix_json(const sg_catalog_t *c);
 
-/* The tool rows as a Markdown table (role, tool, access, approval, envelope, bindings),
+/* The tool rows as a Markdown table (role, tool, access, approval, envelope, bindings;
+ * write tools read "write (writes off)" when the catalog leaves writes disabled),
  * followed by tables of prompt and resource grants when there are any. */
 int sg_catalog_matrix_markdown(const sg_catalog_t *c, sg_buf_t *out);
 

@@ -38,11 +38,12 @@ test('check reports every problem the loader refuses, by file and JSON Pointer, 
 });
 
 const WARNINGS = [
-  'matrix.json: /roles/editor/tools/write_file/approval: warning: write tool "write_file" is granted with approval "auto": its calls run without anyone approving them',
+  'matrix.json: /roles/editor/tools/write_file/approval: warning: write tool "write_file" is granted with approval "auto" and no budget: any number of its calls run without anyone approving them',
   'matrix.json: /roles/intern/tools: warning: role "intern" has no grants',
   'matrix.json: /roles/viewer/tools/read_file/envelope/encoding: warning: parameter "encoding" has an envelope, but the schema of "read_file" does not require it: clients are told they may leave it out, and calls that do are refused',
   'matrix.json: /roles/viewer/tools/read_file/envelope/encoding/pattern: warning: pattern "utf-8|latin1" is not anchored with ^ and $, so it admits any value that merely contains a match',
   'matrix.json: /roles/viewer/tools/read_file/envelope/path/prefix: warning: prefix "$tenant" does not end in "/", so it also admits names that merely start with it ("acme" admits "acmecorp")',
+  'matrix.json: /writes_enabled: warning: 1 grant of write tools, but "writes_enabled" is not true, so none of them can be called',
   'servers.json: /servers/legacy: warning: server "legacy" is used by no tool, prompt or resource grant',
   'tools/read_file.json: /inputSchema/properties/path/maxLenght: warning: "maxLenght" is not a JSON Schema keyword, so validation ignores it (misspelt? extensions start with "x-")',
   'tools/stat.json: /inputSchema: warning: the schema admits parameters it does not declare (no "additionalProperties": false), and they are passed to the downstream unchecked',
@@ -95,9 +96,11 @@ test('matrix renders who may call what on the example catalog, the same bytes ev
   assert.deepEqual(all.prompts, [{ role: 'viewer', prompt: 'city_brief', server: 'everything', downstream_prompt: 'args-prompt' }]);
   assert.deepEqual(all.resources, [{ role: 'viewer', server: 'everything', prefix: 'demo://resource/static/document/' }]);
   assert.deepEqual(rows.find((x) => x.role === 'editor' && x.tool === 'write_file'), {
-    role: 'editor', tool: 'write_file', access: 'write', approval: 'auto', server: 'files',
-    downstream_tool: 'write_file', envelope: { path: { prefix: '$tenant/' } }, bind: {},
+    role: 'editor', tool: 'write_file', access: 'write', approval: 'auto', budget: null,
+    approval_timeout_seconds: null, server: 'files', downstream_tool: 'write_file',
+    envelope: { path: { prefix: '$tenant/' } }, bind: {},
   });
+  assert.equal(all.writes_enabled, true);
 });
 
 test('matrix refuses an invalid catalog with its problems', () => {

@@ -29,16 +29,23 @@
   "\"path\":{\"type\":\"string\"}},\"required\":[\"path\"],\"additionalProperties\":false}}"
 
 /* Writes a catalog (servers.json, tools/lookup.json, tools/store.json, and matrix.json
- * with roles as the members of "roles") and returns its directory (caller frees). */
-static char *write_catalog(const char *servers, const char *lookup, const char *roles) {
+ * with roles as the members of "roles" and writes enabled or not) and returns its
+ * directory (caller frees). */
+static char *write_catalog_w(const char *servers, const char *lookup, const char *roles,
+                             int writes) {
   char *dir = strdup(fx_tmpdir());
   fx_write(dir, "servers.json", servers ? servers : SERVERS);
   fx_write(dir, "tools/lookup.json", lookup ? lookup : LOOKUP);
   fx_write(dir, "tools/store.json", STORE);
   char matrix[4096];
-  snprintf(matrix, sizeof matrix, "{\"roles\":{%s}}", roles);
+  snprintf(matrix, sizeof matrix, "{\"writes_enabled\":%s,\"roles\":{%s}}",
+           writes ? "true" : "false", roles);
   fx_write(dir, "matrix.json", matrix);
   return dir;
+}
+
+static char *write_catalog(const char *servers, const char *lookup, const char *roles) {
+  return write_catalog_w(servers, lookup, roles, 1);
 }
 
 static sg_catalog_t *load_ok(const char *dir) {
@@ -239,6 +246,40 @@ static void diff_bindings(void) {
                "widened: r lookup: `tenant_id` = `$tenant` -> `$claims.org`\n");
 }
 
+static void diff_budgets(void) {
+  const char *b10 = "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":10,\"window_seconds\":60}}}";
+  expect_grant(b10, "{\"approval\":\"auto\"}",
+               "widened: r lookup: budget 10 calls per 60 s removed\n");
+  expect_grant("{}", b10, "narrowed: r lookup: budget 10 calls per 60 s added\n");
+  expect_grant(b10, "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":20,\"window_seconds\":60}}}",
+               "widened: r lookup: budget 10 calls per 60 s -> 20 calls per 60 s\n");
+  expect_grant(b10, "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":10,\"window_seconds\":30}}}",
+               "widened: r lookup: budget 10 calls per 60 s -> 10 calls per 30 s\n");
+  expect_grant(b10, "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":5,\"window_seconds\":120}}}",
+               "narrowed: r lookup: budget 10 calls per 60 s -> 5 calls per 120 s\n");
+  /* More calls in a longer window is not comparable. */
+  expect_grant(b10, "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":20,\"window_seconds\":3600}}}",
+               "widened: r lookup: budget 10 calls per 60 s -> 20 calls per 3600 s\n");
+  expect_grant("{\"approval\":\"required\"}", b10,
+               "widened: r lookup: approval required -> auto, 10 calls per 60 s\n");
+  /* How long a call waits for a person is not privilege. */
+  expect_grant("{\"approval\":\"required\"}",
+               "{\"approval\":{\"mode\":\"required\",\"timeout_seconds\":30}}", "");
+}
+
+static void diff_writes_switch(void) {
+  const char *roles = "\"r\":{\"tools\":{\"lookup\":{},\"store\":{\"approval\":\"required\"}}}";
+  char *off = write_catalog_w(NULL, NULL, roles, 0), *on = write_catalog_w(NULL, NULL, roles, 1);
+  expect_changes(off, on, "widened: r store: writes enabled\n");
+  expect_changes(on, off, "narrowed: r store: writes disabled\n");
+  char *none = write_catalog_w(NULL, NULL, "\"r\":{\"tools\":{}}", 0);
+  expect_changes(none, off, "granted: r lookup: read, approval none\n"
+                            "granted: r store: write (writes off), approval required\n");
+  free(off);
+  free(on);
+  free(none);
+}
+
 static void diff_mixed_is_widened(void) {
   expect_grant("{\"approval\":\"auto\",\"envelope\":{\"n\":{\"max\":10}}}",
                "{\"approval\":\"required\",\"envelope\":{\"n\":{\"max\":11}}}",
@@ -341,13 +382,14 @@ static void lint_finds_what_the_loader_allows(void) {
            "\"s\":{\"tools\":{\"lookup\":{\"envelope\":{\"path\":{\"prefix\":\"$tenant\"},"
            "\"q\":{\"pattern\":\"^[a-z]+\\\\$\"}}},"
            "\"store\":{\"approval\":\"auto\",\"envelope\":{\"path\":{\"prefix\":\"$tenant/\"}}}}},"
-           "\"t\":{\"tools\":{\"lookup\":{\"envelope\":{\"q\":{\"pattern\":\"^(a|b)$\"}}}},"
+           "\"t\":{\"tools\":{\"lookup\":{\"envelope\":{\"q\":{\"pattern\":\"^(a|b)$\"}}},"
+           "\"store\":{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":5,\"window_seconds\":60}}}},"
            "\"resources\":[{\"server\":\"svc\",\"prefix\":\"doc://acme\"}]},"
            "\"empty\":{\"tools\":{}}}}");
   sg_catalog_t *c = load_ok(dir);
   sg_buf_t out;
   sg_buf_init(&out);
-  CHECK_INT_EQ(sg_catalog_lint(c, &out), 12);
+  CHECK_INT_EQ(sg_catalog_lint(c, &out), 13);
   CHECK_STR_EQ(out.data,
       "matrix.json: /roles/empty/tools: warning: role \"empty\" has no grants\n"
       "matrix.json: /roles/r/tools/lookup/envelope/n: warning: parameter \"n\" has an envelope, "
@@ -364,10 +406,13 @@ static void lint_finds_what_the_loader_allows(void) {
       "matrix.json: /roles/s/tools/lookup/envelope/q/pattern: warning: pattern \"^[a-z]+\\$\" "
       "is not anchored with ^ and $, so it admits any value that merely contains a match\n"
       "matrix.json: /roles/s/tools/store/approval: warning: write tool \"store\" is granted "
-      "with approval \"auto\": its calls run without anyone approving them\n"
+      "with approval \"auto\" and no budget: any number of its calls run without anyone "
+      "approving them\n"
       "matrix.json: /roles/t/resources/0/prefix: warning: prefix \"doc://acme\" does not end "
       "in \"/\", so it also admits names that merely start with it (\"acme\" admits "
       "\"acmecorp\")\n"
+      "matrix.json: /writes_enabled: warning: 2 grants of write tools, but \"writes_enabled\" "
+      "is not true, so none of them can be called\n"
       "servers.json: /servers/idle: warning: server \"idle\" is used by no tool, prompt or "
       "resource grant\n"
       "tools/lookup.json: /inputSchema/properties/q/maxLenght: warning: \"maxLenght\" is not a "
@@ -422,6 +467,32 @@ static void matrix_markdown_rows(void) {
   free(dir);
 }
 
+static void matrix_shows_budgets_and_writes_off(void) {
+  char *dir = write_catalog_w(
+      NULL, NULL,
+      "\"r\":{\"tools\":{\"lookup\":{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":3,"
+      "\"window_seconds\":60}}},\"store\":{\"approval\":\"auto\"}}}",
+      0);
+  sg_catalog_t *c = load_ok(dir);
+  sg_buf_t out;
+  sg_buf_init(&out);
+  CHECK_INT_EQ(sg_catalog_matrix_markdown(c, &out), 0);
+  CHECK_STR_EQ(out.data,
+      "| role | tool | access | approval | envelope | bindings |\n"
+      "|---|---|---|---|---|---|\n"
+      "| r | lookup | read | auto, 3 calls per 60 s | - | - |\n"
+      "| r | store | write (writes off) | auto | - | - |\n");
+  sg_buf_free(&out);
+  json_t *m = sg_catalog_matrix_json(c);
+  CHECK(json_is_false(json_object_get(m, "writes_enabled")));
+  json_t *budget = json_object_get(json_array_get(json_object_get(m, "tools"), 0), "budget");
+  CHECK_INT_EQ(json_integer_value(json_object_get(budget, "calls")), 3);
+  CHECK_INT_EQ(json_integer_value(json_object_get(budget, "window_seconds")), 60);
+  json_decref(m);
+  sg_catalog_unref(c);
+  free(dir);
+}
+
 static void matrix_json_rows(void) {
   char *dir = write_catalog(NULL, NULL, matrix_roles);
   sg_catalog_t *c = load_ok(dir);
@@ -430,14 +501,15 @@ static void matrix_json_rows(void) {
   char *text = json_dumps(rows, JSON_COMPACT | JSON_SORT_KEYS);
   CHECK_STR_EQ(text,
       "{\"prompts\":[],\"resources\":[],\"tools\":"
-      "[{\"access\":\"read\",\"approval\":\"none\",\"bind\":{\"tenant_id\":\"$tenant\"},"
-      "\"downstream_tool\":\"do-lookup\",\"envelope\":{\"cur\":{\"in\":[\"EUR\",\"USD\"]},"
+      "[{\"access\":\"read\",\"approval\":\"none\",\"approval_timeout_seconds\":null,"
+      "\"bind\":{\"tenant_id\":\"$tenant\"},\"budget\":null,\"downstream_tool\":\"do-lookup\",\"envelope\":{\"cur\":{\"in\":[\"EUR\",\"USD\"]},"
       "\"n\":{\"exclusiveMin\":0,\"max\":\"$claims.daily_limit\"},"
       "\"path\":{\"prefix\":\"$tenant/$$in/\"},\"q\":{\"equals\":\"$$x|`y\",\"pattern\":\"^(a|b)$\"}},"
       "\"role\":\"a\",\"server\":\"svc\",\"tool\":\"lookup\"},"
-      "{\"access\":\"write\",\"approval\":\"required\",\"bind\":{\"path\":\"$subject\"},"
-      "\"downstream_tool\":\"do-store\",\"envelope\":{},\"role\":\"b\",\"server\":\"svc\","
-      "\"tool\":\"store\"}]}");
+      "{\"access\":\"write\",\"approval\":\"required\",\"approval_timeout_seconds\":300,"
+      "\"bind\":{\"path\":\"$subject\"},\"budget\":null,\"downstream_tool\":\"do-store\","
+      "\"envelope\":{},\"role\":\"b\",\"server\":\"svc\",\"tool\":\"store\"}],"
+      "\"writes_enabled\":true}");
   free(text);
   json_decref(rows);
   sg_catalog_unref(c);
@@ -567,9 +639,9 @@ static void matrix_prompts_and_resources(void) {
       "\"server\":\"docs\"},{\"downstream_prompt\":\"other\",\"prompt\":\"other\",\"role\":\"s\","
       "\"server\":\"docs\"}],\"resources\":[{\"prefix\":\"doc://a$$b/\",\"role\":\"r\","
       "\"server\":\"docs\"},{\"prefix\":\"svc://$tenant/\",\"role\":\"r\",\"server\":\"svc\"}],"
-      "\"tools\":[{\"access\":\"read\",\"approval\":\"none\",\"bind\":{},"
-      "\"downstream_tool\":\"do-lookup\",\"envelope\":{},\"role\":\"r\",\"server\":\"svc\","
-      "\"tool\":\"lookup\"}]}");
+      "\"tools\":[{\"access\":\"read\",\"approval\":\"none\",\"approval_timeout_seconds\":null,"
+      "\"bind\":{},\"budget\":null,\"downstream_tool\":\"do-lookup\",\"envelope\":{},"
+      "\"role\":\"r\",\"server\":\"svc\",\"tool\":\"lookup\"}],\"writes_enabled\":true}");
   free(text);
   json_decref(m);
   sg_buf_free(&out);
@@ -591,12 +663,15 @@ const sg_test_t sg_suite_review[] = {
     {"diff_prefixes", diff_prefixes},
     {"diff_patterns_and_equals", diff_patterns_and_equals},
     {"diff_bindings", diff_bindings},
+    {"diff_budgets", diff_budgets},
+    {"diff_writes_switch", diff_writes_switch},
     {"diff_mixed_is_widened", diff_mixed_is_widened},
     {"diff_tool_changes", diff_tool_changes},
     {"lint_finds_what_the_loader_allows", lint_finds_what_the_loader_allows},
     {"lint_of_a_clean_catalog_is_empty", lint_of_a_clean_catalog_is_empty},
     {"matrix_markdown_rows", matrix_markdown_rows},
     {"matrix_json_rows", matrix_json_rows},
+    {"matrix_shows_budgets_and_writes_off", matrix_shows_budgets_and_writes_off},
     {"diff_prompts", diff_prompts},
     {"diff_resources", diff_resources},
     {"diff_prefix_templates", diff_prefix_templates},
