@@ -75,31 +75,44 @@
 
 const char *sg_change_kind_name(sg_change_kind_t kind) {
   switch (kind) {
-    case SG_CHANGE_ROLE_ADDED: return "role added";
-    case SG_CHANGE_ROLE_REMOVED: return "role removed";
-    case SG_CHANGE_GRANTED: return "granted";
-    case SG_CHANGE_REVOKED: return "revoked";
-    case SG_CHANGE_WIDENED: return "widened";
-    case SG_CHANGE_NARROWED: return "narrowed";
+    case SG_CHANGE_ROLE_ADDED:
+      return "role added";
+    case SG_CHANGE_ROLE_REMOVED:
+      return "role removed";
+    case SG_CHANGE_GRANTED:
+      return "granted";
+    case SG_CHANGE_REVOKED:
+      return "revoked";
+    case SG_CHANGE_WIDENED:
+      return "widened";
+    case SG_CHANGE_NARROWED:
+      return "narrowed";
   }
   return "?";
 }
 
 const char *sg_change_object_name(sg_change_object_t object) {
   switch (object) {
-    case SG_CHANGE_ON_ROLE: return "role";
-    case SG_CHANGE_ON_TOOL: return "tool";
-    case SG_CHANGE_ON_PROMPT: return "prompt";
-    case SG_CHANGE_ON_RESOURCES: return "resources";
+    case SG_CHANGE_ON_ROLE:
+      return "role";
+    case SG_CHANGE_ON_TOOL:
+      return "tool";
+    case SG_CHANGE_ON_PROMPT:
+      return "prompt";
+    case SG_CHANGE_ON_RESOURCES:
+      return "resources";
   }
   return "?";
 }
 
 void sg_change_line(const sg_change_t *x, sg_buf_t *out) {
   sg_buf_printf(out, "%s: %s", sg_change_kind_name(x->kind), x->role);
-  if (x->object == SG_CHANGE_ON_TOOL) sg_buf_printf(out, " %s", x->name);
-  else if (x->object == SG_CHANGE_ON_PROMPT) sg_buf_printf(out, " prompt %s", x->name);
-  else if (x->object == SG_CHANGE_ON_RESOURCES) sg_buf_printf(out, " resources on %s", x->name);
+  if (x->object == SG_CHANGE_ON_TOOL)
+    sg_buf_printf(out, " %s", x->name);
+  else if (x->object == SG_CHANGE_ON_PROMPT)
+    sg_buf_printf(out, " prompt %s", x->name);
+  else if (x->object == SG_CHANGE_ON_RESOURCES)
+    sg_buf_printf(out, " resources on %s", x->name);
   if (x->detail[0]) sg_buf_printf(out, ": %s", x->detail);
 }
 
@@ -117,8 +130,8 @@ void sg_changes_free(sg_changes_t *c) {
   memset(c, 0, sizeof *c);
 }
 
-static int push(sg_changes_t *c, sg_change_kind_t kind, sg_change_object_t object,
-                const char *role, const char *name, const char *detail) {
+static int push(sg_changes_t *c, sg_change_kind_t kind, sg_change_object_t object, const char *role,
+                const char *name, const char *detail) {
   if (c->n == c->cap) {
     size_t cap = c->cap ? c->cap * 2 : 16;
     sg_change_t *v = realloc(c->items, cap * sizeof *v);
@@ -152,8 +165,10 @@ typedef struct {
 
 /* Starts a reason: dir > 0 widens, dir < 0 narrows. The caller appends its text. */
 static sg_buf_t *reason(verdict_t *v, int dir) {
-  if (dir > 0) v->widens = 1;
-  else v->narrows = 1;
+  if (dir > 0)
+    v->widens = 1;
+  else
+    v->narrows = 1;
   if (v->text.len) sg_buf_append_str(&v->text, "; ");
   return &v->text;
 }
@@ -251,12 +266,17 @@ static void compare_tools(const sg_catalog_t *oc, const sg_tool_t *o, const sg_c
   if (strcmp(o->downstream_name, n->downstream_name) != 0)
     sg_buf_printf(reason(v, 1), "downstream tool \"%s\" -> \"%s\"", o->downstream_name,
                   n->downstream_name);
-  if (o->pin && !n->pin) sg_buf_append_str(reason(v, 1), "pin removed");
-  else if (!o->pin && n->pin) sg_buf_append_str(reason(v, -1), "pinned");
-  else if (o->pin && !sg_json_equal(o->pin, n->pin)) sg_buf_append_str(reason(v, 1), "pin changed");
+  if (o->pin && !n->pin)
+    sg_buf_append_str(reason(v, 1), "pin removed");
+  else if (!o->pin && n->pin)
+    sg_buf_append_str(reason(v, -1), "pinned");
+  else if (o->pin && !sg_json_equal(o->pin, n->pin))
+    sg_buf_append_str(reason(v, 1), "pin changed");
 }
 
-static const char *str(const char *s) { return s ? s : ""; }
+static const char *str(const char *s) {
+  return s ? s : "";
+}
 
 static int starts_with(const char *s, const char *prefix) {
   return strncmp(str(s), str(prefix), strlen(str(prefix))) == 0;
@@ -299,8 +319,10 @@ static int prefix_change(prefix_t a, prefix_t b, const char **how) {
 
 static prefix_t rule_prefix(const sg_rule_t *r) {
   prefix_t p = {NULL, NULL};
-  if (r->ref.kind) p.ref = &r->ref;
-  else p.literal = json_string_value(r->constant);
+  if (r->ref.kind)
+    p.ref = &r->ref;
+  else
+    p.literal = json_string_value(r->constant);
   return p;
 }
 
@@ -404,16 +426,20 @@ static void compare_budgets(const sg_grant_t *o, const sg_grant_t *n, verdict_t 
   int64_t nc = n->budget_calls, nw = n->budget_window_s;
   if (oc == nc && (oc == 0 || ow == nw)) return;
   int dir;
-  if (nc == 0) dir = 1;
-  else if (oc == 0) dir = -1;
-  else dir = nc > oc || nw < ow ? 1 : -1; /* more calls or a shorter window allow more */
+  if (nc == 0)
+    dir = 1;
+  else if (oc == 0)
+    dir = -1;
+  else
+    dir = nc > oc || nw < ow ? 1 : -1; /* more calls or a shorter window allow more */
   sg_buf_t *t = reason(v, dir);
-  if (oc == 0) sg_buf_printf(t, "budget %lld calls per %lld s added", (long long)nc,
-                             (long long)nw);
-  else if (nc == 0) sg_buf_printf(t, "budget %lld calls per %lld s removed", (long long)oc,
-                                  (long long)ow);
-  else sg_buf_printf(t, "budget %lld calls per %lld s -> %lld calls per %lld s", (long long)oc,
-                     (long long)ow, (long long)nc, (long long)nw);
+  if (oc == 0)
+    sg_buf_printf(t, "budget %lld calls per %lld s added", (long long)nc, (long long)nw);
+  else if (nc == 0)
+    sg_buf_printf(t, "budget %lld calls per %lld s removed", (long long)oc, (long long)ow);
+  else
+    sg_buf_printf(t, "budget %lld calls per %lld s -> %lld calls per %lld s", (long long)oc,
+                  (long long)ow, (long long)nc, (long long)nw);
 }
 
 static void compare_grants(const sg_catalog_t *oc, const sg_grant_t *o, const sg_catalog_t *nc,
@@ -538,8 +564,10 @@ static void free_resources(resources_t *x) {
 
 static prefix_t resource_prefix(const sg_resource_grant_t *g) {
   prefix_t p = {NULL, NULL};
-  if (g->ref.kind) p.ref = &g->ref;
-  else p.literal = g->literal;
+  if (g->ref.kind)
+    p.ref = &g->ref;
+  else
+    p.literal = g->literal;
   return p;
 }
 
@@ -554,8 +582,10 @@ static int relate(const resources_t *from, size_t i, const resources_t *to, size
     int a = covers(resource_prefix(to->g[k]), resource_prefix(g));
     int b = covers(resource_prefix(g), resource_prefix(to->g[k]));
     if (a && b) return 0;
-    if (a) best = 1;
-    else if (b && best > 2) best = 2, *j = k;
+    if (a)
+      best = 1;
+    else if (b && best > 2)
+      best = 2, *j = k;
   }
   return best;
 }
@@ -588,9 +618,9 @@ static int compare_resources(const sg_role_t *o, const sg_role_t *n, sg_changes_
         sg_code_text(from->text[i], &t);
         kind = side == 0 ? SG_CHANGE_GRANTED : SG_CHANGE_REVOKED;
       }
-      rc = t.data ? push(out, kind, SG_CHANGE_ON_RESOURCES, o->name, from->g[i]->server->name,
-                         t.data)
-                  : SG_ENOMEM;
+      rc = t.data
+               ? push(out, kind, SG_CHANGE_ON_RESOURCES, o->name, from->g[i]->server->name, t.data)
+               : SG_ENOMEM;
       sg_buf_free(&t);
     }
   }

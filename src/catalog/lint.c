@@ -91,7 +91,8 @@ static void unknown_keyword(void *data, const char *where, const char *keyword) 
   snprintf(p, sizeof p, "/inputSchema%s", where);
   add(k->f, k->tool->file, p,
       "\"%s\" is not a JSON Schema keyword, so validation ignores it (misspelt? extensions "
-      "start with \"x-\")", keyword);
+      "start with \"x-\")",
+      keyword);
 }
 
 static int granted_anywhere(const sg_catalog_t *c, const sg_tool_t *t) {
@@ -133,7 +134,8 @@ static void prefix_finding(findings_t *f, const char *ptr, const char *text,
   if (n == 0 || literal_end[n - 1] != '/')
     add(f, "matrix.json", ptr,
         "prefix \"%s\" does not end in \"/\", so it also admits names that merely start "
-        "with it (\"acme\" admits \"acmecorp\")", text);
+        "with it (\"acme\" admits \"acmecorp\")",
+        text);
 }
 
 /* Whether pattern ends with an unescaped "$". */
@@ -163,7 +165,8 @@ static void rule_findings(const sg_rule_t *r, const char *rp, findings_t *f) {
     if (pat[0] != '^' || !ends_anchored(pat))
       add(f, "matrix.json", rp,
           "pattern \"%s\" is not anchored with ^ and $, so it admits any value that merely "
-          "contains a match", pat);
+          "contains a match",
+          pat);
   }
 }
 
@@ -199,7 +202,8 @@ static void grants(const sg_catalog_t *c, findings_t *f) {
         snprintf(p, sizeof p, "%s/approval", gp);
         add(f, "matrix.json", p,
             "write tool \"%s\" is granted with approval \"auto\" and no budget: any number "
-            "of its calls run without anyone approving them", g->tool->name);
+            "of its calls run without anyone approving them",
+            g->tool->name);
       }
       for (size_t e = 0; e < g->nenvelope; e++) {
         const sg_envelope_t *env = &g->envelope[e];
@@ -232,7 +236,8 @@ static void writes_off(const sg_catalog_t *c, findings_t *f) {
   if (n && !c->writes_enabled)
     add(f, "matrix.json", "/writes_enabled",
         "%zu grant%s of write tools, but \"writes_enabled\" is not true, so none of them can "
-        "be called", n, n == 1 ? "" : "s");
+        "be called",
+        n, n == 1 ? "" : "s");
 }
 
 size_t sg_catalog_lint(const sg_catalog_t *c, sg_buf_t *out) {

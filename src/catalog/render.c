@@ -46,16 +46,21 @@ void sg_ctxref_text(const sg_ctxref_t *ref, sg_buf_t *out) {
 }
 
 void sg_resource_prefix_text(const sg_resource_grant_t *g, sg_buf_t *out) {
-  if (g->ref.kind) sg_ctxref_text(&g->ref, out);
-  else append_literal(out, g->literal);
+  if (g->ref.kind)
+    sg_ctxref_text(&g->ref, out);
+  else
+    append_literal(out, g->literal);
 }
 
 /* Appends s with control characters shown as '?'; in a table cell '|' is escaped too. */
 static void append_clean(sg_buf_t *out, const char *s, int cell) {
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p < 0x20 || *p == 0x7f) sg_buf_append_str(out, "?");
-    else if (cell && *p == '|') sg_buf_append_str(out, "\\|");
-    else sg_buf_append(out, p, 1);
+    if (*p < 0x20 || *p == 0x7f)
+      sg_buf_append_str(out, "?");
+    else if (cell && *p == '|')
+      sg_buf_append_str(out, "\\|");
+    else
+      sg_buf_append(out, p, 1);
   }
 }
 
@@ -92,14 +97,22 @@ void sg_rule_operand_text(const sg_rule_t *r, sg_buf_t *out) {
 
 static const char *rule_word(sg_rule_op_t op) {
   switch (op) {
-    case SG_RULE_MIN: return "≥";
-    case SG_RULE_MAX: return "≤";
-    case SG_RULE_XMIN: return ">";
-    case SG_RULE_XMAX: return "<";
-    case SG_RULE_IN: return "in";
-    case SG_RULE_PREFIX: return "prefix";
-    case SG_RULE_PATTERN: return "matches";
-    case SG_RULE_EQUALS: return "=";
+    case SG_RULE_MIN:
+      return "≥";
+    case SG_RULE_MAX:
+      return "≤";
+    case SG_RULE_XMIN:
+      return ">";
+    case SG_RULE_XMAX:
+      return "<";
+    case SG_RULE_IN:
+      return "in";
+    case SG_RULE_PREFIX:
+      return "prefix";
+    case SG_RULE_PATTERN:
+      return "matches";
+    case SG_RULE_EQUALS:
+      return "=";
   }
   return "?";
 }
@@ -143,7 +156,9 @@ void sg_binding_text(const sg_binding_t *b, sg_buf_t *out) {
   sg_buf_free(&t);
 }
 
-void sg_code_text(const char *s, sg_buf_t *out) { append_code(out, s); }
+void sg_code_text(const char *s, sg_buf_t *out) {
+  append_code(out, s);
+}
 
 /* An operand as matrix.json writes it: a context reference as its text, a string
  * constant with each "$" doubled (except in a pattern, where "$" is regex syntax), other
@@ -153,8 +168,10 @@ static json_t *operand_json(const sg_rule_t *r) {
     sg_buf_t t;
     sg_buf_init(&t);
     sg_buf_append_str(&t, "");
-    if (r->ref.kind) sg_ctxref_text(&r->ref, &t);
-    else append_literal(&t, json_string_value(r->constant));
+    if (r->ref.kind)
+      sg_ctxref_text(&r->ref, &t);
+    else
+      append_literal(&t, json_string_value(r->constant));
     json_t *s = json_string(t.data ? t.data : "");
     sg_buf_free(&t);
     return s;
@@ -191,15 +208,15 @@ static json_t *tool_rows(const sg_catalog_t *c) {
       json_t *timeout = g->approval == SG_APPROVAL_REQUIRED
                             ? json_integer((json_int_t)(g->approval_timeout_ms / 1000))
                             : json_null();
-      json_t *row = env && bind && budget && timeout
-                        ? json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:s, s:s, s:O, s:O}", "role",
-                                    r->name, "tool", g->tool->name, "access",
-                                    sg_access_name(g->tool->access), "approval",
-                                    sg_approval_name(g->approval), "budget", budget,
-                                    "approval_timeout_seconds", timeout, "server",
-                                    g->tool->server->name, "downstream_tool",
-                                    g->tool->downstream_name, "envelope", env, "bind", bind)
-                        : NULL;
+      json_t *row =
+          env && bind && budget && timeout
+              ? json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:s, s:s, s:O, s:O}", "role", r->name,
+                          "tool", g->tool->name, "access", sg_access_name(g->tool->access),
+                          "approval", sg_approval_name(g->approval), "budget", budget,
+                          "approval_timeout_seconds", timeout, "server", g->tool->server->name,
+                          "downstream_tool", g->tool->downstream_name, "envelope", env, "bind",
+                          bind)
+              : NULL;
       json_decref(budget);
       json_decref(timeout);
       json_decref(env);
@@ -218,10 +235,9 @@ static json_t *prompt_rows(const sg_catalog_t *c) {
   for (size_t i = 0; rows && i < c->nroles; i++)
     for (size_t k = 0; k < c->roles[i].nprompts; k++) {
       const sg_prompt_t *p = c->roles[i].prompts[k];
-      if (json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s}", "role",
-                                                c->roles[i].name, "prompt", p->name, "server",
-                                                p->server->name, "downstream_prompt",
-                                                p->downstream_name)) != 0) {
+      if (json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s}", "role", c->roles[i].name,
+                                                "prompt", p->name, "server", p->server->name,
+                                                "downstream_prompt", p->downstream_name)) != 0) {
         json_decref(rows);
         return NULL;
       }
@@ -316,8 +332,10 @@ json_t *sg_catalog_matrix_json(const sg_catalog_t *c) {
 
 static void cell(sg_buf_t *out, const char *s) {
   sg_buf_append_str(out, " ");
-  if (s[0] == '\0') sg_buf_append_str(out, "-");
-  else append_clean(out, s, 1);
+  if (s[0] == '\0')
+    sg_buf_append_str(out, "-");
+  else
+    append_clean(out, s, 1);
   sg_buf_append_str(out, " |");
 }
 
@@ -336,8 +354,9 @@ static int resource_markdown(void *data, const sg_role_t *r, const sg_resource_g
 }
 
 int sg_catalog_matrix_markdown(const sg_catalog_t *c, sg_buf_t *out) {
-  sg_buf_append_str(out, "| role | tool | access | approval | envelope | bindings |\n"
-                         "|---|---|---|---|---|---|\n");
+  sg_buf_append_str(out,
+                    "| role | tool | access | approval | envelope | bindings |\n"
+                    "|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < c->nroles; i++) {
     const sg_role_t *r = &c->roles[i];
     for (size_t k = 0; k < r->ngrants; k++) {

@@ -78,10 +78,10 @@ int sg_catalog_matrix_markdown(const sg_catalog_t *c, sg_buf_t *out);
 typedef enum {
   SG_CHANGE_ROLE_ADDED,
   SG_CHANGE_ROLE_REMOVED,
-  SG_CHANGE_GRANTED,  /* a grant that did not exist */
-  SG_CHANGE_REVOKED,  /* a grant that no longer exists */
-  SG_CHANGE_WIDENED,  /* the grant allows more, or something not comparable */
-  SG_CHANGE_NARROWED  /* the grant allows strictly less */
+  SG_CHANGE_GRANTED, /* a grant that did not exist */
+  SG_CHANGE_REVOKED, /* a grant that no longer exists */
+  SG_CHANGE_WIDENED, /* the grant allows more, or something not comparable */
+  SG_CHANGE_NARROWED /* the grant allows strictly less */
 } sg_change_kind_t;
 
 /* What a change is about. */

@@ -48,9 +48,12 @@ int sg_cli_check(int argc, char **argv) {
   int strict = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return usage(stdout);
-    if (strcmp(argv[i], "--strict") == 0) strict = 1;
-    else if (argv[i][0] == '-' || dir) return usage(stderr);
-    else dir = argv[i];
+    if (strcmp(argv[i], "--strict") == 0)
+      strict = 1;
+    else if (argv[i][0] == '-' || dir)
+      return usage(stderr);
+    else
+      dir = argv[i];
   }
   if (dir == NULL) return usage(stderr);
   struct stat st;

@@ -5,8 +5,8 @@
  * that tree is unpacked with "git archive REV -- PATH | tar -x" (git run from the current
  * directory, so PATH is relative to it) into a temporary directory that is removed
  * afterwards, together with PATH/../schemas when the revision has it (tool schemas may
- * refer to shared schema files there). Both catalogs must load; a diff against a catalog the gateway would refuse
- * means nothing.
+ * refer to shared schema files there). Both catalogs must load; a diff against a catalog the
+ * gateway would refuse means nothing.
  *
  * Exit status: 0 no changes, 1 something was granted or widened (or a role added), so CI
  * can require a security review, 3 only narrowings, revocations or removed roles,
@@ -53,7 +53,9 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
   return remove(path);
 }
 
-static void remove_tree(const char *dir) { nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
+static void remove_tree(const char *dir) {
+  nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 static int wait_ok(pid_t pid, const char *what) {
   int status = 0;
@@ -93,7 +95,8 @@ static int git_extract(const char *rev, const char *path, const char *dest, int 
   close(fds[1]);
   posix_spawn_file_actions_destroy(&ga);
   posix_spawn_file_actions_destroy(&ta);
-  if (rc != 0 && !quiet) fprintf(stderr, "scopegate diff: cannot run git or tar: %s\n", strerror(rc));
+  if (rc != 0 && !quiet)
+    fprintf(stderr, "scopegate diff: cannot run git or tar: %s\n", strerror(rc));
   int ok = rc == 0;
   if (git > 0 && wait_ok(git, quiet ? NULL : "git archive") != 0) ok = 0;
   if (tar > 0 && wait_ok(tar, quiet ? NULL : "tar") != 0) ok = 0;
@@ -118,8 +121,7 @@ static int load_side(const char *spec, side_t *side) {
     char rev[1024];
     const char *path = colon[1] ? colon + 1 : ".";
     if ((size_t)(colon - spec) >= sizeof rev || spec[0] == '-' || path[0] == '/') {
-      fprintf(stderr, "scopegate diff: %s: REV:PATH needs a revision and a relative path\n",
-              spec);
+      fprintf(stderr, "scopegate diff: %s: REV:PATH needs a revision and a relative path\n", spec);
       return -1;
     }
     snprintf(rev, sizeof rev, "%.*s", (int)(colon - spec), spec);
@@ -127,8 +129,7 @@ static int load_side(const char *spec, side_t *side) {
     snprintf(side->tmp, sizeof side->tmp, "%s/scopegate-diff-XXXXXX",
              base && base[0] && strlen(base) < sizeof side->tmp - 32 ? base : "/tmp");
     if (mkdtemp(side->tmp) == NULL) {
-      fprintf(stderr, "scopegate diff: cannot create a temporary directory: %s\n",
-              strerror(errno));
+      fprintf(stderr, "scopegate diff: cannot create a temporary directory: %s\n", strerror(errno));
       side->tmp[0] = '\0';
       return -1;
     }
@@ -149,8 +150,9 @@ static int load_side(const char *spec, side_t *side) {
   sg_buf_t errors;
   sg_buf_init(&errors);
   int rc = sg_catalog_load(dir, &side->catalog, &errors);
-  if (rc) fprintf(stderr, "scopegate diff: %s is not a valid catalog:\n%s", spec,
-                  errors.data ? errors.data : sg_strerror(rc));
+  if (rc)
+    fprintf(stderr, "scopegate diff: %s is not a valid catalog:\n%s", spec,
+            errors.data ? errors.data : sg_strerror(rc));
   sg_buf_free(&errors);
   return rc ? -1 : 0;
 }
@@ -191,9 +193,12 @@ int sg_cli_diff(int argc, char **argv) {
   int nspecs = 0, as_json = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return usage(stdout);
-    if (strcmp(argv[i], "--json") == 0) as_json = 1;
-    else if (argv[i][0] == '-' || nspecs == 2) return usage(stderr);
-    else specs[nspecs++] = argv[i];
+    if (strcmp(argv[i], "--json") == 0)
+      as_json = 1;
+    else if (argv[i][0] == '-' || nspecs == 2)
+      return usage(stderr);
+    else
+      specs[nspecs++] = argv[i];
   }
   if (nspecs != 2) return usage(stderr);
   side_t old_side, new_side;

@@ -35,9 +35,12 @@ int sg_cli_matrix(int argc, char **argv) {
   int as_json = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return usage(stdout);
-    if (strcmp(argv[i], "--json") == 0) as_json = 1;
-    else if (argv[i][0] == '-' || dir) return usage(stderr);
-    else dir = argv[i];
+    if (strcmp(argv[i], "--json") == 0)
+      as_json = 1;
+    else if (argv[i][0] == '-' || dir)
+      return usage(stderr);
+    else
+      dir = argv[i];
   }
   if (dir == NULL) return usage(stderr);
   struct stat st;
@@ -50,8 +53,8 @@ int sg_cli_matrix(int argc, char **argv) {
   sg_buf_init(&errors);
   int rc = sg_catalog_load(dir, &c, &errors);
   if (rc) {
-    fprintf(stderr, "scopegate matrix: %s is not a valid catalog (see scopegate check):\n%s",
-            dir, errors.data ? errors.data : sg_strerror(rc));
+    fprintf(stderr, "scopegate matrix: %s is not a valid catalog (see scopegate check):\n%s", dir,
+            errors.data ? errors.data : sg_strerror(rc));
     sg_buf_free(&errors);
     return 1;
   }
@@ -60,17 +63,21 @@ int sg_cli_matrix(int argc, char **argv) {
   if (as_json) {
     json_t *rows = sg_catalog_matrix_json(c);
     /* ASCII-only output: names cannot carry terminal controls or invalid UTF-8. */
-    char *text = rows ? json_dumps(rows, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
-                      : NULL;
-    if (text) printf("%s\n", text);
-    else status = 2;
+    char *text =
+        rows ? json_dumps(rows, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII) : NULL;
+    if (text)
+      printf("%s\n", text);
+    else
+      status = 2;
     free(text);
     json_decref(rows);
   } else {
     sg_buf_t out;
     sg_buf_init(&out);
-    if (sg_catalog_matrix_markdown(c, &out) == 0) fputs(out.data, stdout);
-    else status = 2;
+    if (sg_catalog_matrix_markdown(c, &out) == 0)
+      fputs(out.data, stdout);
+    else
+      status = 2;
     sg_buf_free(&out);
   }
   if (status) fprintf(stderr, "scopegate matrix: %s\n", sg_strerror(SG_ENOMEM));

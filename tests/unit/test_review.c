@@ -14,18 +14,18 @@
 /* ---- catalogs ---- */
 
 #define SERVERS "{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\"}}}"
-#define LOOKUP_AS(access, server, tool, schema)                                              \
+#define LOOKUP_AS(access, server, tool, schema)                                               \
   "{\"name\":\"lookup\",\"server\":\"" server "\",\"tool\":\"" tool "\",\"access\":\"" access \
   "\",\"description\":\"Looks up.\",\"inputSchema\":" schema "}"
-#define LOOKUP_SCHEMA                                                                   \
+#define LOOKUP_SCHEMA                                                                             \
   "{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\"},\"n\":{\"type\":\"number\"}," \
-  "\"path\":{\"type\":\"string\"},\"cur\":{\"type\":\"string\"},"                        \
-  "\"tenant_id\":{\"type\":\"string\"}},\"required\":[\"q\",\"n\",\"path\",\"cur\"],"     \
+  "\"path\":{\"type\":\"string\"},\"cur\":{\"type\":\"string\"},"                                 \
+  "\"tenant_id\":{\"type\":\"string\"}},\"required\":[\"q\",\"n\",\"path\",\"cur\"],"             \
   "\"additionalProperties\":false}"
 #define LOOKUP LOOKUP_AS("read", "svc", "do-lookup", LOOKUP_SCHEMA)
-#define STORE                                                                             \
-  "{\"name\":\"store\",\"server\":\"svc\",\"tool\":\"do-store\",\"access\":\"write\","    \
-  "\"description\":\"Stores.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{"     \
+#define STORE                                                                          \
+  "{\"name\":\"store\",\"server\":\"svc\",\"tool\":\"do-store\",\"access\":\"write\"," \
+  "\"description\":\"Stores.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{"  \
   "\"path\":{\"type\":\"string\"}},\"required\":[\"path\"],\"additionalProperties\":false}}"
 
 /* Writes a catalog (servers.json, tools/lookup.json, tools/store.json, and matrix.json
@@ -102,21 +102,24 @@ static void expect_grant(const char *old_grant, const char *new_grant, const cha
 /* ---- diff ---- */
 
 static void diff_of_equal_catalogs_is_empty(void) {
-  const char *roles = "\"r\":{\"tools\":{\"lookup\":{\"envelope\":{\"n\":{\"max\":10,\"min\":1}},"
-                      "\"bind\":{\"tenant_id\":\"$tenant\"}},\"store\":{\"approval\":\"required\"}}}";
+  const char *roles =
+      "\"r\":{\"tools\":{\"lookup\":{\"envelope\":{\"n\":{\"max\":10,\"min\":1}},"
+      "\"bind\":{\"tenant_id\":\"$tenant\"}},\"store\":{\"approval\":\"required\"}}}";
   char *a = write_catalog(NULL, NULL, roles);
   /* Other key order and layout, the same rules: no change. */
-  char *b = write_catalog(
-      NULL, NULL,
-      "\"r\" : { \"tools\" : { \"store\":{\"approval\":\"required\"},\n"
-      "  \"lookup\":{\"bind\":{\"tenant_id\":\"$tenant\"},\"envelope\":{\"n\":{\"min\":1.0,\"max\":10}}}}}");
+  char *b = write_catalog(NULL, NULL,
+                          "\"r\" : { \"tools\" : { \"store\":{\"approval\":\"required\"},\n"
+                          "  "
+                          "\"lookup\":{\"bind\":{\"tenant_id\":\"$tenant\"},\"envelope\":{\"n\":{"
+                          "\"min\":1.0,\"max\":10}}}}}");
   expect_changes(a, b, "");
   free(a);
   free(b);
 }
 
 static void diff_roles_added_and_removed(void) {
-  char *a = write_catalog(NULL, NULL, "\"old\":{\"tools\":{\"lookup\":{}}},\"same\":{\"tools\":{}}");
+  char *a =
+      write_catalog(NULL, NULL, "\"old\":{\"tools\":{\"lookup\":{}}},\"same\":{\"tools\":{}}");
   char *b = write_catalog(NULL, NULL,
                           "\"new\":{\"tools\":{\"store\":{\"approval\":\"required\"}}},"
                           "\"same\":{\"tools\":{}},\"empty\":{\"tools\":{}}");
@@ -149,7 +152,8 @@ static void diff_grants_granted_and_revoked(void) {
 static void diff_approval(void) {
   expect_grant("{\"approval\":\"required\"}", "{\"approval\":\"auto\"}",
                "widened: r lookup: approval required -> auto\n");
-  expect_grant("{\"approval\":\"required\"}", "{}", "widened: r lookup: approval required -> none\n");
+  expect_grant("{\"approval\":\"required\"}", "{}",
+               "widened: r lookup: approval required -> none\n");
   expect_grant("{\"approval\":\"auto\"}", "{\"approval\":\"required\"}",
                "narrowed: r lookup: approval auto -> required\n");
   /* For a read tool no mode and "auto" both mean no approval. */
@@ -174,13 +178,15 @@ static void diff_bounds(void) {
                "{\"envelope\":{\"n\":{\"max\":1}}}",
                "widened: r lookup: `n` ≤ `$claims.limit` -> `1` (changed)\n");
   /* Rules removed and added, alone or with their parameter. */
-  expect_grant("{\"envelope\":{\"n\":{\"min\":1,\"max\":10}}}", "{\"envelope\":{\"n\":{\"min\":1}}}",
+  expect_grant("{\"envelope\":{\"n\":{\"min\":1,\"max\":10}}}",
+               "{\"envelope\":{\"n\":{\"min\":1}}}", "widened: r lookup: `n` ≤ `10` removed\n");
+  expect_grant("{\"envelope\":{\"n\":{\"max\":10}}}", "{}",
                "widened: r lookup: `n` ≤ `10` removed\n");
-  expect_grant("{\"envelope\":{\"n\":{\"max\":10}}}", "{}", "widened: r lookup: `n` ≤ `10` removed\n");
   expect_grant("{}", "{\"envelope\":{\"n\":{\"max\":10,\"min\":0}}}",
                "narrowed: r lookup: `n` ≥ `0` added; `n` ≤ `10` added\n");
   /* Another kind of rule is not weighed against the one it replaces. */
-  expect_grant("{\"envelope\":{\"n\":{\"max\":10}}}", "{\"envelope\":{\"n\":{\"exclusiveMax\":10}}}",
+  expect_grant("{\"envelope\":{\"n\":{\"max\":10}}}",
+               "{\"envelope\":{\"n\":{\"exclusiveMax\":10}}}",
                "widened: r lookup: `n` ≤ `10` removed; `n` < `10` added\n");
 }
 
@@ -242,24 +248,30 @@ static void diff_bindings(void) {
                "widened: r lookup: `tenant_id` = `$tenant` removed\n");
   expect_grant("{}", "{\"bind\":{\"tenant_id\":\"$tenant\"}}",
                "narrowed: r lookup: `tenant_id` = `$tenant` added\n");
-  expect_grant("{\"bind\":{\"tenant_id\":\"$tenant\"}}", "{\"bind\":{\"tenant_id\":\"$claims.org\"}}",
+  expect_grant("{\"bind\":{\"tenant_id\":\"$tenant\"}}",
+               "{\"bind\":{\"tenant_id\":\"$claims.org\"}}",
                "widened: r lookup: `tenant_id` = `$tenant` -> `$claims.org`\n");
 }
 
 static void diff_budgets(void) {
-  const char *b10 = "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":10,\"window_seconds\":60}}}";
+  const char *b10 =
+      "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":10,\"window_seconds\":60}}}";
   expect_grant(b10, "{\"approval\":\"auto\"}",
                "widened: r lookup: budget 10 calls per 60 s removed\n");
   expect_grant("{}", b10, "narrowed: r lookup: budget 10 calls per 60 s added\n");
-  expect_grant(b10, "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":20,\"window_seconds\":60}}}",
+  expect_grant(b10,
+               "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":20,\"window_seconds\":60}}}",
                "widened: r lookup: budget 10 calls per 60 s -> 20 calls per 60 s\n");
-  expect_grant(b10, "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":10,\"window_seconds\":30}}}",
+  expect_grant(b10,
+               "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":10,\"window_seconds\":30}}}",
                "widened: r lookup: budget 10 calls per 60 s -> 10 calls per 30 s\n");
-  expect_grant(b10, "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":5,\"window_seconds\":120}}}",
+  expect_grant(b10,
+               "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":5,\"window_seconds\":120}}}",
                "narrowed: r lookup: budget 10 calls per 60 s -> 5 calls per 120 s\n");
   /* More calls in a longer window is not comparable. */
-  expect_grant(b10, "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":20,\"window_seconds\":3600}}}",
-               "widened: r lookup: budget 10 calls per 60 s -> 20 calls per 3600 s\n");
+  expect_grant(
+      b10, "{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":20,\"window_seconds\":3600}}}",
+      "widened: r lookup: budget 10 calls per 60 s -> 20 calls per 3600 s\n");
   expect_grant("{\"approval\":\"required\"}", b10,
                "widened: r lookup: approval required -> auto, 10 calls per 60 s\n");
   /* How long a call waits for a person is not privilege. */
@@ -273,8 +285,9 @@ static void diff_writes_switch(void) {
   expect_changes(off, on, "widened: r store: writes enabled\n");
   expect_changes(on, off, "narrowed: r store: writes disabled\n");
   char *none = write_catalog_w(NULL, NULL, "\"r\":{\"tools\":{}}", 0);
-  expect_changes(none, off, "granted: r lookup: read, approval none\n"
-                            "granted: r store: write (writes off), approval required\n");
+  expect_changes(none, off,
+                 "granted: r lookup: read, approval none\n"
+                 "granted: r store: write (writes off), approval required\n");
   free(off);
   free(on);
   free(none);
@@ -298,31 +311,38 @@ static void expect_tool_change(const char *servers, const char *lookup, const ch
 static void diff_tool_changes(void) {
   expect_tool_change(NULL, LOOKUP_AS("write", "svc", "do-lookup", LOOKUP_SCHEMA),
                      "widened: r lookup: access read -> write\n");
-  expect_tool_change(NULL,
-                     LOOKUP_AS("read", "svc", "do-lookup",
-                               "{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\"}}}"),
-                     "widened: r lookup: schema changed\n");
+  expect_tool_change(
+      NULL,
+      LOOKUP_AS("read", "svc", "do-lookup",
+                "{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\"}}}"),
+      "widened: r lookup: schema changed\n");
   expect_tool_change(NULL, LOOKUP_AS("read", "svc", "do-more", LOOKUP_SCHEMA),
                      "widened: r lookup: downstream tool \"do-lookup\" -> \"do-more\"\n");
-  expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\"},"
-                     "\"other\":{\"transport\":\"stdio\",\"command\":\"true\"}}}",
-                     LOOKUP_AS("read", "other", "do-lookup", LOOKUP_SCHEMA),
-                     "widened: r lookup: server \"svc\" -> \"other\"\n");
-  expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
-                     "\"args\":[\"--all\"]}}}",
-                     NULL, "widened: r lookup: server \"svc\" runs another command or arguments\n");
-  expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
-                     "\"env\":{\"ROOT\":\"/\"}}}}",
-                     NULL, "widened: r lookup: server \"svc\" environment changed\n");
-  expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
-                     "\"cwd\":\"..\"}}}",
-                     NULL, "widened: r lookup: server \"svc\" working directory \".\" -> \"..\"\n");
-  expect_tool_change("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
-                     "\"credentials\":[\"TOKEN\",\"KEY\"]}}}",
-                     NULL, "widened: r lookup: server \"svc\" now gets credentials TOKEN, KEY\n");
+  expect_tool_change(
+      "{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\"},"
+      "\"other\":{\"transport\":\"stdio\",\"command\":\"true\"}}}",
+      LOOKUP_AS("read", "other", "do-lookup", LOOKUP_SCHEMA),
+      "widened: r lookup: server \"svc\" -> \"other\"\n");
+  expect_tool_change(
+      "{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
+      "\"args\":[\"--all\"]}}}",
+      NULL, "widened: r lookup: server \"svc\" runs another command or arguments\n");
+  expect_tool_change(
+      "{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
+      "\"env\":{\"ROOT\":\"/\"}}}}",
+      NULL, "widened: r lookup: server \"svc\" environment changed\n");
+  expect_tool_change(
+      "{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
+      "\"cwd\":\"..\"}}}",
+      NULL, "widened: r lookup: server \"svc\" working directory \".\" -> \"..\"\n");
+  expect_tool_change(
+      "{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
+      "\"credentials\":[\"TOKEN\",\"KEY\"]}}}",
+      NULL, "widened: r lookup: server \"svc\" now gets credentials TOKEN, KEY\n");
   expect_tool_change(NULL,
                      "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\",\"access\":"
-                     "\"read\",\"description\":\"Looks up.\",\"inputSchema\":" LOOKUP_SCHEMA ","
+                     "\"read\",\"description\":\"Looks up.\",\"inputSchema\":" LOOKUP_SCHEMA
+                     ","
                      "\"pin\":{\"description\":\"d\",\"inputSchema\":{}}}",
                      "narrowed: r lookup: pinned\n");
   /* The description is not privilege. */
@@ -338,22 +358,26 @@ static void diff_tool_changes(void) {
   free(a);
   free(b);
   /* Credentials taken away, a pin removed or changed. */
-  a = write_catalog("{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
-                    "\"credentials\":[\"TOKEN\"]}}}",
-                    "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\",\"access\":"
-                    "\"read\",\"description\":\"Looks up.\",\"inputSchema\":" LOOKUP_SCHEMA ","
-                    "\"pin\":{\"description\":\"d\",\"inputSchema\":{}}}",
-                    roles);
+  a = write_catalog(
+      "{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\","
+      "\"credentials\":[\"TOKEN\"]}}}",
+      "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\",\"access\":"
+      "\"read\",\"description\":\"Looks up.\",\"inputSchema\":" LOOKUP_SCHEMA
+      ","
+      "\"pin\":{\"description\":\"d\",\"inputSchema\":{}}}",
+      roles);
   b = write_catalog(NULL, NULL, roles);
-  expect_changes(a, b,
-                 "widened: r lookup: server \"svc\" no longer gets credentials TOKEN; pin removed\n");
-  char *c = write_catalog(NULL,
-                          "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\","
-                          "\"access\":\"read\",\"description\":\"Looks up.\",\"inputSchema\":"
-                          LOOKUP_SCHEMA ",\"pin\":{\"description\":\"e\",\"inputSchema\":{}}}",
-                          roles);
-  expect_changes(a, c, "widened: r lookup: server \"svc\" no longer gets credentials TOKEN; "
-                       "pin changed\n");
+  expect_changes(
+      a, b, "widened: r lookup: server \"svc\" no longer gets credentials TOKEN; pin removed\n");
+  char *c = write_catalog(
+      NULL,
+      "{\"name\":\"lookup\",\"server\":\"svc\",\"tool\":\"do-lookup\","
+      "\"access\":\"read\",\"description\":\"Looks up.\",\"inputSchema\":" LOOKUP_SCHEMA
+      ",\"pin\":{\"description\":\"e\",\"inputSchema\":{}}}",
+      roles);
+  expect_changes(a, c,
+                 "widened: r lookup: server \"svc\" no longer gets credentials TOKEN; "
+                 "pin changed\n");
   free(a);
   free(b);
   free(c);
@@ -383,14 +407,16 @@ static void lint_finds_what_the_loader_allows(void) {
            "\"q\":{\"pattern\":\"^[a-z]+\\\\$\"}}},"
            "\"store\":{\"approval\":\"auto\",\"envelope\":{\"path\":{\"prefix\":\"$tenant/\"}}}}},"
            "\"t\":{\"tools\":{\"lookup\":{\"envelope\":{\"q\":{\"pattern\":\"^(a|b)$\"}}},"
-           "\"store\":{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":5,\"window_seconds\":60}}}},"
+           "\"store\":{\"approval\":{\"mode\":\"auto\",\"budget\":{\"calls\":5,\"window_seconds\":"
+           "60}}}},"
            "\"resources\":[{\"server\":\"svc\",\"prefix\":\"doc://acme\"}]},"
            "\"empty\":{\"tools\":{}}}}");
   sg_catalog_t *c = load_ok(dir);
   sg_buf_t out;
   sg_buf_init(&out);
   CHECK_INT_EQ(sg_catalog_lint(c, &out), 13);
-  CHECK_STR_EQ(out.data,
+  CHECK_STR_EQ(
+      out.data,
       "matrix.json: /roles/empty/tools: warning: role \"empty\" has no grants\n"
       "matrix.json: /roles/r/tools/lookup/envelope/n: warning: parameter \"n\" has an envelope, "
       "but the schema of \"lookup\" does not require it: clients are told they may leave it "
@@ -446,7 +472,8 @@ static void lint_of_a_clean_catalog_is_empty(void) {
 static const char *matrix_roles =
     "\"b\":{\"tools\":{\"store\":{\"approval\":\"required\",\"bind\":{\"path\":\"$subject\"}}}},"
     "\"a\":{\"tools\":{\"lookup\":{\"bind\":{\"tenant_id\":\"$tenant\"},\"envelope\":{"
-    "\"path\":{\"prefix\":\"$tenant/$$in/\"},\"n\":{\"max\":\"$claims.daily_limit\",\"exclusiveMin\":0},"
+    "\"path\":{\"prefix\":\"$tenant/$$in/"
+    "\"},\"n\":{\"max\":\"$claims.daily_limit\",\"exclusiveMin\":0},"
     "\"cur\":{\"in\":[\"EUR\",\"USD\"]},\"q\":{\"equals\":\"$$x|`y\",\"pattern\":\"^(a|b)$\"}}}}}";
 
 static void matrix_markdown_rows(void) {
@@ -455,7 +482,8 @@ static void matrix_markdown_rows(void) {
   sg_buf_t out;
   sg_buf_init(&out);
   CHECK_INT_EQ(sg_catalog_matrix_markdown(c, &out), 0);
-  CHECK_STR_EQ(out.data,
+  CHECK_STR_EQ(
+      out.data,
       "| role | tool | access | approval | envelope | bindings |\n"
       "|---|---|---|---|---|---|\n"
       "| a | lookup | read | none | `cur` in `[\"EUR\",\"USD\"]`; `n` ≤ `$claims.daily_limit`; "
@@ -478,10 +506,10 @@ static void matrix_shows_budgets_and_writes_off(void) {
   sg_buf_init(&out);
   CHECK_INT_EQ(sg_catalog_matrix_markdown(c, &out), 0);
   CHECK_STR_EQ(out.data,
-      "| role | tool | access | approval | envelope | bindings |\n"
-      "|---|---|---|---|---|---|\n"
-      "| r | lookup | read | auto, 3 calls per 60 s | - | - |\n"
-      "| r | store | write (writes off) | auto | - | - |\n");
+               "| role | tool | access | approval | envelope | bindings |\n"
+               "|---|---|---|---|---|---|\n"
+               "| r | lookup | read | auto, 3 calls per 60 s | - | - |\n"
+               "| r | store | write (writes off) | auto | - | - |\n");
   sg_buf_free(&out);
   json_t *m = sg_catalog_matrix_json(c);
   CHECK(json_is_false(json_object_get(m, "writes_enabled")));
@@ -500,16 +528,18 @@ static void matrix_json_rows(void) {
   CHECK(rows != NULL);
   char *text = json_dumps(rows, JSON_COMPACT | JSON_SORT_KEYS);
   CHECK_STR_EQ(text,
-      "{\"prompts\":[],\"resources\":[],\"tools\":"
-      "[{\"access\":\"read\",\"approval\":\"none\",\"approval_timeout_seconds\":null,"
-      "\"bind\":{\"tenant_id\":\"$tenant\"},\"budget\":null,\"downstream_tool\":\"do-lookup\",\"envelope\":{\"cur\":{\"in\":[\"EUR\",\"USD\"]},"
-      "\"n\":{\"exclusiveMin\":0,\"max\":\"$claims.daily_limit\"},"
-      "\"path\":{\"prefix\":\"$tenant/$$in/\"},\"q\":{\"equals\":\"$$x|`y\",\"pattern\":\"^(a|b)$\"}},"
-      "\"role\":\"a\",\"server\":\"svc\",\"tool\":\"lookup\"},"
-      "{\"access\":\"write\",\"approval\":\"required\",\"approval_timeout_seconds\":300,"
-      "\"bind\":{\"path\":\"$subject\"},\"budget\":null,\"downstream_tool\":\"do-store\","
-      "\"envelope\":{},\"role\":\"b\",\"server\":\"svc\",\"tool\":\"store\"}],"
-      "\"writes_enabled\":true}");
+               "{\"prompts\":[],\"resources\":[],\"tools\":"
+               "[{\"access\":\"read\",\"approval\":\"none\",\"approval_timeout_seconds\":null,"
+               "\"bind\":{\"tenant_id\":\"$tenant\"},\"budget\":null,\"downstream_tool\":\"do-"
+               "lookup\",\"envelope\":{\"cur\":{\"in\":[\"EUR\",\"USD\"]},"
+               "\"n\":{\"exclusiveMin\":0,\"max\":\"$claims.daily_limit\"},"
+               "\"path\":{\"prefix\":\"$tenant/$$in/"
+               "\"},\"q\":{\"equals\":\"$$x|`y\",\"pattern\":\"^(a|b)$\"}},"
+               "\"role\":\"a\",\"server\":\"svc\",\"tool\":\"lookup\"},"
+               "{\"access\":\"write\",\"approval\":\"required\",\"approval_timeout_seconds\":300,"
+               "\"bind\":{\"path\":\"$subject\"},\"budget\":null,\"downstream_tool\":\"do-store\","
+               "\"envelope\":{},\"role\":\"b\",\"server\":\"svc\",\"tool\":\"store\"}],"
+               "\"writes_enabled\":true}");
   free(text);
   json_decref(rows);
   sg_catalog_unref(c);
@@ -518,11 +548,12 @@ static void matrix_json_rows(void) {
 
 /* ---- prompts and resources ---- */
 
-#define PROMPT(name, server, downstream, args)                                              \
-  "{\"name\":\"" name "\",\"server\":\"" server "\",\"prompt\":\"" downstream "\","         \
+#define PROMPT(name, server, downstream, args)                                \
+  "{\"name\":\"" name "\",\"server\":\"" server "\",\"prompt\":\"" downstream \
+  "\","                                                                       \
   "\"description\":\"A brief.\",\"arguments\":" args "}"
-#define TWO_SERVERS                                                                      \
-  "{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\"},"                \
+#define TWO_SERVERS                                                       \
+  "{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"true\"}," \
   "\"docs\":{\"transport\":\"stdio\",\"command\":\"true\"}}}"
 
 /* A catalog with prompts "brief" and "other" (served by docs) and the given roles. */
@@ -554,7 +585,8 @@ static void diff_prompts(void) {
   expect_access(NULL, "\"prompts\":{\"brief\":{}}", NULL, "\"prompts\":{\"other\":{}}",
                 "revoked: r prompt brief: server \"docs\"\n"
                 "granted: r prompt other: server \"docs\"\n");
-  expect_access(NULL, both, PROMPT("brief", "docs", "make-brief", "[{\"name\":\"city\"},{\"name\":\"x\"}]"),
+  expect_access(NULL, both,
+                PROMPT("brief", "docs", "make-brief", "[{\"name\":\"city\"},{\"name\":\"x\"}]"),
                 both, "widened: r prompt brief: arguments changed\n");
   expect_access(NULL, both, PROMPT("brief", "svc", "make-longer-brief", "[{\"name\":\"city\"}]"),
                 both,
@@ -596,8 +628,8 @@ static void diff_resources(void) {
   /* A prefix inside one that stays adds nothing; order does not matter. */
   expect_access(NULL, "\"resources\":[" RES("docs", "doc://a/") "," RES("docs", "doc://b/") "]",
                 NULL,
-                "\"resources\":[" RES("docs", "doc://b/") "," RES("docs", "doc://a/") ","
-                RES("docs", "doc://a/x/") "]",
+                "\"resources\":[" RES("docs", "doc://b/") "," RES("docs", "doc://a/") "," RES(
+                    "docs", "doc://a/x/") "]",
                 "");
 }
 
@@ -623,18 +655,19 @@ static void matrix_prompts_and_resources(void) {
   sg_buf_init(&out);
   CHECK_INT_EQ(sg_catalog_matrix_markdown(c, &out), 0);
   CHECK_STR_EQ(out.data,
-      "| role | tool | access | approval | envelope | bindings |\n"
-      "|---|---|---|---|---|---|\n"
-      "| r | lookup | read | none | - | - |\n"
-      "\n| role | prompt | server |\n|---|---|---|\n"
-      "| r | brief | docs |\n"
-      "| s | other | docs |\n"
-      "\n| role | resources under | server |\n|---|---|---|\n"
-      "| r | `doc://a$$b/` | docs |\n"
-      "| r | `svc://$tenant/` | svc |\n");
+               "| role | tool | access | approval | envelope | bindings |\n"
+               "|---|---|---|---|---|---|\n"
+               "| r | lookup | read | none | - | - |\n"
+               "\n| role | prompt | server |\n|---|---|---|\n"
+               "| r | brief | docs |\n"
+               "| s | other | docs |\n"
+               "\n| role | resources under | server |\n|---|---|---|\n"
+               "| r | `doc://a$$b/` | docs |\n"
+               "| r | `svc://$tenant/` | svc |\n");
   json_t *m = sg_catalog_matrix_json(c);
   char *text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
-  CHECK_STR_EQ(text,
+  CHECK_STR_EQ(
+      text,
       "{\"prompts\":[{\"downstream_prompt\":\"make-brief\",\"prompt\":\"brief\",\"role\":\"r\","
       "\"server\":\"docs\"},{\"downstream_prompt\":\"other\",\"prompt\":\"other\",\"role\":\"s\","
       "\"server\":\"docs\"}],\"resources\":[{\"prefix\":\"doc://a$$b/\",\"role\":\"r\","
@@ -647,7 +680,8 @@ static void matrix_prompts_and_resources(void) {
   sg_buf_free(&out);
   /* A role with only prompts has grants; a server used only by prompts is used. */
   CHECK_INT_EQ(sg_catalog_lint(c, &out), 1);
-  CHECK_STR_EQ(out.data, "tools/store.json: /name: warning: tool \"store\" is granted to no role\n");
+  CHECK_STR_EQ(out.data,
+               "tools/store.json: /name: warning: tool \"store\" is granted to no role\n");
   sg_buf_free(&out);
   sg_catalog_unref(c);
   free(dir);
