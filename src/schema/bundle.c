@@ -92,6 +92,7 @@ static char *resolve_ref(const char *base, const char *ref, char **frag) {
   free(full);
   if (*frag == NULL || doc == NULL) {
     free(*frag);
+    *frag = NULL; /* the caller frees it too */
     free(doc);
     return NULL;
   }
