@@ -45,6 +45,11 @@ typedef struct sg_auth sg_auth_t;
 int sg_auth_load(const char *config_path, sg_auth_t **out, char *errbuf, size_t errlen);
 void sg_auth_free(sg_auth_t *a);
 
+/* The configured issuer and audience, borrowed from a: what a protected resource's
+ * metadata names, and what a token must be issued by and for. */
+const char *sg_auth_issuer(const sg_auth_t *a);
+const char *sg_auth_audience(const sg_auth_t *a);
+
 typedef struct {
   char *subject;
   char **roles; /* nroles >= 1 */

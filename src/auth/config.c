@@ -342,6 +342,14 @@ done:
   return 0;
 }
 
+const char *sg_auth_issuer(const sg_auth_t *a) {
+  return a->issuer;
+}
+
+const char *sg_auth_audience(const sg_auth_t *a) {
+  return a->audience;
+}
+
 void sg_auth_free(sg_auth_t *a) {
   if (a == NULL) return;
   for (size_t i = 0; i < a->nkeys; i++) {
