@@ -1,10 +1,12 @@
 /*
  * scopegate serve: runs the gateway over stdio, or over Streamable HTTP on the --listen
- * addresses (or both, with --stdio), for one principal that the operator names (flags
- * or SCOPEGATE_* environment variables), on a catalog directory, with the audit in a
- * SQLite file. Downstream servers the principal can reach are started ahead of the
- * first call. The process ends when the stdio client closes stdin or on SIGINT or
- * SIGTERM, after calls in flight are cancelled and audited.
+ * addresses (or both, with --stdio), on a catalog directory, with the audit in a SQLite
+ * file. A stdio client, and HTTP clients without --auth, act for one principal that the
+ * operator names (flags, SCOPEGATE_* environment variables or a token); with --auth,
+ * each HTTP client is the principal of the bearer token it presents. Downstream servers
+ * the operator's principal can reach are started ahead of the first call. The process
+ * ends when the stdio client closes stdin or on SIGINT or SIGTERM, after calls in flight
+ * are cancelled and audited.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,7 +47,8 @@ static void usage(FILE *out) {
           "usage: scopegate serve [--catalog DIR] [--db FILE] --role ROLE --tenant TENANT --env ENV\n"
           "                       [--subject SUBJECT] [--max-message BYTES] [--max-depth N]\n"
           "\n"
-          "Serves MCP over stdio. The identity of the instance comes from the operator:\n"
+          "Serves MCP over stdio (or HTTP, below). The identity of a stdio instance, and of\n"
+          "HTTP clients without --auth, comes from the operator:\n"
           "  --role      role in the capability matrix   (or SCOPEGATE_ROLE)\n"
           "  --tenant    tenant the calls are made for   (or SCOPEGATE_TENANT)\n"
           "  --env       environment                     (or SCOPEGATE_ENV)\n"
@@ -58,6 +61,7 @@ static void usage(FILE *out) {
           "  --token-file a bearer token (or the token itself in SCOPEGATE_TOKEN); it must\n"
           "               verify, and is then the identity: subject, tenant and env come\n"
           "               from it, and --role picks one of its roles\n"
+          "With --listen and --auth, HTTP clients bring their own bearer tokens instead.\n"
           "\n%s",
           sg_http_mcp_usage);
 }
@@ -65,10 +69,14 @@ static void usage(FILE *out) {
 /* The identity from the operator's bearer token, when there is one. It lives as long as
  * the process: principals borrow from it. */
 static sg_identity_t token_identity;
+/* The auth configuration, when given; HTTP sessions borrow it while the process lives. */
+static sg_auth_t *auth_config;
 
-/* Loads the auth configuration (when given) and verifies the operator's token (when
- * given) into token_identity. Returns 0, or the exit status after saying why. */
-static int verify_operator_token(const char *auth_path, const char *token_file) {
+/* Loads the auth configuration (when given) into *auth, which lives as long as the
+ * process (HTTP clients' tokens are verified with it), and verifies the operator's token
+ * (when given) into token_identity. Returns 0, or the exit status after saying why. */
+static int verify_operator_token(const char *auth_path, const char *token_file,
+                                 sg_auth_t **auth_out) {
   const char *token = getenv("SCOPEGATE_TOKEN");
   size_t len = token ? strlen(token) : 0;
   char buf[SG_AUTH_MAX_TOKEN_BYTES + 2];
@@ -105,7 +113,7 @@ static int verify_operator_token(const char *auth_path, const char *token_file) 
   int rc = 0;
   if (len > 0)
     rc = sg_auth_verify(auth, token, len, (int64_t)time(NULL), &token_identity, err, sizeof err);
-  sg_auth_free(auth);
+  *auth_out = auth;
   if (rc != 0) {
     fprintf(stderr, "scopegate serve: the token is refused: %s\n", err);
     return 1;
@@ -192,6 +200,7 @@ int sg_cli_serve(int argc, char **argv) {
       {"secrets", required_argument, NULL, 'S'},
       {"auth", required_argument, NULL, 'A'}, {"token-file", required_argument, NULL, 'T'},
       {"stdio", no_argument, NULL, 1001},
+      {"insecure-no-auth", no_argument, NULL, 1002},
       /* HTTP flags, all applied by sg_http_mcp_option under their own name. */
       {"listen", required_argument, NULL, 1000}, {"allow-origin", required_argument, NULL, 1000},
       {"allow-host", required_argument, NULL, 1000}, {"http-path", required_argument, NULL, 1000},
@@ -201,6 +210,9 @@ int sg_cli_serve(int argc, char **argv) {
       {"body-timeout-ms", required_argument, NULL, 1000},
       {"idle-timeout-ms", required_argument, NULL, 1000},
       {"session-idle-ms", required_argument, NULL, 1000},
+      {"resource-url", required_argument, NULL, 1000},
+      {"max-sessions-per-subject", required_argument, NULL, 1000},
+      {"max-streams-per-subject", required_argument, NULL, 1000},
       {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
   const char *catalog_dir = NULL, *db = NULL, *role = NULL, *tenant = NULL, *env = NULL,
              *subject = NULL;
@@ -222,6 +234,7 @@ int sg_cli_serve(int argc, char **argv) {
         }
         break;
       case 1001: use_stdio = 1; break;
+      case 1002: http_cfg.insecure_no_auth = 1; break;
       case 'c': catalog_dir = optarg; break;
       case 'd': db = optarg; break;
       case 'r': role = optarg; break;
@@ -247,9 +260,29 @@ int sg_cli_serve(int argc, char **argv) {
   role = flag_or_env(role, "SCOPEGATE_ROLE", NULL);
   tenant = flag_or_env(tenant, "SCOPEGATE_TENANT", NULL);
   env = flag_or_env(env, "SCOPEGATE_ENV", NULL);
-  int token_status =
-      verify_operator_token(flag_or_env(auth_path, "SCOPEGATE_AUTH", NULL), token_file);
+  int token_status = verify_operator_token(flag_or_env(auth_path, "SCOPEGATE_AUTH", NULL),
+                                           token_file, &auth_config);
   if (token_status != 0) return token_status;
+  sg_auth_t *auth = auth_config;
+  /* With --auth, HTTP clients are authenticated by their own tokens; the operator's
+   * identity then serves only a stdio client, if there is one. */
+  int bearer_http = auth && http_cfg.nlisten;
+  int serve_stdio = use_stdio || !http_cfg.nlisten;
+  if (bearer_http) {
+    http_cfg.auth = auth;
+    http_cfg.role = role; /* when given, every HTTP client acts in it */
+    if (!serve_stdio && (token_identity.subject || tenant || env ||
+                         flag_or_env(subject, "SCOPEGATE_SUBJECT", NULL))) {
+      fprintf(stderr, "scopegate serve: with --listen and --auth, each HTTP client's identity "
+                      "comes from its own bearer token: --token-file, --tenant, --env and "
+                      "--subject (and their SCOPEGATE_* variables) apply only to a stdio client "
+                      "(--stdio)\n");
+      return 2;
+    }
+  }
+  /* The operator's principal: for a stdio client, or for every HTTP client without
+   * --auth. */
+  int have_operator = serve_stdio || !bearer_http;
   if (token_identity.subject) {
     /* The token is the identity: nothing may contradict or extend it. */
     if (tenant || env || flag_or_env(subject, "SCOPEGATE_SUBJECT", NULL)) {
@@ -275,7 +308,7 @@ int sg_cli_serve(int argc, char **argv) {
   struct passwd *pw = getpwuid(getuid());
   snprintf(default_subject, sizeof default_subject, "local:%s", pw ? pw->pw_name : "unknown");
   subject = flag_or_env(subject, "SCOPEGATE_SUBJECT", default_subject);
-  if (!role || !tenant || !env) {
+  if (have_operator && (!role || !tenant || !env)) {
     fprintf(stderr, "scopegate serve: the instance needs an identity: --role, --tenant and --env\n");
     usage(stderr);
     return 2;
@@ -296,8 +329,8 @@ int sg_cli_serve(int argc, char **argv) {
     return 1;
   }
   sg_buf_free(&errors);
-  const sg_role_t *r = sg_catalog_role(sv.gw.catalog, role);
-  if (r == NULL) {
+  const sg_role_t *r = role ? sg_catalog_role(sv.gw.catalog, role) : NULL;
+  if (role && r == NULL) {
     fprintf(stderr, "scopegate serve: role \"%s\" is not in %s/matrix.json\n", role, catalog_dir);
     sg_catalog_unref(sv.gw.catalog);
     return 1;
@@ -348,10 +381,11 @@ int sg_cli_serve(int argc, char **argv) {
   uv_signal_start(&sv.sighup, on_sighup, SIGHUP);
 
   sg_principal_t who = {subject, role, tenant, env, token_identity.claims};
+  const sg_principal_t *operator_who = have_operator ? &who : NULL;
   sv.running = 1; /* held while the front ends start */
   int failed = 0;
   if (http_cfg.nlisten) {
-    if (sg_http_mcp_start(&sv.gw, &http_cfg, &who, &sv.http, err, sizeof err) != 0) {
+    if (sg_http_mcp_start(&sv.gw, &http_cfg, operator_who, &sv.http, err, sizeof err) != 0) {
       fprintf(stderr, "scopegate serve: %s\n", err);
       failed = 1;
     } else {
@@ -374,15 +408,20 @@ int sg_cli_serve(int argc, char **argv) {
   }
   front_ended(&sv);
 
-  /* Start the servers this principal can reach, so the first call does not wait. */
-  for (size_t i = 0; i < r->ngrants; i++) {
+  /* Start the servers the operator's principal can reach, so the first call does not
+   * wait. (HTTP clients with tokens start theirs, per tenant and env, on first use.) */
+  for (size_t i = 0; have_operator && i < r->ngrants; i++) {
     sg_downstream_t *ds;
     char why[256];
     if (sg_pool_get(sv.gw.pool, r->grants[i].tool->server, tenant, env, &ds, why, sizeof why) != 0)
       sg_warn("%s; calls to its tools will be refused", why);
   }
-  sg_info("serving %s for subject %s (role %s, tenant %s, env %s); audit in %s", catalog_dir,
-          subject, role, tenant, env, db);
+  if (have_operator)
+    sg_info("serving %s for subject %s (role %s, tenant %s, env %s)%s; audit in %s", catalog_dir,
+            subject, role, tenant, env, bearer_http ? ", and HTTP clients by their tokens" : "",
+            db);
+  else
+    sg_info("serving %s to HTTP clients by their bearer tokens; audit in %s", catalog_dir, db);
 
   uv_run(&loop, UV_RUN_DEFAULT);
   status = 0;
@@ -396,5 +435,6 @@ done:
   sg_secrets_free(sv.secrets);
   sg_catalog_unref(sv.gw.catalog);
   sg_identity_free(&token_identity);
+  sg_auth_free(auth_config);
   return status;
 }

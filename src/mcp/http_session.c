@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "core/clock.h"
@@ -40,16 +41,28 @@
 #include "json/parse.h"
 #include "json/rpc.h"
 #include "mcp/session.h"
+#include "mcp/session_internal.h"
 #include "transport/sse.h"
 
 #define BUCKETS 256
 #define SESSION_ID_HEX 32
 #define SWEEP_MS 15000
 #define PING_AFTER_MS 15000
+#define METADATA_PATH "/.well-known/oauth-protected-resource"
 
 typedef struct hsess hsess_t;
 typedef struct post post_t;
 typedef struct stream stream_t;
+typedef struct subject subject_t;
+
+/* What one subject holds, for the per-subject limits (with bearer authentication only:
+ * without it every client is the operator). Lives while the subject has a session. */
+struct subject {
+  subject_t *next; /* in its bucket */
+  unsigned sessions;
+  unsigned streams;
+  char name[]; /* the subject */
+};
 
 /* A request whose response has not been produced yet. */
 struct post {
@@ -81,7 +94,8 @@ struct hsess {
   sg_http_mcp_t *m;
   sg_session_t *session;
   char id[SESSION_ID_HEX + 1];
-  char *owner; /* the principal, "subject\nrole\ntenant\nenv": only it may use the id */
+  char *owner;     /* the principal, "subject\nrole\ntenant\nenv": only it may use the id */
+  subject_t *subj; /* counts this session and its streams; NULL without bearer auth */
   char version[16];
   int in_table;
   int init_failed;
@@ -104,6 +118,7 @@ struct sg_http_mcp {
   char *subject, *role, *tenant, *env;
   json_t *claims; /* the operator's token's claims, or NULL */
   hsess_t *buckets[BUCKETS];
+  subject_t *subjects[BUCKETS];
   unsigned nsessions;
   uv_timer_t sweep;
   int closing;
@@ -132,7 +147,15 @@ const char sg_http_mcp_usage[] =
     "                         unused longest\n"
     "  --header-timeout-ms MS --body-timeout-ms MS --idle-timeout-ms MS\n"
     "                         request headers, body, keep-alive (10000, 30000, 60000)\n"
-    "  --session-idle-ms MS   end a session unused for this long (default 1800000)\n";
+    "  --session-idle-ms MS   end a session unused for this long (default 1800000)\n"
+    "With --auth, every HTTP request carries Authorization: Bearer JWT (verified as\n"
+    "--auth says) and the token is the client's identity; --role, when given, must be\n"
+    "among the token's roles, else the token must hold exactly one role of the matrix:\n"
+    "  --resource-url URL     the endpoint's public URL for the protected-resource\n"
+    "                         metadata (default http://HOST/PATH from the request)\n"
+    "  --max-sessions-per-subject N  (default 16) --max-streams-per-subject N  (32)\n"
+    "Without --auth every HTTP client acts for the identity above, unauthenticated:\n"
+    "  --insecure-no-auth     allow that on a non-loopback address\n";
 
 void sg_http_mcp_config_default(sg_http_mcp_config_t *cfg) {
   memset(cfg, 0, sizeof *cfg);
@@ -143,6 +166,8 @@ void sg_http_mcp_config_default(sg_http_mcp_config_t *cfg) {
   cfg->session_idle_ms = 30u * 60u * 1000u;
   cfg->replay_events = 256;
   cfg->replay_bytes = 1u << 20;
+  cfg->subject_sessions = 16;
+  cfg->subject_streams = 32;
 }
 
 static int parse_num(const char *v, uint64_t min, uint64_t max, uint64_t *out) {
@@ -193,6 +218,29 @@ int sg_http_mcp_option(sg_http_mcp_config_t *cfg, const char *name, const char *
       return SG_EINVAL;
     }
     cfg->path = value;
+  } else if (strcmp(name, "resource-url") == 0) {
+    /* Quoted into WWW-Authenticate and the metadata: nothing that could end a quoted
+     * string or a header. */
+    int ok = (strncmp(value, "http://", 7) == 0 || strncmp(value, "https://", 8) == 0) &&
+             strpbrk(value, "\"\\ \t?#") == NULL && strchr(strstr(value, "://") + 3, '/');
+    for (const char *c = value; ok && *c; c++) ok = *c > 0x20 && *c < 0x7f;
+    if (!ok) {
+      snprintf(err, errlen,
+               "--resource-url must be an http(s) URL with a path, e.g. "
+               "https://gw.example.com/mcp, without query or fragment");
+      return SG_EINVAL;
+    }
+    cfg->resource_url = value;
+  } else if (strcmp(name, "max-sessions-per-subject") == 0 ||
+             strcmp(name, "max-streams-per-subject") == 0) {
+    if (parse_num(value, 1, 100000, &n) != 0) {
+      snprintf(err, errlen, "--%s must be a number from 1 to 100000", name);
+      return SG_EINVAL;
+    }
+    if (name[6] == 'e')
+      cfg->subject_sessions = (unsigned)n;
+    else
+      cfg->subject_streams = (unsigned)n;
   } else if (strcmp(name, "max-connections") == 0 || strcmp(name, "max-sessions") == 0) {
     if (parse_num(value, 1, 1000000, &n) != 0) {
       snprintf(err, errlen, "--%s must be a number from 1 to 1000000", name);
@@ -232,7 +280,7 @@ static void cors_headers(sg_http_request_t *req, sg_buf_t *h) {
   if (origin == NULL) return;
   sg_buf_printf(h,
                 "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
-                "Access-Control-Expose-Headers: Mcp-Session-Id\r\n",
+                "Access-Control-Expose-Headers: Mcp-Session-Id, WWW-Authenticate\r\n",
                 origin);
 }
 
@@ -260,12 +308,17 @@ static void respond_empty(sg_http_request_t *req, int status, const char *extra)
 }
 
 /* An HTTP error with a JSON-RPC error body that has no id, as the transport allows. */
-static void refuse(sg_http_request_t *req, int status, const char *reason, const char *message,
-                   const char *extra) {
+static void refuse_code(sg_http_request_t *req, int status, int code, const char *reason,
+                        const char *message, const char *extra) {
   sg_debug("http: %s %s refused (%d %s): %s", req->method, req->path, status, reason, message);
-  json_t *e = sg_rpc_error(NULL, -32600, message, json_pack("{s:s}", "reason", reason));
+  json_t *e = sg_rpc_error(NULL, code, message, json_pack("{s:s}", "reason", reason));
   respond_json(req, status, e, extra);
   json_decref(e);
+}
+
+static void refuse(sg_http_request_t *req, int status, const char *reason, const char *message,
+                   const char *extra) {
+  refuse_code(req, status, -32600, reason, message, extra);
 }
 
 /* ---- streams ----------------------------------------------------------------------- */
@@ -297,6 +350,7 @@ static void stream_free(stream_t *st) {
     }
   if (hs->get == st) hs->get = NULL;
   hs->nstreams--;
+  if (hs->subj) hs->subj->streams--;
   sg_sse_ring_free(&st->ring);
   free(st);
 }
@@ -345,10 +399,16 @@ static void stream_aborted(sg_http_request_t *req) {
   sg_debug("http: session %.8s: stream %u lost its connection", st->hs->id, st->num);
 }
 
-/* Makes room for one more stream: the oldest stream nobody is attached to goes,
- * preferring one whose request has been answered. */
+/* Whether the session's subject holds as many streams as it may. */
+static int subject_streams_full(const hsess_t *hs) {
+  return hs->subj && hs->subj->streams >= hs->m->cfg.subject_streams;
+}
+
+/* Makes room for one more stream, within the session's limit and its subject's: the
+ * session's oldest stream nobody is attached to goes, preferring one whose request has
+ * been answered. (Only the session's own: one session never loses a stream to another.) */
 static int stream_room(hsess_t *hs) {
-  if (hs->nstreams < hs->m->cfg.max_streams) return 0;
+  if (hs->nstreams < hs->m->cfg.max_streams && !subject_streams_full(hs)) return 0;
   stream_t *victim = NULL;
   for (int pass = 0; pass < 2 && victim == NULL; pass++)
     for (stream_t *st = hs->streams; st && victim == NULL; st = st->next)
@@ -372,6 +432,7 @@ static stream_t *stream_new(hsess_t *hs, unsigned num) {
   while (*pp) pp = &(*pp)->next;
   *pp = st;
   hs->nstreams++;
+  if (hs->subj) hs->subj->streams++;
   return st;
 }
 
@@ -622,10 +683,52 @@ static void hs_end(hsess_t *hs, int err) {
   hs->conn.handler->on_closed(&hs->conn);
 }
 
+/* ---- subjects ---------------------------------------------------------------------- */
+
+static size_t subject_bucket(const char *name) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (const unsigned char *c = (const unsigned char *)name; *c; c++) h = (h ^ *c) * 16777619u;
+  return h % BUCKETS;
+}
+
+static subject_t *subject_find(const sg_http_mcp_t *m, const char *name) {
+  for (subject_t *u = m->subjects[subject_bucket(name)]; u; u = u->next)
+    if (strcmp(u->name, name) == 0) return u;
+  return NULL;
+}
+
+/* The subject's entry, created when it has none; NULL without memory. */
+static subject_t *subject_get(sg_http_mcp_t *m, const char *name) {
+  subject_t *u = subject_find(m, name);
+  if (u) return u;
+  size_t len = strlen(name);
+  if ((u = calloc(1, sizeof *u + len + 1)) == NULL) return NULL;
+  memcpy(u->name, name, len + 1);
+  size_t b = subject_bucket(name);
+  u->next = m->subjects[b];
+  m->subjects[b] = u;
+  return u;
+}
+
+/* Forgets u once it holds nothing. */
+static void subject_put(sg_http_mcp_t *m, subject_t *u) {
+  if (u->sessions || u->streams) return;
+  for (subject_t **pp = &m->subjects[subject_bucket(u->name)]; *pp; pp = &(*pp)->next)
+    if (*pp == u) {
+      *pp = u->next;
+      break;
+    }
+  free(u);
+}
+
 static void hsess_free(void *arg) {
   hsess_t *hs = arg;
   sg_http_mcp_t *m = hs->m;
   table_remove(hs);
+  if (hs->subj) {
+    hs->subj->sessions--;
+    subject_put(m, hs->subj);
+  }
   free(hs->owner);
   free(hs);
   m->nsessions--;
@@ -658,6 +761,13 @@ static hsess_t *hsess_new(sg_http_mcp_t *m, const sg_principal_t *who) {
   hs->next_stream = 1;
   hs->last_used_us = sg_mono_us();
   m->nsessions++;
+  if (m->cfg.auth) {
+    if ((hs->subj = subject_get(m, who->subject)) == NULL) {
+      hsess_free(hs);
+      return NULL;
+    }
+    hs->subj->sessions++;
+  }
   hs->session = sg_session_new(m->gw, &hs->conn, who, hsess_free, hs);
   if (hs->session == NULL) {
     hsess_free(hs);
@@ -668,16 +778,188 @@ static hsess_t *hsess_new(sg_http_mcp_t *m, const sg_principal_t *who) {
 
 /* ---- identity ---------------------------------------------------------------------- */
 
-/* The principal an HTTP request acts for. For now every request acts for the identity
- * the operator gave the instance, exactly as on stdio; verifying a bearer token replaces
- * this function, and a refusal becomes 401. *who need only live while the request is
- * handled: a new session copies its strings, and later requests are matched against the
- * session's owner by value. */
-static int http_identity(const sg_http_mcp_t *m, const sg_http_request_t *req,
-                         sg_principal_t *who) {
-  (void)req;
-  *who = (sg_principal_t){m->subject, m->role, m->tenant, m->env, m->claims};
+/* Who a request acts for. who borrows from tok (a verified bearer token) or from the
+ * server (the operator's identity); it need only live while the request is handled: a
+ * new session copies its strings, and later requests are matched against the session's
+ * owner by value. */
+typedef struct {
+  sg_identity_t tok;
+  sg_principal_t who;
+} caller_t;
+
+/* The endpoint's URL as clients name it (the protected resource), and the URL of its
+ * metadata. Without --resource-url the host is the request's: on TCP the server has
+ * checked it names this gateway; on a Unix socket nothing has, so only a plain host name
+ * is taken. */
+static void endpoint_urls(const sg_http_mcp_t *m, const sg_http_request_t *req, char *resource,
+                          size_t rlen, char *metadata, size_t mlen) {
+  if (m->cfg.resource_url) {
+    snprintf(resource, rlen, "%s", m->cfg.resource_url);
+  } else {
+    static const char host_chars[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]";
+    const char *host = sg_http_header(req, "host");
+    if (host == NULL || *host == '\0' || strlen(host) > 255 ||
+        host[strspn(host, host_chars)] != '\0')
+      host = "localhost";
+    snprintf(resource, rlen, "http://%s%s", host, m->cfg.path);
+  }
+  const char *authority = strstr(resource, "://") + 3;
+  size_t origin = strcspn(authority, "/") + (size_t)(authority - resource);
+  snprintf(metadata, mlen, "%.*s%s", (int)origin, resource, METADATA_PATH);
+}
+
+/* 401 with the challenge RFC 6750 and RFC 9728 describe: where the metadata is, and,
+ * for a token that was presented and refused, why (never quoting the token). */
+static void challenge(const sg_http_mcp_t *m, sg_http_request_t *req, const char *why) {
+  char resource[600], metadata[600], desc[200], message[900];
+  endpoint_urls(m, req, resource, sizeof resource, metadata, sizeof metadata);
+  sg_buf_t h;
+  sg_buf_init(&h);
+  sg_buf_printf(&h, "WWW-Authenticate: Bearer resource_metadata=\"%s\"", metadata);
+  if (why) {
+    /* A quoted-string holds no quote or backslash unescaped; the reasons have neither,
+     * but nothing here relies on that. */
+    size_t n = 0;
+    for (const char *c = why; *c && n + 1 < sizeof desc; c++)
+      desc[n++] = (*c < 0x20 || *c > 0x7e || *c == '"' || *c == '\\') ? '\'' : *c;
+    desc[n] = '\0';
+    sg_buf_printf(&h, ", error=\"invalid_token\", error_description=\"%s\"", desc);
+    snprintf(message, sizeof message, "the bearer token is refused: %s", desc);
+    sg_info("http: %s %s: bearer token refused: %s", req->method, req->path, desc);
+  } else {
+    snprintf(message, sizeof message,
+             "a bearer token is required (Authorization: Bearer ...); the protected resource "
+             "metadata at %s names the authorization server",
+             metadata);
+  }
+  sg_buf_append_str(&h, "\r\n");
+  refuse_code(req, 401, sg_err_rpc_code(SG_EAUTH), why ? "invalid_token" : "unauthenticated",
+              message, h.data);
+  sg_buf_free(&h);
+}
+
+/* The token of an "Authorization: Bearer TOKEN" value. Returns 1 when the scheme is
+ * Bearer and a token follows (and nothing after it), 0 for another scheme, -1 for a
+ * malformed Bearer value. */
+static int bearer_token(const char *v, const char **tok, size_t *len) {
+  while (*v == ' ' || *v == '\t') v++;
+  if (strncasecmp(v, "bearer", 6) != 0 || (v[6] != ' ' && v[6] != '\t' && v[6] != '\0')) return 0;
+  v += 6;
+  while (*v == ' ' || *v == '\t') v++;
+  size_t n = strcspn(v, " \t");
+  const char *rest = v + n;
+  while (*rest == ' ' || *rest == '\t') rest++;
+  if (n == 0 || *rest) return -1;
+  *tok = v;
+  *len = n;
+  return 1;
+}
+
+/* The role a verified token acts in: the configured one, which the token must hold, or
+ * else the token's only role that the matrix knows. NULL, with why, when there is none. */
+static const char *pick_role(const sg_http_mcp_t *m, const sg_identity_t *id, char *why,
+                             size_t whylen) {
+  const sg_catalog_t *cat = m->gw->catalog;
+  if (m->cfg.role) {
+    if (!sg_identity_has_role(id, m->cfg.role)) {
+      snprintf(why, whylen, "the token does not grant role \"%s\", which this gateway serves",
+               m->cfg.role);
+      return NULL;
+    }
+    if (sg_catalog_role(cat, m->cfg.role) == NULL) {
+      snprintf(why, whylen, "role \"%s\" is not in the capability matrix", m->cfg.role);
+      return NULL;
+    }
+    return m->cfg.role;
+  }
+  const char *found = NULL;
+  size_t known = 0;
+  for (size_t i = 0; i < id->nroles; i++)
+    if (sg_catalog_role(cat, id->roles[i]) && (found == NULL || strcmp(found, id->roles[i]) != 0)) {
+      found = id->roles[i];
+      known++;
+    }
+  if (known == 1) return found;
+  if (known == 0)
+    snprintf(why, whylen, "none of the token's roles is in the capability matrix");
+  else
+    snprintf(why, whylen,
+             "the token holds %zu roles of the capability matrix; the gateway must be "
+             "started with --role to choose one",
+             known);
+  return NULL;
+}
+
+/* Establishes who req acts for. Returns 0 (release with caller_free), or -1 after
+ * answering: 401 without a token that verifies now, 403 without a usable role. */
+static int http_identity(const sg_http_mcp_t *m, sg_http_request_t *req, caller_t *c) {
+  memset(c, 0, sizeof *c);
+  if (m->cfg.auth == NULL) {
+    c->who = (sg_principal_t){m->subject, m->role, m->tenant, m->env, m->claims};
+    return 0;
+  }
+  const char *h = sg_http_header(req, "authorization"), *tok = NULL;
+  size_t len = 0;
+  int bearer = h ? bearer_token(h, &tok, &len) : 0;
+  if (bearer <= 0) {
+    challenge(m, req, bearer < 0 ? "malformed Authorization header" : NULL);
+    return -1;
+  }
+  char why[256];
+  int rc = sg_auth_verify(m->cfg.auth, tok, len, (int64_t)time(NULL), &c->tok, why, sizeof why);
+  if (rc == SG_ENOMEM) {
+    refuse(req, 503, "out_of_memory", "out of memory", "Retry-After: 1\r\n");
+    return -1;
+  }
+  if (rc != 0) {
+    challenge(m, req, why);
+    return -1;
+  }
+  const char *role = pick_role(m, &c->tok, why, sizeof why);
+  if (role == NULL) {
+    sg_info("http: %s %s: subject %s refused: %s", req->method, req->path, c->tok.subject, why);
+    refuse_code(req, 403, sg_err_rpc_code(SG_ENOT_GRANTED), "role_refused", why, NULL);
+    sg_identity_free(&c->tok);
+    return -1;
+  }
+  c->who = (sg_principal_t){c->tok.subject, role, c->tok.tenant, c->tok.env, c->tok.claims};
   return 0;
+}
+
+static void caller_free(caller_t *c) {
+  sg_identity_free(&c->tok);
+}
+
+/* Each request on a session is decided under the claims of the token it carries, so a
+ * refreshed token whose claims changed (a lower limit, a shorter list) takes effect at
+ * once. Decisions read the claims only while a message is delivered, so swapping them
+ * between messages is safe. */
+static void session_take_claims(hsess_t *hs, json_t *claims) {
+  sg_session_t *s = hs->session;
+  if (s == NULL || s->principal.claims == claims) return;
+  json_decref(s->principal.claims);
+  s->principal.claims = json_incref(claims);
+}
+
+/* RFC 9728 protected resource metadata: what a client needs to get a token for this
+ * gateway. Served without authentication. */
+static void serve_metadata(const sg_http_mcp_t *m, sg_http_request_t *req) {
+  if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+    refuse(req, 405, "method_not_allowed", "the metadata is read with GET", "Allow: GET, HEAD\r\n");
+    return;
+  }
+  char resource[600], metadata[600];
+  endpoint_urls(m, req, resource, sizeof resource, metadata, sizeof metadata);
+  json_t *doc = json_pack("{s:s, s:[s], s:[s], s:[]}", "resource", resource,
+                          "authorization_servers", sg_auth_issuer(m->cfg.auth),
+                          "bearer_methods_supported", "header", "scopes_supported");
+  if (doc == NULL) {
+    refuse(req, 503, "out_of_memory", "out of memory", NULL);
+    return;
+  }
+  respond_json(req, 200, doc, "Cache-Control: max-age=300\r\n");
+  json_decref(doc);
 }
 
 /* ---- the endpoint ------------------------------------------------------------------ */
@@ -690,18 +972,34 @@ static int supported_version(const char *v) {
 
 static int session_busy(const hsess_t *hs);
 
-/* At the session limit, the session unused the longest with nothing open makes room;
- * returns -1 when every session is busy. */
-static int session_room(sg_http_mcp_t *m) {
-  if (m->nsessions < m->cfg.max_sessions) return 0;
+/* At the session limit, the session unused the longest with nothing open makes room
+ * (of subject u only, when u is given); returns -1 when every candidate is busy. */
+static int lru_makes_room(sg_http_mcp_t *m, const subject_t *u) {
   hsess_t *lru = NULL;
   for (size_t b = 0; b < BUCKETS; b++)
     for (hsess_t *hs = m->buckets[b]; hs; hs = hs->next)
-      if (!session_busy(hs) && (lru == NULL || hs->last_used_us < lru->last_used_us)) lru = hs;
+      if ((u == NULL || hs->subj == u) && !session_busy(hs) &&
+          (lru == NULL || hs->last_used_us < lru->last_used_us))
+        lru = hs;
   if (lru == NULL) return -1;
-  sg_info("http: %u sessions open; ending the one unused longest", m->nsessions);
   hs_end(lru, SG_ECANCELLED);
   return 0;
+}
+
+static int session_room(sg_http_mcp_t *m) {
+  if (m->nsessions < m->cfg.max_sessions) return 0;
+  sg_info("http: %u sessions open; ending the one unused longest", m->nsessions);
+  return lru_makes_room(m, NULL);
+}
+
+/* The same within one subject's sessions, so that a subject at its limit costs only
+ * itself. */
+static int subject_session_room(sg_http_mcp_t *m, const char *subject) {
+  const subject_t *u = m->cfg.auth ? subject_find(m, subject) : NULL;
+  if (u == NULL || u->sessions < m->cfg.subject_sessions) return 0;
+  sg_info("http: subject %s has %u sessions open; ending its one unused longest", subject,
+          u->sessions);
+  return lru_makes_room(m, u);
 }
 
 static void handle_post(sg_http_mcp_t *m, sg_http_request_t *req, hsess_t *hs,
@@ -735,6 +1033,13 @@ static void handle_post(sg_http_mcp_t *m, sg_http_request_t *req, hsess_t *hs,
     } else if (!is_init) {
       refuse(req, 400, "session_required",
              "an Mcp-Session-Id header is required (only initialize starts a session)", NULL);
+    } else if (subject_session_room(m, who->subject) != 0) {
+      char text[200];
+      snprintf(text, sizeof text,
+               "this subject has %u sessions open, each with a request or stream in progress; "
+               "end one (DELETE) or try again later",
+               m->cfg.subject_sessions);
+      refuse(req, 429, "too_many_sessions", text, "Retry-After: 5\r\n");
     } else if (session_room(m) != 0) {
       refuse(req, 503, "too_many_sessions", "too many sessions are open; try again later",
              "Retry-After: 5\r\n");
@@ -752,8 +1057,28 @@ static void handle_post(sg_http_mcp_t *m, sg_http_request_t *req, hsess_t *hs,
       json_decref(msg);
       return;
     }
+    json_t *token = json_object_get(json_object_get(rm.params, "_meta"), "progressToken");
+    if (!sg_rpc_valid_id(token)) token = NULL;
+    /* SSE for what may send notifications before its response: a tool call, or any
+     * request that asks for progress. Past the session's own stream limit the answer
+     * comes as JSON instead; past its subject's, the request is refused before anything
+     * is decided. */
+    int streamed = strcmp(rm.method, "tools/call") == 0 || token;
+    stream_t *st = streamed ? stream_new(hs, hs->next_stream) : NULL;
+    if (streamed && st == NULL && subject_streams_full(hs)) {
+      char text[200];
+      snprintf(text, sizeof text,
+               "this subject has %u streams open (calls in progress or awaiting resumption); "
+               "try again when one ends",
+               m->cfg.subject_streams);
+      refuse(req, 429, "too_many_streams", text, "Retry-After: 1\r\n");
+      json_decref(msg);
+      if (created) hs_end(created, SG_ECANCELLED);
+      return;
+    }
     post_t *p = calloc(1, sizeof *p);
     if (p == NULL) {
+      if (st) stream_free(st);
       refuse(req, 503, "out_of_memory", "out of memory", NULL);
       json_decref(msg);
       if (created) hs_end(created, SG_ENOMEM);
@@ -762,15 +1087,10 @@ static void handle_post(sg_http_mcp_t *m, sg_http_request_t *req, hsess_t *hs,
     p->hs = hs;
     p->id = json_incref(rm.id);
     p->initialize = is_init && created; /* a repeated initialize is just refused */
-    json_t *token = json_object_get(json_object_get(rm.params, "_meta"), "progressToken");
-    if (sg_rpc_valid_id(token)) p->progress_token = json_incref(token);
+    if (token) p->progress_token = json_incref(token);
     p->next = hs->posts;
     hs->posts = p;
-    stream_t *st = NULL;
-    /* SSE for what may send notifications before its response: a tool call, or any
-     * request that asks for progress. */
-    int streamed = strcmp(rm.method, "tools/call") == 0 || p->progress_token;
-    if (streamed && (st = stream_new(hs, hs->next_stream)) != NULL) {
+    if (st) {
       hs->next_stream++;
       st->post = p;
       p->stream = st;
@@ -814,7 +1134,10 @@ static void handle_get(sg_http_request_t *req, hsess_t *hs) {
     /* No id, or one whose stream is gone: the session's GET stream, from what it has
      * not delivered yet. */
     if (hs->get == NULL && (hs->get = stream_new(hs, 0)) == NULL) {
-      refuse(req, 429, "too_many_streams", "this session has too many streams open", NULL);
+      refuse(req, 429, "too_many_streams",
+             subject_streams_full(hs) ? "this subject has too many streams open"
+                                      : "this session has too many streams open",
+             "Retry-After: 1\r\n");
       return;
     }
     st = hs->get;
@@ -827,8 +1150,20 @@ static void handle_get(sg_http_request_t *req, hsess_t *hs) {
   if (stream_attach(st, req, after) != 0 && st == hs->get && st->next_seq == 1) stream_free(st);
 }
 
+/* The metadata's paths: the well-known path itself, and (RFC 9728, section 3.1) with the
+ * endpoint's path appended, where clients look first for a resource with a path. */
+static int is_metadata_path(const sg_http_mcp_t *m, const char *path) {
+  size_t n = strlen(METADATA_PATH);
+  return strncmp(path, METADATA_PATH, n) == 0 &&
+         (path[n] == '\0' || strcmp(path + n, m->cfg.path) == 0);
+}
+
 static void on_request(sg_http_request_t *req, void *arg) {
   sg_http_mcp_t *m = arg;
+  if (m->cfg.auth && is_metadata_path(m, req->path)) {
+    serve_metadata(m, req);
+    return;
+  }
   if (strcmp(req->path, m->cfg.path) != 0) {
     static const char body[] = "404 Not Found\n";
     sg_http_respond(req, 404, "text/plain; charset=utf-8", NULL, body, sizeof body - 1);
@@ -855,29 +1190,39 @@ static void on_request(sg_http_request_t *req, void *arg) {
            "Allow: GET, POST, DELETE, OPTIONS\r\n");
     return;
   }
+  caller_t caller;
+  if (http_identity(m, req, &caller) != 0) return;
+  const sg_principal_t *who = &caller.who;
   const char *pv = sg_http_header(req, "mcp-protocol-version");
   if (pv && !supported_version(pv)) {
     refuse(req, 400, "unsupported_protocol_version",
            "unsupported MCP-Protocol-Version (2025-11-25, 2025-06-18 and 2025-03-26 are served)",
            NULL);
-    return;
-  }
-  sg_principal_t who;
-  if (http_identity(m, req, &who) != 0) {
-    refuse(req, 401, "unauthenticated", "authentication required", NULL);
+    caller_free(&caller);
     return;
   }
   const char *sid = sg_http_header(req, "mcp-session-id");
   hsess_t *hs = NULL;
   if (sid) {
     hs = table_find(m, sid);
-    char *key = hs ? owner_key(&who) : NULL;
+    char *key = hs ? owner_key(who) : NULL;
     int mine = key && strcmp(key, hs->owner) == 0;
     free(key);
     if (!mine) {
+      /* A session of another principal (another subject, tenant, env or role) is, to
+       * this one, a session that does not exist: 404 confirms nothing about the id to
+       * whoever holds it, and tells a client whose identity changed to start its own
+       * session, as the transport prescribes for 404. */
+      if (hs)
+        sg_warn(
+            "http: session %.8s of another principal was presented by subject %s "
+            "(tenant %s); refused as unknown",
+            hs->id, who->subject, who->tenant);
       refuse(req, 404, "session_not_found", "unknown or ended session; initialize a new one", NULL);
+      caller_free(&caller);
       return;
     }
+    if (m->cfg.auth) session_take_claims(hs, who->claims);
     /* A supported version other than the negotiated one is not refused: the transport
      * requires 400 only for invalid or unsupported values, and clients exist that send
      * 2025-03-26 whatever they negotiated. The session keeps its negotiated version. */
@@ -887,16 +1232,18 @@ static void on_request(sg_http_request_t *req, void *arg) {
     hs->last_used_us = sg_mono_us();
   } else if (!post) {
     refuse(req, 400, "session_required", "an Mcp-Session-Id header is required", NULL);
+    caller_free(&caller);
     return;
   }
   if (post) {
-    handle_post(m, req, hs, &who);
+    handle_post(m, req, hs, who);
   } else if (get) {
     handle_get(req, hs);
   } else {
     hs_end(hs, SG_ECANCELLED);
     respond_empty(req, 204, NULL);
   }
+  caller_free(&caller);
 }
 
 /* ---- housekeeping ------------------------------------------------------------------ */
@@ -964,11 +1311,30 @@ int sg_http_mcp_start(sg_gateway_t *gw, const sg_http_mcp_config_t *cfg, const s
   m->cfg.http.nallow_origins = m->cfg.norigins;
   m->cfg.http.allow_hosts = m->cfg.hosts;
   m->cfg.http.nallow_hosts = m->cfg.nhosts;
-  m->subject = strdup(who->subject);
-  m->role = strdup(who->role);
-  m->tenant = strdup(who->tenant);
-  m->env = strdup(who->env);
-  m->claims = json_incref(who->claims);
+  if (cfg->auth == NULL) {
+    /* Without tokens, whoever reaches the port acts for the operator's identity: only
+     * where that is the operator's own machine, unless the operator insists. */
+    for (size_t i = 0; i < cfg->nlisten; i++)
+      if (!sg_listen_is_loopback(&cfg->listen[i]) && !cfg->insecure_no_auth) {
+        snprintf(err, errlen,
+                 "refusing to listen on %s without --auth: every HTTP client would act as "
+                 "subject %s unauthenticated; give --auth FILE to require bearer tokens, or "
+                 "--insecure-no-auth to accept that",
+                 cfg->listen[i].host, who->subject);
+        free(m);
+        return SG_EINVAL;
+      }
+    m->subject = strdup(who->subject);
+    m->role = strdup(who->role);
+    m->tenant = strdup(who->tenant);
+    m->env = strdup(who->env);
+    m->claims = json_incref(who->claims);
+  } else {
+    m->subject = strdup("");
+    m->role = strdup("");
+    m->tenant = strdup("");
+    m->env = strdup("");
+  }
   uv_timer_init(gw->loop, &m->sweep);
   m->sweep.data = m;
   m->pending_closes = 2; /* the server and the sweep timer */
@@ -991,10 +1357,27 @@ int sg_http_mcp_start(sg_gateway_t *gw, const sg_http_mcp_config_t *cfg, const s
     else
       fprintf(stderr, "scopegate: listening on %s%s\n", url, cfg->path);
     if (!sg_listen_is_loopback(&cfg->listen[i]))
+      sg_warn(cfg->auth ? "%s is not a loopback address: add --allow-host for the names "
+                          "clients use"
+                        : "%s is not a loopback address: anyone who can reach it can use this "
+                          "gateway's identity; add --allow-host for the names clients use",
+              cfg->listen[i].host);
+  }
+  if (cfg->auth) {
+    sg_info("http: clients authenticate with bearer tokens from %s for audience %s; %s",
+            sg_auth_issuer(cfg->auth), sg_auth_audience(cfg->auth),
+            cfg->role ? "they act in the role given" : "each acts in its token's one known role");
+    if (cfg->resource_url && strcmp(cfg->resource_url, sg_auth_audience(cfg->auth)) != 0)
       sg_warn(
-          "%s is not a loopback address: anyone who can reach it can use this gateway's "
-          "identity; add --allow-host for the names clients use",
-          cfg->listen[i].host);
+          "http: the resource URL %s is not the audience %s that tokens must carry; "
+          "clients that ask their authorization server for a token for this resource "
+          "will be refused",
+          cfg->resource_url, sg_auth_audience(cfg->auth));
+  } else {
+    sg_warn(
+        "http: HTTP clients are not authenticated (no --auth): every HTTP client acts as "
+        "subject %s, role %s, tenant %s, env %s",
+        m->subject, m->role, m->tenant, m->env);
   }
   uv_timer_start(&m->sweep, sweep_cb, SWEEP_MS, SWEEP_MS);
   *out = m;

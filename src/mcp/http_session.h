@@ -17,14 +17,30 @@
  * what the session sends is routed to the open POST of the request it answers, to that
  * request's stream for its progress notifications, or else to the GET stream.
  *
- * HTTP errors: 400 missing session id, malformed message, unsupported
- * MCP-Protocol-Version; 404 unknown or ended session, other paths; 405 other methods;
- * 406 Accept without the required types; 409 a second GET stream; 415 a body that is not
- * application/json; 429 too many streams; 503 shutting down, or every session busy at
- * the session limit (otherwise the session unused longest is ended to make room).
+ * Identity. With an auth configuration every request to the endpoint carries
+ * "Authorization: Bearer JWT", verified at the time of the request; the token is the
+ * identity (subject, tenant, env, claims), and the role is the configured one (which
+ * the token must hold) or else the one role of the token that the matrix knows. A
+ * session belongs to the principal that created it; each of its requests is decided
+ * under the claims of the token that request carries. The token itself goes nowhere:
+ * downstream servers never see it. RFC 9728 metadata is served, without
+ * authentication, at /.well-known/oauth-protected-resource (and at that path followed by
+ * the endpoint's path). Without an auth configuration every request acts for the
+ * operator's identity, as on stdio.
  *
- * Ownership: the config's strings (path, origins, hosts) are borrowed for the life of
- * the server; the identity's strings are copied and its claims referenced.
+ * HTTP errors: 400 missing session id, malformed message, unsupported
+ * MCP-Protocol-Version; 401 no bearer token, or one that does not verify (expired,
+ * wrong issuer or audience, bad signature), with WWW-Authenticate naming the metadata;
+ * 403 a token without a usable role; 404 unknown or ended session, a session of another
+ * principal, other paths; 405 other methods; 406 Accept without the required types; 409
+ * a second GET stream; 415 a body that is not application/json; 429 too many streams,
+ * or a subject whose sessions are all busy at its limit; 503 shutting down, or every
+ * session busy at the session limit (otherwise the session unused longest is ended to
+ * make room; at a subject's limit, that subject's own).
+ *
+ * Ownership: the config's strings (path, origins, hosts, role, resource URL) and auth
+ * are borrowed for the life of the server; the identity's strings are copied and its
+ * claims referenced.
  */
 #ifndef SG_MCP_HTTP_SESSION_H
 #define SG_MCP_HTTP_SESSION_H
@@ -32,6 +48,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/auth.h"
 #include "mcp/gateway.h"
 #include "policy/principal.h"
 #include "transport/http_server.h"
@@ -54,13 +71,22 @@ typedef struct {
   uint64_t session_idle_ms; /* a session with nothing open ends after this long unused */
   size_t replay_events;     /* per stream, kept for Last-Event-ID */
   size_t replay_bytes;
+  /* Bearer authentication: clients' tokens are verified with auth; NULL serves every
+   * client as the operator's identity. */
+  const sg_auth_t *auth;
+  const char *role;          /* with auth: the role clients act in, or NULL (see above) */
+  const char *resource_url;  /* the endpoint's public URL; NULL: http://HOST/PATH */
+  int insecure_no_auth;      /* without auth, listen on non-loopback addresses anyway */
+  unsigned subject_sessions; /* with auth: sessions one subject may hold */
+  unsigned subject_streams;  /* with auth: SSE streams one subject may hold */
 } sg_http_mcp_config_t;
 
 void sg_http_mcp_config_default(sg_http_mcp_config_t *cfg);
 
 /* Applies the serve flag --name value (name without the dashes): listen, allow-origin,
  * allow-host, http-path, max-connections, max-sessions, header-timeout-ms,
- * body-timeout-ms, idle-timeout-ms, session-idle-ms. Returns 0, or SG_EINVAL with the
+ * body-timeout-ms, idle-timeout-ms, session-idle-ms, resource-url,
+ * max-sessions-per-subject, max-streams-per-subject. Returns 0, or SG_EINVAL with the
  * reason in err (also for an unknown name). */
 int sg_http_mcp_option(sg_http_mcp_config_t *cfg, const char *name, const char *value, char *err,
                        size_t errlen);
@@ -71,8 +97,10 @@ extern const char sg_http_mcp_usage[];
 typedef struct sg_http_mcp sg_http_mcp_t;
 
 /* Listens on every configured address and prints to stderr where clients connect.
- * who is the identity HTTP sessions act for until bearer tokens are verified. Returns 0,
- * or SG_EIO with the reason in err (nothing is left listening). */
+ * Without cfg->auth, who is the identity every HTTP session acts for, and a non-loopback
+ * address is refused unless cfg->insecure_no_auth; with it, who is not used (may be
+ * NULL). Returns 0, or SG_EIO or SG_EINVAL with the reason in err (nothing is left
+ * listening). */
 int sg_http_mcp_start(sg_gateway_t *gw, const sg_http_mcp_config_t *cfg, const sg_principal_t *who,
                       sg_http_mcp_t **out, char *err, size_t errlen);
 
