@@ -37,6 +37,20 @@ static const char *negotiate(const char *requested) {
   return sg_mcp_session_versions[0];
 }
 
+const char sg__mcp_instructions[] =
+    "Tools are served by scopegate, which checks every call against a checked-in catalog "
+    "and capability matrix. A refused call reports a reason code in error.data.reason.";
+
+json_t *sg__mcp_capabilities(const sg_catalog_t *catalog, const char *role_name) {
+  json_t *caps = json_pack("{s:{s:b}}", "tools", "listChanged", 0);
+  /* Prompts and resources are offered only to a role that has some. */
+  const sg_role_t *role = sg_catalog_role(catalog, role_name);
+  if (role && role->nprompts) json_object_set_new(caps, "prompts", json_pack("{s:b}", "listChanged", 0));
+  if (role && role->nresources)
+    json_object_set_new(caps, "resources", json_pack("{s:b, s:b}", "listChanged", 0, "subscribe", 0));
+  return caps;
+}
+
 static void handle_initialize(sg_session_t *s, json_t *id, json_t *params) {
   if (s->state != SESSION_NEW) {
     sg__session_send_error(s, id, SG_EBADREQ, "the session is already initialized", NULL);
@@ -51,18 +65,10 @@ static void handle_initialize(sg_session_t *s, json_t *id, json_t *params) {
   const char *version = negotiate(requested);
   snprintf(s->version, sizeof s->version, "%s", version);
   s->state = SESSION_OPEN;
-  json_t *result = json_pack(
-      "{s:s, s:{s:{s:b}}, s:{s:s, s:s}, s:s}", "protocolVersion", version, "capabilities",
-      "tools", "listChanged", 0, "serverInfo", "name", "scopegate", "version", SG_VERSION,
-      "instructions",
-      "Tools are served by scopegate, which checks every call against a checked-in catalog "
-      "and capability matrix. A refused call reports a reason code in error.data.reason.");
-  /* Prompts and resources are offered only to a role that has some. */
-  const sg_role_t *role = sg_catalog_role(s->gw->catalog, s->principal.role);
-  json_t *caps = json_object_get(result, "capabilities");
-  if (role && role->nprompts) json_object_set_new(caps, "prompts", json_pack("{s:b}", "listChanged", 0));
-  if (role && role->nresources)
-    json_object_set_new(caps, "resources", json_pack("{s:b, s:b}", "listChanged", 0, "subscribe", 0));
+  json_t *result = json_pack("{s:s, s:o, s:{s:s, s:s}, s:s}", "protocolVersion", version,
+                             "capabilities", sg__mcp_capabilities(s->gw->catalog, s->principal.role),
+                             "serverInfo", "name", "scopegate", "version", SG_VERSION,
+                             "instructions", sg__mcp_instructions);
   sg__session_send(s, sg_rpc_result(id, result));
 }
 

@@ -34,6 +34,11 @@ void sg__session_send(sg_session_t *s, json_t *msg);
 void sg__session_send_error(sg_session_t *s, json_t *id, int err, const char *message,
                             json_t *data);
 
+/* What the gateway tells every client about itself, in either era: the instructions, and
+ * the capabilities it offers role_name under catalog (a new reference). */
+extern const char sg__mcp_instructions[];
+json_t *sg__mcp_capabilities(const sg_catalog_t *catalog, const char *role_name);
+
 /* tools/call: decide, audit, forward, answer. */
 void sg__call_start(sg_session_t *s, json_t *id, json_t *params);
 
