@@ -42,6 +42,7 @@
 #include "json/rpc.h"
 #include "mcp/session.h"
 #include "mcp/session_internal.h"
+#include "mcp/stateless.h"
 #include "transport/sse.h"
 
 #define BUCKETS 256
@@ -123,6 +124,7 @@ struct sg_http_mcp {
   uv_timer_t sweep;
   int closing;
   int pending_closes;
+  sg_stateless_t *stateless; /* the stateless era's requests */
   void (*done)(void *arg);
   void *done_arg;
 };
@@ -1181,7 +1183,7 @@ static void on_request(sg_http_request_t *req, void *arg) {
                   "Allow: GET, POST, DELETE, OPTIONS\r\n"
                   "Access-Control-Allow-Methods: GET, POST, DELETE\r\n"
                   "Access-Control-Allow-Headers: Content-Type, Accept, Authorization, "
-                  "Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID\r\n"
+                  "Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID\r\n"
                   "Access-Control-Max-Age: 600\r\n");
     return;
   }
@@ -1193,6 +1195,12 @@ static void on_request(sg_http_request_t *req, void *arg) {
   caller_t caller;
   if (http_identity(m, req, &caller) != 0) return;
   const sg_principal_t *who = &caller.who;
+  /* The stateless era shares the endpoint; stateless.c says which requests are its. */
+  if (sg_stateless_owns(m->stateless, req)) {
+    sg_stateless_serve(m->stateless, req, who);
+    caller_free(&caller);
+    return;
+  }
   const char *pv = sg_http_header(req, "mcp-protocol-version");
   if (pv && !supported_version(pv)) {
     refuse(req, 400, "unsupported_protocol_version",
@@ -1296,6 +1304,9 @@ static void sweep_closed(uv_handle_t *h) {
 static void server_closed(void *arg) {
   release(arg);
 }
+static void stateless_stopped(void *arg) {
+  release(arg);
+}
 
 int sg_http_mcp_start(sg_gateway_t *gw, const sg_http_mcp_config_t *cfg, const sg_principal_t *who,
                       sg_http_mcp_t **out, char *err, size_t errlen) {
@@ -1345,6 +1356,11 @@ int sg_http_mcp_start(sg_gateway_t *gw, const sg_http_mcp_config_t *cfg, const s
     uv_close((uv_handle_t *)&m->sweep, sweep_closed);
     return SG_ENOMEM;
   }
+  if (sg_stateless_new(gw, &m->stateless) != 0) {
+    snprintf(err, errlen, "out of memory");
+    sg_http_mcp_stop(m, NULL, NULL);
+    return SG_ENOMEM;
+  }
   for (size_t i = 0; i < cfg->nlisten; i++) {
     char url[160];
     if (sg_http_server_listen(m->srv, &cfg->listen[i], url, sizeof url, err, errlen) != 0) {
@@ -1389,6 +1405,10 @@ void sg_http_mcp_stop(sg_http_mcp_t *m, void (*done)(void *arg), void *arg) {
   m->done = done;
   m->done_arg = arg;
   sg_http_server_stop_accepting(m->srv);
+  if (m->stateless) {
+    m->pending_closes++;
+    sg_stateless_stop(m->stateless, stateless_stopped, m);
+  }
   uv_timer_stop(&m->sweep);
   uv_close((uv_handle_t *)&m->sweep, sweep_closed);
   for (size_t b = 0; b < BUCKETS; b++)
