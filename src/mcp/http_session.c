@@ -239,7 +239,7 @@ int sg_http_mcp_option(sg_http_mcp_config_t *cfg, const char *name, const char *
       snprintf(err, errlen, "--%s must be a number from 1 to 100000", name);
       return SG_EINVAL;
     }
-    if (name[6] == 'e')
+    if (strcmp(name, "max-sessions-per-subject") == 0)
       cfg->subject_sessions = (unsigned)n;
     else
       cfg->subject_streams = (unsigned)n;
