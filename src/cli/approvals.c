@@ -37,7 +37,8 @@ static int usage(FILE *out) {
           "  --db FILE      the database (default: $SCOPEGATE_DB, else %s)\n"
           "  --reason TEXT  why (required to approve or deny; recorded in the audit log)\n"
           "  --as NAME      who decides (default: local:$USER)\n"
-          "  --json         one JSON object per approval\n",
+          "  --json         one JSON object per approval: every column (args_json as stored)\n"
+          "                 and the arguments parsed\n",
           LIST_ALL_MAX, SG_CLI_DEFAULT_DB);
   return out == stdout ? 0 : 2;
 }
@@ -83,21 +84,30 @@ static json_t *approval_json(const sg_store_approval_t *a) {
   const struct {
     const char *key, *val;
   } f[] = {
-      {"id", a->id},           {"state", a->state},           {"call_id", a->call_id},
-      {"tool", a->tool},       {"args_hash", a->args_hash},   {"tenant", a->tenant},
-      {"env", a->env},         {"subject", a->subject},       {"role", a->role},
-      {"created_at", a->created_at}, {"expires_at", a->expires_at},
-      {"decided_at", a->decided_at}, {"approver", a->approver}, {"reason", a->reason},
+      {"id", a->id},
+      {"state", a->state},
+      {"call_id", a->call_id},
+      {"tool", a->tool},
+      {"args_hash", a->args_hash},
+      {"args_json", a->args_json},
+      {"tenant", a->tenant},
+      {"env", a->env},
+      {"subject", a->subject},
+      {"role", a->role},
+      {"created_at", a->created_at},
+      {"expires_at", a->expires_at},
+      {"decided_at", a->decided_at},
+      {"approver", a->approver},
+      {"reason", a->reason},
       {"used_at", a->used_at},
   };
   int rc = o ? 0 : -1;
   for (size_t i = 0; rc == 0 && i < sizeof f / sizeof f[0]; i++)
     rc = sg__cli_json_set_str(o, f[i].key, f[i].val);
-  /* The arguments as the object they are, when they parse (an omitted one is a string). */
-  json_t *args = a->args_json ? json_loads(a->args_json, JSON_DECODE_ANY, NULL) : NULL;
-  if (rc == 0)
-    rc = args ? json_object_set_new(o, "arguments", args)
-              : sg__cli_json_set_str(o, "arguments", a->args_json);
+  /* The same arguments as the object they are, for programs that read them; null when
+   * they were not recorded or do not parse (an omitted one is a JSON string). */
+  json_t *args = a->args_json ? json_loads(a->args_json, 0, NULL) : NULL;
+  if (rc == 0) rc = json_object_set_new(o, "arguments", args ? args : json_null());
   if (rc != 0) {
     json_decref(o);
     return NULL;

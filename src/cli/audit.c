@@ -90,18 +90,22 @@ static const char *const headers[NCOLS] = {"TIME (UTC)", "SUBJECT", "ROLE",     
                                            "ENV",        "TOOL",    "DECISION", "REASON",
                                            "OUTCOME",    "MS",      "ARGS",     "DETAIL"};
 
-/* The DETAIL cell: for a call, its decision's and outcome's details; for another event,
- * the approval it concerns, who acted, and why ("approval ID by local:bob: reason"). */
+/* The DETAIL cell. For a call: its approval, if it was held for one ("approval ID used
+ * by local:bob: reason"), then its decision's and outcome's details. For another event:
+ * the approval it concerns, who acted, and why. */
 static void detail_cell(const sg_audit_row_t *row, char *out, size_t len) {
   size_t n = 0;
   out[0] = '\0';
 #define ADD(...) n += (size_t)snprintf(out + n, n < len ? len - n : 0, __VA_ARGS__)
   if (row->approval_id) ADD("approval %s", row->approval_id);
+  if (row->approval) ADD(" %s", row->approval);
   if (row->actor) ADD("%sby %s", n ? " " : "", row->actor);
+  if (row->approval_detail) ADD(": %s", row->approval_detail);
+  const char *sep = row->approval ? "; " : ": ";
   if (row->detail && row->outcome_detail)
-    ADD("%s%s; %s", n ? ": " : "", row->detail, row->outcome_detail);
+    ADD("%s%s; %s", n ? sep : "", row->detail, row->outcome_detail);
   else if (row->detail || row->outcome_detail)
-    ADD("%s%s", n ? ": " : "", row->detail ? row->detail : row->outcome_detail);
+    ADD("%s%s", n ? sep : "", row->detail ? row->detail : row->outcome_detail);
 #undef ADD
 }
 
@@ -166,6 +170,8 @@ static void json_row(const sg_audit_row_t *row, void *arg) {
       {"outcome_detail", row->outcome_detail},
       {"actor", row->actor},
       {"approval_id", row->approval_id},
+      {"approval", row->approval},
+      {"approval_detail", row->approval_detail},
       {"args_json", row->args_json},
   };
   for (size_t i = 0; rc == 0 && i < sizeof fields / sizeof fields[0]; i++)

@@ -139,14 +139,21 @@ static const char sql_insert[] = "INSERT INTO audit_events (" SG__AUDIT_COLUMNS 
 /* The rowid's B-tree gives the last row in one descent. */
 static const char sql_head[] = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
 
-/* One row per call: a decision joined with the latest outcome of its call_id, or an
- * outcome whose call has no decision, or any other event on its own. The inner query
- * walks seq downwards and stops after ?1 rows, so its cost depends on n, not on the size
- * of the log; each lookup by call_id uses audit_events_call. */
+/* One row per call: a decision joined with the latest outcome of its call_id and with
+ * its approval (the latest approval event, and the latest one a person made); or an
+ * outcome or approval event whose call has no decision; or any other event on its own.
+ * The inner query walks seq downwards and stops after ?1 rows, so its cost depends on n,
+ * not on the size of the log; each lookup by call_id uses audit_events_call, approval
+ * events as the range of event names from 'approval_' up to 'approval`' (the character
+ * after '_'). */
+#define APPROVAL_EVENT(x) "(" x ".event >= 'approval_' AND " x ".event < 'approval`')"
+#define LATEST(alias, cond)                                                               \
+  " LEFT JOIN audit_events AS " alias " ON e.event = 'decision' AND " alias ".seq = ("    \
+  "  SELECT MAX(x.seq) FROM audit_events AS x WHERE x.call_id = e.call_id AND " cond ")"
 static const char sql_tail[] =
     "SELECT seq, ts, call_id, subject, role, tenant, env, tool, args_hash, decision, reason,"
     "       detail, outcome, outcome_reason, latency_us, outcome_detail, event, actor,"
-    "       approval_id, args_json FROM ("
+    "       approval_id, args_json, approval, approval_detail FROM ("
     " SELECT e.seq AS seq, e.ts AS ts, e.call_id AS call_id, e.subject AS subject,"
     "  e.role AS role, e.tenant AS tenant, e.env AS env, COALESCE(e.tool, o.tool) AS tool,"
     "  e.args_hash AS args_hash, e.decision AS decision, e.event AS event,"
@@ -156,16 +163,19 @@ static const char sql_tail[] =
     "  CASE WHEN e.event = 'outcome' THEN e.reason ELSE o.reason END AS outcome_reason,"
     "  COALESCE(o.latency_us, e.latency_us) AS latency_us,"
     "  CASE WHEN e.event = 'outcome' THEN e.detail ELSE o.detail END AS outcome_detail,"
-    "  e.actor AS actor, e.approval_id AS approval_id, e.args_json AS args_json"
+    "  COALESCE(p.actor, e.actor) AS actor, COALESCE(a.approval_id, e.approval_id) AS approval_id,"
+    "  e.args_json AS args_json, a.reason AS approval, p.detail AS approval_detail"
     " FROM audit_events AS e"
-    " LEFT JOIN audit_events AS o ON e.event = 'decision' AND o.seq = ("
-    "  SELECT MAX(x.seq) FROM audit_events AS x"
-    "  WHERE x.call_id = e.call_id AND x.event = 'outcome')"
-    " WHERE e.event <> 'outcome'"
+    LATEST("o", "x.event = 'outcome'")
+    LATEST("a", APPROVAL_EVENT("x"))
+    LATEST("p", APPROVAL_EVENT("x") " AND x.actor IS NOT NULL")
+    " WHERE (e.event <> 'outcome' AND NOT " APPROVAL_EVENT("e") ")"
     "  OR NOT EXISTS ("
     "   SELECT 1 FROM audit_events AS d WHERE d.call_id = e.call_id AND d.event = 'decision')"
     " ORDER BY e.seq DESC LIMIT ?1"
     ") ORDER BY seq";
+#undef LATEST
+#undef APPROVAL_EVENT
 
 /* Past this many queued outcomes the queue is flushed at once rather than grown. */
 #define PENDING_MAX 1024
@@ -898,6 +908,8 @@ int sg_store_audit_tail(sg_store_t *st, int n, void (*fn)(const sg_audit_row_t *
         .actor = col_text(s, 17),
         .approval_id = col_text(s, 18),
         .args_json = col_text(s, 19),
+        .approval = col_text(s, 20),
+        .approval_detail = col_text(s, 21),
     };
     fn(&row, arg);
     rc = SQLITE_OK;

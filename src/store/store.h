@@ -162,10 +162,10 @@ int sg_store_audit_note(sg_store_t *st, const char *event, const char *tenant, c
  * decision rows carry args_json (redacted) when the caller gave it, and so do
  * approval_requested rows; approval_* rows carry approval_id. */
 
-/* One call as tail reports it: its decision joined with its latest outcome by call_id.
- * Absent values are NULL. An outcome with no decision is reported on its own, with the
- * decision's fields NULL; every other event (drift, switch, approval_*) is a row of its
- * own. */
+/* One call as tail reports it: its decision joined with its latest outcome by call_id,
+ * and, for a call held for a person's approval, with that approval. Absent values are
+ * NULL. An outcome or approval event with no decision is reported on its own, with the
+ * decision's fields NULL; every other event (drift, switch) is a row of its own. */
 typedef struct {
   int64_t seq; /* of the decision (or of the lone outcome or event) */
   const char *ts, *call_id, *subject, *role, *tenant, *env, *tool, *args_hash, *decision, *reason,
@@ -173,7 +173,14 @@ typedef struct {
   int64_t latency_us; /* -1 when no outcome yet (or none was measured) */
   const char *outcome_detail;
   const char *event; /* "decision", "outcome", or another event of the table above */
-  const char *actor, *approval_id, *args_json;
+  /* Who acted: for a switch or a lone approval event, its actor; for a call, the person
+   * who last decided or cancelled its approval. */
+  const char *actor;
+  const char *approval_id; /* the event's, or the call's approval */
+  const char *args_json;   /* the decision's (or approval_requested's) redacted arguments */
+  /* For a call held for approval: the state its latest approval event left ("pending",
+   * "approved", "denied", "used", "expired", "cancelled"), and the reason actor gave. */
+  const char *approval, *approval_detail;
 } sg_audit_row_t;
 
 /* Calls fn for the last n calls (n >= 0), oldest first, each with its decision and (if

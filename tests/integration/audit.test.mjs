@@ -172,7 +172,7 @@ test('approvals list, show, approve and deny; a decided or expired approval cann
   const listed = jsonLines(run(['approvals', 'list', '--json', '--db', db]).out);
   assert.deepEqual(listed.map((a) => [a.id, a.state, a.subject]),
     [[A, 'pending', 'alice'], [B, 'pending', 'bob'], [C, 'pending', 'alice'], [D, 'pending', 'alice']]);
-  assert.deepEqual(listed[0].arguments, { content: '[redacted]', path: 'acme/notes.txt' });
+  assert.deepEqual(JSON.parse(listed[0].args_json), { content: '[redacted]', path: 'acme/notes.txt' });
   const table = run(['approvals', 'list', '--db', db]).out;
   assert.match(table, /^ID\s+STATE\s+CREATED \(UTC\)\s+EXPIRES\s+SUBJECT/);
   assert.ok(!table.includes('\u001b'), 'no escape sequence reaches the terminal');

@@ -1088,33 +1088,50 @@ static void redacted_arguments_are_kept_and_bounded(void) {
 
 typedef struct {
   int n;
-  char line[8][160];
+  char line[8][200];
 } events_t;
 
 static void on_row(const sg_audit_row_t *row, void *arg) {
   events_t *e = arg;
   CHECK(e->n < 8);
-  snprintf(e->line[e->n++], 160, "%s|%s|%s|%s|%s", row->event, row->reason ? row->reason : "-",
-           row->actor ? row->actor : "-", row->approval_id ? "id" : "-",
-           row->args_json ? row->args_json : "-");
+#define S(x) ((x) ? (x) : "-")
+  snprintf(e->line[e->n++], 200, "%s|%s|%s|%s|%s|%s|%s|%s", row->event, S(row->reason),
+           S(row->outcome), S(row->actor), row->approval_id ? "id" : "-", S(row->approval),
+           S(row->approval_detail), S(row->args_json));
+#undef S
 }
 
+/* Approval events of a call are folded into its row, as its outcome is; approval events
+ * of no recorded call, and switch flips, are rows of their own. */
 static void tail_shows_switches_and_approvals(void) {
   tmp_t t;
   tmp_init(&t);
   sg_store_t *st = open_rw(t.db);
-  char id[SG_APPROVAL_ID_LEN + 1];
-  request(st, "gw1-1", 60000, id);
-  CHECK_INT_EQ(sg_store_approval_decide(st, id, 1, "local:bob", "ok"), 0);
+  char lone[SG_APPROVAL_ID_LEN + 1], held[SG_APPROVAL_ID_LEN + 1];
+  request(st, "gw1-1", 60000, lone);
+  CHECK_INT_EQ(sg_store_approval_decide(st, lone, 1, "local:bob", "ok"), 0);
+
+  sg_audit_decision_t d = {.call_id = "gw1-2", .subject = "alice", .tenant = "acme",
+                           .tool = "write_file", .args_hash = ARGS_A, .decision = "allow",
+                           .reason = "approval_required", .args_json = "{\"path\":\"a.txt\"}"};
+  CHECK_INT_EQ(sg_store_audit_decision(st, &d), 0);
+  request(st, "gw1-2", 60000, held);
+  CHECK_INT_EQ(sg_store_approval_decide(st, held, 1, "local:carol", "checked"), 0);
+  sg_store_approval_use_t use = use_of(held, "gw1-2");
+  CHECK_INT_EQ(sg_store_approval_consume(st, &use), 0);
+  CHECK_INT_EQ(sg_store_audit_outcome(st, "gw1-2", "write_file", "ok", "ok", 10, NULL), 0);
   CHECK_INT_EQ(sg_store_writes_set(st, 0, "local:ops", "incident", NULL), 0);
+
   events_t e = {0};
   CHECK_INT_EQ(sg_store_audit_tail(st, 10, on_row, &e), 0);
-  CHECK_INT_EQ(e.n, 4);
-  CHECK_STR_EQ(e.line[0],
-               "approval_requested|pending|-|id|{\"content\":\"[redacted]\",\"path\":\"a.txt\"}");
-  CHECK_STR_EQ(e.line[1], "approval_granted|approved|local:bob|id|-");
-  CHECK_STR_EQ(e.line[2], "switch|writes=off|local:ops|-|-");
-  CHECK_STR_EQ(e.line[3], "approval_cancelled|cancelled|local:ops|id|-");
+  CHECK_INT_EQ(e.n, 5);
+  CHECK_STR_EQ(e.line[0], "approval_requested|pending|-|-|id|-|-|"
+                          "{\"content\":\"[redacted]\",\"path\":\"a.txt\"}");
+  CHECK_STR_EQ(e.line[1], "approval_granted|approved|-|local:bob|id|-|-|-");
+  CHECK_STR_EQ(e.line[2], "decision|approval_required|ok|local:carol|id|used|checked|"
+                          "{\"path\":\"a.txt\"}");
+  CHECK_STR_EQ(e.line[3], "switch|writes=off|-|local:ops|-|-|-|-");
+  CHECK_STR_EQ(e.line[4], "approval_cancelled|cancelled|-|local:ops|id|-|-|-");
   sg_store_close(st);
   tmp_done(&t);
 }
