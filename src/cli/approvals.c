@@ -117,11 +117,22 @@ static json_t *approval_json(const sg_store_approval_t *a) {
 
 /* ---- list ----------------------------------------------------------------------- */
 
-enum { L_ID, L_STATE, L_CREATED, L_EXPIRES, L_SUBJECT, L_ROLE, L_TENANT, L_ENV, L_TOOL, L_ARGS, LCOLS };
-static const char *const list_headers[LCOLS] = {"ID",      "STATE", "CREATED (UTC)",
-                                                "EXPIRES", "SUBJECT", "ROLE",
-                                                "TENANT",  "ENV",   "TOOL",
-                                                "ARGUMENTS"};
+enum {
+  L_ID,
+  L_STATE,
+  L_CREATED,
+  L_EXPIRES,
+  L_SUBJECT,
+  L_ROLE,
+  L_TENANT,
+  L_ENV,
+  L_TOOL,
+  L_ARGS,
+  LCOLS
+};
+static const char *const list_headers[LCOLS] = {"ID",      "STATE",    "CREATED (UTC)", "EXPIRES",
+                                                "SUBJECT", "ROLE",     "TENANT",        "ENV",
+                                                "TOOL",    "ARGUMENTS"};
 
 typedef struct {
   sg__cli_table_t table;
@@ -151,8 +162,8 @@ static void on_listed(const sg_store_approval_t *a, void *arg) {
     snprintf(args, sizeof args, "%.*s...", ARGS_SHOWN - 3, a->args_json);
   else
     snprintf(args, sizeof args, "%s", a->args_json ? a->args_json : "-");
-  const char *cells[LCOLS] = {a->id,      a->state, created, expires, a->subject,
-                              a->role,    a->tenant, a->env, a->tool, args};
+  const char *cells[LCOLS] = {a->id,   a->state,  created, expires, a->subject,
+                              a->role, a->tenant, a->env,  a->tool, args};
   sg__cli_table_add(&l->table, cells);
 }
 

@@ -131,10 +131,18 @@ static void table_row(const sg_audit_row_t *row, void *arg) {
     snprintf(outcome, sizeof outcome, "%s", row->outcome ? row->outcome : "-");
   detail_cell(row, detail, sizeof detail);
 
-  const char *cells[NCOLS] = {when,     row->subject, row->role,     row->tenant,
-                              row->env, row->tool,
-                              row->decision ? row->decision : row->event, row->reason,
-                              outcome,  ms,           args,          detail};
+  const char *cells[NCOLS] = {when,
+                              row->subject,
+                              row->role,
+                              row->tenant,
+                              row->env,
+                              row->tool,
+                              row->decision ? row->decision : row->event,
+                              row->reason,
+                              outcome,
+                              ms,
+                              args,
+                              detail};
   sg__cli_table_add(t, cells);
 }
 
@@ -306,8 +314,8 @@ static int verify(int argc, char **argv) {
       const char *rest;
       if (val == NULL) return missing("verify", "--anchor", "SEQ:HASH");
       if (parse_seq(val, &anchor_seq, &rest) != 0 || anchor_seq < 1 || rest[0] != ':' ||
-          strlen(rest + 1) != SG_STORE_HASH_HEX || strspn(rest + 1, "0123456789abcdef") !=
-                                                        SG_STORE_HASH_HEX) {
+          strlen(rest + 1) != SG_STORE_HASH_HEX ||
+          strspn(rest + 1, "0123456789abcdef") != SG_STORE_HASH_HEX) {
         fprintf(stderr,
                 "scopegate audit verify: --anchor wants SEQ:HASH (as verify prints it), not '%s'\n",
                 val);
@@ -359,10 +367,18 @@ static void export_row(const sg_audit_event_t *ev, void *arg) {
   const struct {
     const char *key, *val;
   } fields[] = {
-      {"ts", ev->ts},         {"call_id", ev->call_id},     {"event", ev->event},
-      {"subject", ev->subject}, {"role", ev->role},         {"tenant", ev->tenant},
-      {"env", ev->env},       {"tool", ev->tool},           {"args_hash", ev->args_hash},
-      {"decision", ev->decision}, {"reason", ev->reason},   {"outcome", ev->outcome},
+      {"ts", ev->ts},
+      {"call_id", ev->call_id},
+      {"event", ev->event},
+      {"subject", ev->subject},
+      {"role", ev->role},
+      {"tenant", ev->tenant},
+      {"env", ev->env},
+      {"tool", ev->tool},
+      {"args_hash", ev->args_hash},
+      {"decision", ev->decision},
+      {"reason", ev->reason},
+      {"outcome", ev->outcome},
   };
   for (size_t i = 0; rc == 0 && i < sizeof fields / sizeof fields[0]; i++)
     rc = sg__cli_json_set_str(o, fields[i].key, fields[i].val);
@@ -372,7 +388,7 @@ static void export_row(const sg_audit_event_t *ev, void *arg) {
   const struct {
     const char *key, *val;
   } rest[] = {
-      {"detail", ev->detail}, {"args_json", ev->args_json}, {"actor", ev->actor},
+      {"detail", ev->detail},           {"args_json", ev->args_json}, {"actor", ev->actor},
       {"approval_id", ev->approval_id}, {"prev_hash", ev->prev_hash}, {"hash", ev->hash},
   };
   for (size_t i = 0; rc == 0 && i < sizeof rest / sizeof rest[0]; i++)

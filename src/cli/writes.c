@@ -117,8 +117,7 @@ int sg_cli_writes(int argc, char **argv) {
     status = 1;
   } else {
     print_status(db, &sw);
-    if (off)
-      printf("%zu approval%s cancelled\n", cancelled, cancelled == 1 ? "" : "s");
+    if (off) printf("%zu approval%s cancelled\n", cancelled, cancelled == 1 ? "" : "s");
   }
   sg_store_close(st);
   return status;

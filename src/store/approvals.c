@@ -15,15 +15,13 @@
 #include "core/error.h"
 #include "store/internal.h"
 
-#define APPROVAL_COLUMNS                                                                      \
+#define APPROVAL_COLUMNS                                                                    \
   "id, call_id, tool, args_hash, args_json, tenant, env, subject, role, state, created_at," \
   " expires_at, decided_at, approver, reason, used_at"
 
 /* ---- switches --------------------------------------------------------------------- */
 
-static const struct {
-  const char *name, *dflt;
-} switches[] = {{"writes", "on"}};
+static const struct { const char *name, *dflt; } switches[] = {{"writes", "on"}};
 
 static const char *switch_default(const char *name) {
   for (size_t i = 0; name && i < sizeof switches / sizeof switches[0]; i++)
@@ -114,29 +112,28 @@ int sg_store_writes_set(sg_store_t *st, int on, const char *actor, const char *r
 
 /* Points a's fields at the current row of s (selected with APPROVAL_COLUMNS). */
 static void read_row(sqlite3_stmt *s, sg_store_approval_t *a) {
-  char **f[] = {&a->id,         &a->call_id,    &a->tool,       &a->args_hash,
-                &a->args_json,  &a->tenant,     &a->env,        &a->subject,
-                &a->role,       &a->state,      &a->created_at, &a->expires_at,
-                &a->decided_at, &a->approver,   &a->reason,     &a->used_at};
-  for (int i = 0; i < (int)(sizeof f / sizeof f[0]); i++)
-    *f[i] = (char *)sqlite3_column_text(s, i);
+  char **f[] = {&a->id,         &a->call_id,  &a->tool,       &a->args_hash,
+                &a->args_json,  &a->tenant,   &a->env,        &a->subject,
+                &a->role,       &a->state,    &a->created_at, &a->expires_at,
+                &a->decided_at, &a->approver, &a->reason,     &a->used_at};
+  for (int i = 0; i < (int)(sizeof f / sizeof f[0]); i++) *f[i] = (char *)sqlite3_column_text(s, i);
 }
 
 void sg_store_approval_clear(sg_store_approval_t *a) {
   if (a == NULL) return;
-  char *f[] = {a->id,         a->call_id,  a->tool,       a->args_hash, a->args_json, a->tenant,
-               a->env,        a->subject,  a->role,       a->state,     a->created_at,
-               a->expires_at, a->decided_at, a->approver, a->reason,    a->used_at};
+  char *f[] = {a->id,         a->call_id,  a->tool,   a->args_hash, a->args_json,  a->tenant,
+               a->env,        a->subject,  a->role,   a->state,     a->created_at, a->expires_at,
+               a->decided_at, a->approver, a->reason, a->used_at};
   for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) free(f[i]);
   memset(a, 0, sizeof *a);
 }
 
 /* Replaces each borrowed string of a with a copy. On failure a holds what was copied. */
 static int own_row(sg_store_approval_t *a) {
-  char **f[] = {&a->id,         &a->call_id,    &a->tool,       &a->args_hash,
-                &a->args_json,  &a->tenant,     &a->env,        &a->subject,
-                &a->role,       &a->state,      &a->created_at, &a->expires_at,
-                &a->decided_at, &a->approver,   &a->reason,     &a->used_at};
+  char **f[] = {&a->id,         &a->call_id,  &a->tool,       &a->args_hash,
+                &a->args_json,  &a->tenant,   &a->env,        &a->subject,
+                &a->role,       &a->state,    &a->created_at, &a->expires_at,
+                &a->decided_at, &a->approver, &a->reason,     &a->used_at};
   int err = 0;
   for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
     if (*f[i] == NULL) continue;
@@ -154,8 +151,8 @@ static int load(sg_store_t *st, const char *id, sg_store_approval_t *a, int err)
   sqlite3_stmt *s = NULL;
   memset(a, 0, sizeof *a);
   if (id == NULL) return sg__store_fail(st, SG_EINVAL, "no approval id given");
-  if (sqlite3_prepare_v2(st->db, "SELECT " APPROVAL_COLUMNS " FROM approvals WHERE id = ?1", -1,
-                         &s, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(st->db, "SELECT " APPROVAL_COLUMNS " FROM approvals WHERE id = ?1", -1, &s,
+                         NULL) != SQLITE_OK)
     return sg__store_db_fail(st, err, "cannot read approvals");
   sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
   int rc = sqlite3_step(s);
@@ -195,11 +192,12 @@ int sg_store_approval_list(sg_store_t *st, int all, int limit,
                            void (*fn)(const sg_store_approval_t *a, void *arg), void *arg) {
   sqlite3_stmt *s = NULL;
   if (st == NULL || fn == NULL) return SG_EINVAL;
-  const char *sql =
-      all ? "SELECT " APPROVAL_COLUMNS " FROM (SELECT *, rowid AS r FROM approvals"
-            " ORDER BY rowid DESC LIMIT ?1) ORDER BY r"
-          : "SELECT " APPROVAL_COLUMNS " FROM approvals WHERE state = 'pending'"
-            " ORDER BY rowid LIMIT ?1";
+  const char *sql = all ? "SELECT " APPROVAL_COLUMNS
+                          " FROM (SELECT *, rowid AS r FROM approvals"
+                          " ORDER BY rowid DESC LIMIT ?1) ORDER BY r"
+                        : "SELECT " APPROVAL_COLUMNS
+                          " FROM approvals WHERE state = 'pending'"
+                          " ORDER BY rowid LIMIT ?1";
   if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
     return sg__store_db_fail(st, SG_EIO, "cannot read approvals");
   sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
@@ -296,12 +294,16 @@ static int open_ids(sg_store_t *st, const char *sql, const char *bind1, char ***
       }
       v = nv;
     }
-    if ((v[n] = strdup((const char *)sqlite3_column_text(s, 0))) == NULL) err = SG_ENOMEM;
-    else n++;
+    if ((v[n] = strdup((const char *)sqlite3_column_text(s, 0))) == NULL)
+      err = SG_ENOMEM;
+    else
+      n++;
     v[n] = NULL;
   }
-  if (err == 0 && rc != SQLITE_DONE) err = sg__store_db_fail(st, SG_EAUDIT, "cannot read approvals");
-  else if (err != 0) sg__store_fail(st, err, "out of memory");
+  if (err == 0 && rc != SQLITE_DONE)
+    err = sg__store_db_fail(st, SG_EAUDIT, "cannot read approvals");
+  else if (err != 0)
+    sg__store_fail(st, err, "out of memory");
   sqlite3_finalize(s);
   *ids = v;
   return err;
@@ -357,18 +359,18 @@ int sg_store_approval_create(sg_store_t *st, const sg_store_approval_request_t *
   if (req->call_id == NULL || req->tool == NULL || req->args_hash == NULL)
     return sg__store_fail(st, SG_EINVAL, "an approval needs a call_id, a tool and an args_hash");
   if (req->ttl_ms <= 0) return sg__store_fail(st, SG_EINVAL, "an approval needs a ttl_ms > 0");
-  if (random_id(id) != 0)
-    return sg__store_fail(st, SG_EIO, "cannot draw a random approval id");
+  if (random_id(id) != 0) return sg__store_fail(st, SG_EIO, "cannot draw a random approval id");
   sg_store_time_iso(0, created);
   sg_store_time_iso(req->ttl_ms, expires);
 
   int rc = sg__store_begin(st);
-  if (rc == 0 && sqlite3_prepare_v2(st->db,
-                                    "INSERT INTO approvals (id, call_id, tool, args_hash, args_json,"
-                                    " tenant, env, subject, role, state, created_at, expires_at)"
-                                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10,"
-                                    " ?11)",
-                                    -1, &s, NULL) != SQLITE_OK)
+  if (rc == 0 &&
+      sqlite3_prepare_v2(st->db,
+                         "INSERT INTO approvals (id, call_id, tool, args_hash, args_json,"
+                         " tenant, env, subject, role, state, created_at, expires_at)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10,"
+                         " ?11)",
+                         -1, &s, NULL) != SQLITE_OK)
     rc = sg__store_db_fail(st, SG_EAUDIT, "cannot record the approval");
   /* Stored exactly as the audit row stores them, so that the two always agree. */
   sg_store_approval_t a = {.id = id,
@@ -381,9 +383,8 @@ int sg_store_approval_create(sg_store_t *st, const sg_store_approval_request_t *
                            .role = (char *)req->role,
                            .state = "pending"};
   if (rc == 0) {
-    const char *v[] = {id,          req->call_id, req->tool,    req->args_hash, args,
-                       req->tenant, req->env,     req->subject, req->role,      created,
-                       expires};
+    const char *v[] = {id,       req->call_id, req->tool, req->args_hash, args,   req->tenant,
+                       req->env, req->subject, req->role, created,        expires};
     for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
       sg__store_bind_text(s, i + 1, v[i], i == 2 ? SG_AUDIT_TOOL_MAX : 0);
     if (sqlite3_step(s) != SQLITE_DONE)
@@ -420,7 +421,8 @@ int sg_store_approval_decide(sg_store_t *st, const char *id, int approve, const 
   sg_store_approval_t a;
   if (st == NULL) return SG_EINVAL;
   if (approver == NULL || approver[0] == '\0' || reason == NULL || reason[0] == '\0')
-    return sg__store_fail(st, SG_EINVAL, "a decision on an approval needs an approver and a reason");
+    return sg__store_fail(st, SG_EINVAL,
+                          "a decision on an approval needs an approver and a reason");
   sg_wall_iso(ts);
   int rc = open_change(st, id, &a);
   int too_late = 0;
@@ -467,12 +469,12 @@ static int refuse_use(sg_store_t *st, const sg_store_approval_t *a,
   if (strcmp(a->expires_at, now) <= 0)
     return sg__store_fail(st, SG_EINVAL, "approval %s expired at %s", a->id, a->expires_at);
 #define DIFFERS(x, y) ((x) == NULL ? (y) != NULL : (y) == NULL || strcmp((x), (y)) != 0)
-  const char *what = DIFFERS(a->call_id, use->call_id)     ? "another call"
-                     : DIFFERS(a->tool, tool)              ? "another tool"
+  const char *what = DIFFERS(a->call_id, use->call_id)       ? "another call"
+                     : DIFFERS(a->tool, tool)                ? "another tool"
                      : DIFFERS(a->args_hash, use->args_hash) ? "other arguments"
-                     : DIFFERS(a->tenant, use->tenant)     ? "another tenant"
-                     : DIFFERS(a->subject, use->subject)   ? "another subject"
-                                                           : "a call it does not match";
+                     : DIFFERS(a->tenant, use->tenant)       ? "another tenant"
+                     : DIFFERS(a->subject, use->subject)     ? "another subject"
+                                                             : "a call it does not match";
 #undef DIFFERS
   return sg__store_fail(st, SG_EINVAL, "approval %s was granted for %s", a->id, what);
 }
@@ -483,19 +485,19 @@ int sg_store_approval_consume(sg_store_t *st, const sg_store_approval_use_t *use
   sg_store_approval_t a;
   if (st == NULL || use == NULL) return SG_EINVAL;
   if (use->id == NULL || use->call_id == NULL || use->tool == NULL || use->args_hash == NULL)
-    return sg__store_fail(st, SG_EINVAL, "using an approval needs its id, call_id, tool and"
-                                         " args_hash");
+    return sg__store_fail(st, SG_EINVAL,
+                          "using an approval needs its id, call_id, tool and"
+                          " args_hash");
   sg_wall_iso(ts);
   int rc = open_change(st, use->id, &a);
   /* The one statement that makes an approval usable once: every binding is a condition
    * of the UPDATE itself, not a check made before it. */
-  if (rc == 0 &&
-      sqlite3_prepare_v2(st->db,
-                         "UPDATE approvals SET state = 'used', used_at = ?2"
-                         " WHERE id = ?1 AND state = 'approved' AND expires_at > ?2"
-                         " AND call_id = ?3 AND tool = ?4 AND args_hash = ?5"
-                         " AND tenant IS ?6 AND subject IS ?7",
-                         -1, &s, NULL) != SQLITE_OK)
+  if (rc == 0 && sqlite3_prepare_v2(st->db,
+                                    "UPDATE approvals SET state = 'used', used_at = ?2"
+                                    " WHERE id = ?1 AND state = 'approved' AND expires_at > ?2"
+                                    " AND call_id = ?3 AND tool = ?4 AND args_hash = ?5"
+                                    " AND tenant IS ?6 AND subject IS ?7",
+                                    -1, &s, NULL) != SQLITE_OK)
     rc = sg__store_db_fail(st, SG_EAUDIT, "cannot use the approval");
   if (rc == 0) {
     sqlite3_bind_text(s, 1, use->id, -1, SQLITE_STATIC);
@@ -542,8 +544,7 @@ int sg_store_approval_cancel(sg_store_t *st, const char *id, const char *actor,
   return rc;
 }
 
-int sg_store_approval_cancel_all(sg_store_t *st, const char *actor, const char *reason,
-                                 size_t *n) {
+int sg_store_approval_cancel_all(sg_store_t *st, const char *actor, const char *reason, size_t *n) {
   size_t count = 0;
   if (st == NULL) return SG_EINVAL;
   if (actor == NULL || actor[0] == '\0')

@@ -30,13 +30,12 @@
  * somewhere else, or ship the log to a collector with the export, and check against it.
  */
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/evp.h>
 
 #include "core/error.h"
 #include "store/internal.h"
@@ -80,21 +79,24 @@ int sg__chain_hash(sg_store_t *st, const sg__value_t v[SG__NCHAINED],
   p += sizeof SER_PREFIX - 1;
   for (int i = 0; i < SG__NCHAINED; i++) {
     switch (v[i].type) {
-    case SQLITE_NULL: *p++ = 'N'; break;
-    case SQLITE_INTEGER: p = put_num(p, 'I', v[i].i, ';'); break;
-    default:
-      /* Text; anything else (a value an editor stored as a blob or a real) is marked
-       * apart so that it never hashes like the text the store wrote. */
-      p = put_num(p, v[i].type == SQLITE_TEXT ? 'T' : 'X', (int64_t)v[i].n, ':');
-      if (v[i].n) memcpy(p, v[i].p, v[i].n);
-      p += v[i].n;
+      case SQLITE_NULL:
+        *p++ = 'N';
+        break;
+      case SQLITE_INTEGER:
+        p = put_num(p, 'I', v[i].i, ';');
+        break;
+      default:
+        /* Text; anything else (a value an editor stored as a blob or a real) is marked
+         * apart so that it never hashes like the text the store wrote. */
+        p = put_num(p, v[i].type == SQLITE_TEXT ? 'T' : 'X', (int64_t)v[i].n, ':');
+        if (v[i].n) memcpy(p, v[i].p, v[i].n);
+        p += v[i].n;
     }
   }
   return sg__sha256_hex(st, st->ser, (size_t)(p - st->ser), out);
 }
 
-int sg__sha256_hex(sg_store_t *st, const void *data, size_t len,
-                   char out[SG_SHA256_HEX_LEN + 1]) {
+int sg__sha256_hex(sg_store_t *st, const void *data, size_t len, char out[SG_SHA256_HEX_LEN + 1]) {
   static const char hex[] = "0123456789abcdef";
   unsigned char md[32];
   unsigned int mdlen = 0;
@@ -233,15 +235,16 @@ static void found(sg_audit_verify_t *out, int64_t seq, const char *problem, cons
 
 /* The seq of a row whose stored hash is h, other than the one at seq not, or 0. Scans the
  * table (there is no index on hash): it runs once, on the first broken link. */
-static int64_t seq_of_hash(sg_store_t *st, const char *h, size_t n, int64_t not) {
+static int64_t seq_of_hash(sg_store_t *st, const char *h, size_t n, int64_t not ) {
   sqlite3_stmt *s = NULL;
   int64_t seq = 0;
-  if (sqlite3_prepare_v2(st->db, "SELECT seq FROM audit_events WHERE hash = ?1 AND seq <> ?2"
-                                 " ORDER BY seq LIMIT 1",
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT seq FROM audit_events WHERE hash = ?1 AND seq <> ?2"
+                         " ORDER BY seq LIMIT 1",
                          -1, &s, NULL) != SQLITE_OK)
     return 0;
   sqlite3_bind_text(s, 1, h, (int)n, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 2, not);
+  sqlite3_bind_int64(s, 2, not );
   if (sqlite3_step(s) == SQLITE_ROW) seq = sqlite3_column_int64(s, 0);
   sqlite3_finalize(s);
   return seq;
@@ -260,12 +263,14 @@ static int check_row(sg_store_t *st, sqlite3_stmt *s, int64_t prev_seq, const ch
 
   if (seq != prev_seq + 1) {
     if (seq == prev_seq + 2)
-      found(out, seq, "deleted", "seq %" PRId64 " is missing: the row before seq %" PRId64
-            " was deleted", prev_seq + 1, seq);
+      found(out, seq, "deleted",
+            "seq %" PRId64 " is missing: the row before seq %" PRId64 " was deleted", prev_seq + 1,
+            seq);
     else
-      found(out, seq, "deleted", "seqs %" PRId64 " to %" PRId64 " are missing: %" PRId64
-            " rows before seq %" PRId64 " were deleted", prev_seq + 1, seq - 1,
-            seq - prev_seq - 1, seq);
+      found(out, seq, "deleted",
+            "seqs %" PRId64 " to %" PRId64 " are missing: %" PRId64 " rows before seq %" PRId64
+            " were deleted",
+            prev_seq + 1, seq - 1, seq - prev_seq - 1, seq);
     return 1;
   }
   int linked = link->type == SQLITE_TEXT && link->n == SG_SHA256_HEX_LEN &&
@@ -273,15 +278,24 @@ static int check_row(sg_store_t *st, sqlite3_stmt *s, int64_t prev_seq, const ch
   if (!linked) {
     int64_t other = link->type == SQLITE_TEXT ? seq_of_hash(st, link->p, link->n, prev_seq) : 0;
     if (other != 0)
-      found(out, seq, "reordered", "seq %" PRId64 " is out of order: in the chain it follows"
-            " the row now at seq %" PRId64 ", not seq %" PRId64, seq, other, prev_seq);
+      found(out, seq, "reordered",
+            "seq %" PRId64
+            " is out of order: in the chain it follows"
+            " the row now at seq %" PRId64 ", not seq %" PRId64,
+            seq, other, prev_seq);
     else if (prev_seq == 0)
-      found(out, seq, "deleted", "seq %" PRId64 " does not start the chain: rows before it"
-            " were deleted and the rest renumbered, or it was rewritten", seq);
+      found(out, seq, "deleted",
+            "seq %" PRId64
+            " does not start the chain: rows before it"
+            " were deleted and the rest renumbered, or it was rewritten",
+            seq);
     else
-      found(out, seq, "deleted", "seq %" PRId64 " does not follow seq %" PRId64 ": the row"
+      found(out, seq, "deleted",
+            "seq %" PRId64 " does not follow seq %" PRId64
+            ": the row"
             " between them was deleted and the rest renumbered, or seq %" PRId64
-            " was rewritten with a new hash", seq, prev_seq, prev_seq);
+            " was rewritten with a new hash",
+            seq, prev_seq, prev_seq);
     return 1;
   }
   if (sg__chain_hash(st, v, want) != 0) {
@@ -289,8 +303,11 @@ static int check_row(sg_store_t *st, sqlite3_stmt *s, int64_t prev_seq, const ch
     return 1;
   }
   if (stored == NULL || strcmp(stored, want) != 0) {
-    found(out, seq, "edited", "seq %" PRId64 " was edited: its content no longer matches"
-          " its hash", seq);
+    found(out, seq, "edited",
+          "seq %" PRId64
+          " was edited: its content no longer matches"
+          " its hash",
+          seq);
     return 1;
   }
   return 0;
@@ -307,11 +324,17 @@ static void check_anchor(sg_store_t *st, int64_t seq, const char *hash, sg_audit
   }
   sqlite3_finalize(s);
   if (have == NULL)
-    found(out, seq, "anchor", "seq %" PRId64 " (the anchor) is missing: rows were cut from the"
-          " end of the log", seq);
+    found(out, seq, "anchor",
+          "seq %" PRId64
+          " (the anchor) is missing: rows were cut from the"
+          " end of the log",
+          seq);
   else if (strcmp(have, hash) != 0)
-    found(out, seq, "anchor", "seq %" PRId64 " does not have the anchor's hash: the chain was"
-          " rewritten at or before it", seq);
+    found(out, seq, "anchor",
+          "seq %" PRId64
+          " does not have the anchor's hash: the chain was"
+          " rewritten at or before it",
+          seq);
   free(have);
 }
 
@@ -355,8 +378,10 @@ int sg_store_audit_export(sg_store_t *st, int64_t after_seq,
   sqlite3_stmt *s = NULL;
   int rc;
   if (st == NULL || fn == NULL) return SG_EINVAL;
-  if (sqlite3_prepare_v2(st->db, "SELECT " SG__AUDIT_COLUMNS " FROM audit_events WHERE seq > ?1"
-                                 " ORDER BY seq", -1, &s, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT " SG__AUDIT_COLUMNS " FROM audit_events WHERE seq > ?1"
+                         " ORDER BY seq",
+                         -1, &s, NULL) != SQLITE_OK)
     return sg__store_db_fail(st, SG_EIO, "cannot read the audit log");
   sqlite3_bind_int64(s, 1, after_seq);
 #define T(i) ((const char *)sqlite3_column_text(s, (i)))

@@ -94,24 +94,23 @@ enum {
 };
 
 /* The column list, in that order, for INSERT and SELECT. */
-#define SG__AUDIT_COLUMNS                                                                       \
-  "seq, ts, call_id, event, subject, role, tenant, env, tool, args_hash, decision, reason,"    \
+#define SG__AUDIT_COLUMNS                                                                   \
+  "seq, ts, call_id, event, subject, role, tenant, env, tool, args_hash, decision, reason," \
   " outcome, latency_us, detail, args_json, actor, approval_id, prev_hash, hash"
 
 /* An event to append. NULL strings are stored as NULL; latency_us < 0 as NULL. Text is
  * bounded here (tool, detail, actor, args_json) so that the hash covers exactly what is
  * stored. */
 typedef struct {
-  const char *ts, *call_id, *event, *subject, *role, *tenant, *env, *tool, *args_hash,
-      *decision, *reason, *outcome, *detail, *args_json, *actor, *approval_id;
+  const char *ts, *call_id, *event, *subject, *role, *tenant, *env, *tool, *args_hash, *decision,
+      *reason, *outcome, *detail, *args_json, *actor, *approval_id;
   int64_t latency_us;
 } sg__event_t;
 
 #define SG__ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* Writes the hex SHA-256 of data into out with st's digest. Returns 0 or SG_ENOMEM. */
-int sg__sha256_hex(sg_store_t *st, const void *data, size_t len,
-                   char out[SG_SHA256_HEX_LEN + 1]);
+int sg__sha256_hex(sg_store_t *st, const void *data, size_t len, char out[SG_SHA256_HEX_LEN + 1]);
 /* Writes the hex SHA-256 of the row's serialisation into out. Returns 0 or SG_ENOMEM. */
 int sg__chain_hash(sg_store_t *st, const sg__value_t v[SG__NCHAINED],
                    char out[SG_SHA256_HEX_LEN + 1]);

@@ -132,7 +132,8 @@ static const struct {
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
-static const char sql_insert[] = "INSERT INTO audit_events (" SG__AUDIT_COLUMNS ")"
+static const char sql_insert[] = "INSERT INTO audit_events (" SG__AUDIT_COLUMNS
+                                 ")"
                                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
                                  " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 
@@ -147,8 +148,9 @@ static const char sql_head[] = "SELECT seq, hash FROM audit_events ORDER BY seq 
  * events as the range of event names from 'approval_' up to 'approval`' (the character
  * after '_'). */
 #define APPROVAL_EVENT(x) "(" x ".event >= 'approval_' AND " x ".event < 'approval`')"
-#define LATEST(alias, cond)                                                               \
-  " LEFT JOIN audit_events AS " alias " ON e.event = 'decision' AND " alias ".seq = ("    \
+#define LATEST(alias, cond)                                                 \
+  " LEFT JOIN audit_events AS " alias " ON e.event = 'decision' AND " alias \
+  ".seq = ("                                                                \
   "  SELECT MAX(x.seq) FROM audit_events AS x WHERE x.call_id = e.call_id AND " cond ")"
 static const char sql_tail[] =
     "SELECT seq, ts, call_id, subject, role, tenant, env, tool, args_hash, decision, reason,"
@@ -448,8 +450,8 @@ void sg_store_close(sg_store_t *st) {
     sg_error("store: %zu audit outcomes could not be written: %s", st->npending, st->errmsg);
   for (size_t i = 0; i < st->npending; i++) pending_free(&st->pending[i]);
   free(st->pending);
-  sqlite3_stmt *stmts[] = {st->begin,      st->commit,       st->rollback, st->ins_event,
-                           st->head,       st->data_version, st->tail,     st->budget,
+  sqlite3_stmt *stmts[] = {st->begin,      st->commit,        st->rollback, st->ins_event,
+                           st->head,       st->data_version,  st->tail,     st->budget,
                            st->switch_get, st->approval_state};
   for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) sqlite3_finalize(stmts[i]);
   /* The last connection to close checkpoints the WAL into the database and removes it. */
@@ -620,9 +622,12 @@ static void set_text(sg__value_t *v, const char *s, size_t max) {
 
 static int bind_value(sqlite3_stmt *s, int i, const sg__value_t *v) {
   switch (v->type) {
-  case SQLITE_INTEGER: return sqlite3_bind_int64(s, i, v->i);
-  case SQLITE_TEXT: return sqlite3_bind_text(s, i, v->p, (int)v->n, SQLITE_STATIC);
-  default: return sqlite3_bind_null(s, i);
+    case SQLITE_INTEGER:
+      return sqlite3_bind_int64(s, i, v->i);
+    case SQLITE_TEXT:
+      return sqlite3_bind_text(s, i, v->p, (int)v->n, SQLITE_STATIC);
+    default:
+      return sqlite3_bind_null(s, i);
   }
 }
 
@@ -762,8 +767,9 @@ int sg_store_budget_count(sg_store_t *st, const char *subject, const char *tool,
 /* Records the allowed decision just appended (the head) as spending its budget. */
 static int spend_budget(sg_store_t *st, const sg_audit_decision_t *d, const char *ts) {
   sqlite3_stmt *s = NULL;
-  if (sqlite3_prepare_v2(st->db, "INSERT INTO budget_calls (seq, subject, tool, ts)"
-                                 " VALUES (?1, ?2, ?3, ?4)",
+  if (sqlite3_prepare_v2(st->db,
+                         "INSERT INTO budget_calls (seq, subject, tool, ts)"
+                         " VALUES (?1, ?2, ?3, ?4)",
                          -1, &s, NULL) != SQLITE_OK)
     return sg__store_db_fail(st, SG_EAUDIT, "cannot record the call's budget");
   sqlite3_bind_int64(s, 1, st->head_seq);
@@ -818,7 +824,9 @@ int sg_store_audit_outcome(sg_store_t *st, const char *call_id, const char *tool
   return sg__store_end(st, rc);
 }
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s) {
+  return s ? strdup(s) : NULL;
+}
 
 int sg_store_audit_outcome_later(sg_store_t *st, const char *call_id, const char *tool,
                                  const char *outcome, const char *reason, int64_t latency_us,
@@ -845,7 +853,9 @@ int sg_store_audit_outcome_later(sg_store_t *st, const char *call_id, const char
   return 0;
 }
 
-size_t sg_store_pending(const sg_store_t *st) { return st ? st->npending : 0; }
+size_t sg_store_pending(const sg_store_t *st) {
+  return st ? st->npending : 0;
+}
 
 int sg_store_audit_note(sg_store_t *st, const char *event, const char *tenant, const char *env,
                         const char *tool, const char *reason, const char *detail) {

@@ -101,9 +101,9 @@ void sg_store_time_iso(int64_t offset_ms, char out[32]);
  * args_hash stays the hash of the unredacted arguments, which is what an approval binds. */
 typedef struct {
   const char *call_id, *subject, *role, *tenant, *env, *tool, *args_hash;
-  const char *decision; /* "allow" | "deny" */
-  const char *reason;   /* reason code, e.g. "not_granted" */
-  const char *detail;   /* may be NULL */
+  const char *decision;  /* "allow" | "deny" */
+  const char *reason;    /* reason code, e.g. "not_granted" */
+  const char *detail;    /* may be NULL */
   const char *args_json; /* may be NULL */
 } sg_audit_decision_t;
 
@@ -208,8 +208,8 @@ int sg_store_audit_export(sg_store_t *st, int64_t after_seq,
 
 /* What sg_store_audit_verify found. */
 typedef struct {
-  int64_t rows;     /* rows checked */
-  int64_t head_seq; /* the last row's seq (0 for an empty log) ... */
+  int64_t rows;                          /* rows checked */
+  int64_t head_seq;                      /* the last row's seq (0 for an empty log) ... */
   char head_hash[SG_STORE_HASH_HEX + 1]; /* ... and its stored hash */
   /* The first problem, or bad_seq == 0 and problem NULL when the chain is intact. */
   int64_t bad_seq;
@@ -354,12 +354,10 @@ int sg_store_approval_consume(sg_store_t *st, const sg_store_approval_use_t *use
 int sg_store_approval_expire(sg_store_t *st, const char *id);
 /* pending or approved -> cancelled, recording actor (required) and reason: the caller
  * went away or withdrew the call. SG_EINVAL when in another state (or absent). */
-int sg_store_approval_cancel(sg_store_t *st, const char *id, const char *actor,
-                             const char *reason);
+int sg_store_approval_cancel(sg_store_t *st, const char *id, const char *actor, const char *reason);
 /* Every pending or approved approval -> cancelled, one event each, in one transaction;
  * *n (may be NULL) receives how many. */
-int sg_store_approval_cancel_all(sg_store_t *st, const char *actor, const char *reason,
-                                 size_t *n);
+int sg_store_approval_cancel_all(sg_store_t *st, const char *actor, const char *reason, size_t *n);
 /* Every pending or approved approval whose expires_at <= now_iso (NULL: the current
  * time) -> expired, one event each, in one transaction; *n (may be NULL) receives how
  * many. For a gateway at start, to retire the approvals of one that died. */

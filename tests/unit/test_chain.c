@@ -37,7 +37,9 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
   return remove(path);
 }
 
-static void tmp_done(tmp_t *t) { nftw(t->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS); }
+static void tmp_done(tmp_t *t) {
+  nftw(t->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
 
 static sg_store_t *open_rw(const char *path) {
   sg_store_t *st = NULL;
@@ -103,9 +105,9 @@ static void call(sg_store_t *st, const char *prefix, int i) {
 
 /* The documented serialisation, written again from the comment in chain.c. */
 static const char *const columns[] = {
-    "seq",      "ts",     "call_id", "event",   "subject",    "role",      "tenant",
-    "env",      "tool",   "args_hash", "decision", "reason",  "outcome",   "latency_us",
-    "detail",   "args_json", "actor", "approval_id", "prev_hash"};
+    "seq",    "ts",        "call_id",   "event",       "subject",  "role",    "tenant",
+    "env",    "tool",      "args_hash", "decision",    "reason",   "outcome", "latency_us",
+    "detail", "args_json", "actor",     "approval_id", "prev_hash"};
 #define NCOL ((int)(sizeof columns / sizeof columns[0]))
 
 static void outside_hash(sqlite3_stmt *s, char out[SG_SHA256_HEX_LEN + 1]) {
@@ -114,18 +116,21 @@ static void outside_hash(sqlite3_stmt *s, char out[SG_SHA256_HEX_LEN + 1]) {
   n += (size_t)snprintf(buf + n, sizeof buf - n, "scopegate-audit-v1");
   for (int i = 0; i < NCOL; i++) {
     switch (sqlite3_column_type(s, i)) {
-    case SQLITE_NULL: n += (size_t)snprintf(buf + n, sizeof buf - n, "N"); break;
-    case SQLITE_INTEGER:
-      n += (size_t)snprintf(buf + n, sizeof buf - n, "I%lld;", (long long)sqlite3_column_int64(s, i));
-      break;
-    default: {
-      const unsigned char *t = sqlite3_column_text(s, i);
-      int len = sqlite3_column_bytes(s, i);
-      n += (size_t)snprintf(buf + n, sizeof buf - n, "T%d:", len);
-      CHECK(n + (size_t)len < sizeof buf);
-      memcpy(buf + n, t, (size_t)len);
-      n += (size_t)len;
-    }
+      case SQLITE_NULL:
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "N");
+        break;
+      case SQLITE_INTEGER:
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "I%lld;",
+                              (long long)sqlite3_column_int64(s, i));
+        break;
+      default: {
+        const unsigned char *t = sqlite3_column_text(s, i);
+        int len = sqlite3_column_bytes(s, i);
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "T%d:", len);
+        CHECK(n + (size_t)len < sizeof buf);
+        memcpy(buf + n, t, (size_t)len);
+        n += (size_t)len;
+      }
     }
   }
   sg_sha256_hex(buf, n, out);
@@ -194,9 +199,13 @@ static void every_kind_of_row_is_chained(void) {
                    0);
     if (i % 100 == 10) {
       CHECK_INT_EQ(sg_store_writes_set(st, i % 200 != 10, "local:ops", "drill", NULL), 0);
-      sg_store_approval_request_t req = {.call_id = "c-x", .tool = "write_file",
-                                         .args_hash = ZEROS, .args_json = "{}",
-                                         .tenant = "acme", .subject = "alice", .ttl_ms = 60000};
+      sg_store_approval_request_t req = {.call_id = "c-x",
+                                         .tool = "write_file",
+                                         .args_hash = ZEROS,
+                                         .args_json = "{}",
+                                         .tenant = "acme",
+                                         .subject = "alice",
+                                         .ttl_ms = 60000};
       CHECK_INT_EQ(sg_store_approval_create(st, &req, id), 0);
       CHECK_INT_EQ(sg_store_approval_decide(st, id, 1, "local:bob", "fine"), 0);
     }
@@ -245,8 +254,8 @@ static void two_processes_form_one_chain(void) {
       for (int i = 0; i < 300; i++) {
         char id[32];
         snprintf(id, sizeof id, "p%d-%d", k, i);
-        sg_audit_decision_t d = {.call_id = id, .subject = "s", .tool = "t", .decision = "allow",
-                                 .reason = "allowed"};
+        sg_audit_decision_t d = {
+            .call_id = id, .subject = "s", .tool = "t", .decision = "allow", .reason = "allowed"};
         if (sg_store_audit_decision(st, &d) != 0) _exit(3);
         if (sg_store_audit_outcome_later(st, id, "t", "ok", "ok", 1, NULL) != 0) _exit(4);
       }
@@ -294,8 +303,9 @@ static void expect_problem(const char *path, int64_t seq, const char *problem, c
 static void verify_finds_an_edited_row(void) {
   tmp_t t;
   ten_calls(&t);
-  raw_exec(t.db, "DROP TRIGGER audit_events_no_update;"
-                 "UPDATE audit_events SET decision = 'allow', reason = 'allowed' WHERE seq = 7");
+  raw_exec(t.db,
+           "DROP TRIGGER audit_events_no_update;"
+           "UPDATE audit_events SET decision = 'allow', reason = 'allowed' WHERE seq = 7");
   expect_problem(t.db, 7, "edited", "seq 7 was edited");
   tmp_done(&t);
 }
@@ -307,8 +317,9 @@ static void verify_finds_a_rehashed_edit_at_the_next_row(void) {
   sqlite3 *db = NULL;
   sqlite3_stmt *s = NULL;
   char h[SG_SHA256_HEX_LEN + 1], sql[256];
-  raw_exec(t.db, "DROP TRIGGER audit_events_no_update;"
-                 "UPDATE audit_events SET decision = 'allow' WHERE seq = 7");
+  raw_exec(t.db,
+           "DROP TRIGGER audit_events_no_update;"
+           "UPDATE audit_events SET decision = 'allow' WHERE seq = 7");
   CHECK_INT_EQ(sqlite3_open(t.db, &db), SQLITE_OK);
   CHECK_INT_EQ(sqlite3_prepare_v2(db,
                                   "SELECT seq, ts, call_id, event, subject, role, tenant, env,"
@@ -342,9 +353,10 @@ static void verify_finds_a_deleted_row(void) {
 static void verify_finds_a_deletion_hidden_by_renumbering(void) {
   tmp_t t;
   ten_calls(&t);
-  raw_exec(t.db, "DROP TRIGGER audit_events_no_delete; DROP TRIGGER audit_events_no_update;"
-                 "DELETE FROM audit_events WHERE seq = 5;"
-                 "UPDATE audit_events SET seq = seq - 1 WHERE seq > 5");
+  raw_exec(t.db,
+           "DROP TRIGGER audit_events_no_delete; DROP TRIGGER audit_events_no_update;"
+           "DELETE FROM audit_events WHERE seq = 5;"
+           "UPDATE audit_events SET seq = seq - 1 WHERE seq > 5");
   expect_problem(t.db, 5, "deleted", "seq 5 does not follow seq 4");
   tmp_done(&t);
 }
@@ -353,21 +365,23 @@ static void verify_finds_reordered_rows(void) {
   tmp_t t;
   ten_calls(&t);
   /* Rows 3 and 4 trade places. */
-  raw_exec(t.db, "DROP TRIGGER audit_events_no_update;"
-                 "UPDATE audit_events SET seq = 1000 WHERE seq = 3;"
-                 "UPDATE audit_events SET seq = 3 WHERE seq = 4;"
-                 "UPDATE audit_events SET seq = 4 WHERE seq = 1000");
+  raw_exec(t.db,
+           "DROP TRIGGER audit_events_no_update;"
+           "UPDATE audit_events SET seq = 1000 WHERE seq = 3;"
+           "UPDATE audit_events SET seq = 3 WHERE seq = 4;"
+           "UPDATE audit_events SET seq = 4 WHERE seq = 1000");
   expect_problem(t.db, 3, "reordered", "seq 3 is out of order");
   tmp_done(&t);
 
   /* Two rows' contents trade places, seqs left as they were. */
   ten_calls(&t);
-  raw_exec(t.db, "DROP TRIGGER audit_events_no_update;"
-                 "CREATE TEMP TABLE r AS SELECT * FROM audit_events WHERE seq IN (8, 9);"
-                 "UPDATE audit_events SET (ts, call_id, event, decision, reason, outcome,"
-                 " latency_us, detail, prev_hash, hash) = (SELECT ts, call_id, event, decision,"
-                 " reason, outcome, latency_us, detail, prev_hash, hash FROM r WHERE r.seq ="
-                 " 17 - audit_events.seq) WHERE seq IN (8, 9)");
+  raw_exec(t.db,
+           "DROP TRIGGER audit_events_no_update;"
+           "CREATE TEMP TABLE r AS SELECT * FROM audit_events WHERE seq IN (8, 9);"
+           "UPDATE audit_events SET (ts, call_id, event, decision, reason, outcome,"
+           " latency_us, detail, prev_hash, hash) = (SELECT ts, call_id, event, decision,"
+           " reason, outcome, latency_us, detail, prev_hash, hash FROM r WHERE r.seq ="
+           " 17 - audit_events.seq) WHERE seq IN (8, 9)");
   expect_problem(t.db, 8, "reordered", "seq 8 is out of order");
   tmp_done(&t);
 }

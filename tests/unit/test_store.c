@@ -649,7 +649,8 @@ static void queued_outcomes_ride_with_the_next_decision(void) {
 
   /* Another writer holds the lock: the flush fails and keeps the outcome, and a decision
    * fails too (the call it records is then refused). */
-  CHECK_INT_EQ(sg_store_audit_outcome_later(st, "c2", "echo", "tool_error", "tool_error", 7, "d"), 0);
+  CHECK_INT_EQ(sg_store_audit_outcome_later(st, "c2", "echo", "tool_error", "tool_error", 7, "d"),
+               0);
   sqlite3 *other = NULL;
   CHECK_INT_EQ(sqlite3_open(t.db, &other), SQLITE_OK);
   CHECK_INT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
@@ -665,7 +666,9 @@ static void queued_outcomes_ride_with_the_next_decision(void) {
   CHECK_INT_EQ(sg_store_audit_outcome_later(st, "c9", NULL, "cancelled", NULL, -1, NULL), 0);
   sg_store_close(st); /* flushes */
   CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events"), 5);
-  char *o = raw_text(t.db, "SELECT outcome || ':' || latency_us FROM audit_events WHERE call_id = 'c2' AND event = 'outcome'");
+  char *o = raw_text(t.db,
+                     "SELECT outcome || ':' || latency_us FROM audit_events WHERE call_id = 'c2' "
+                     "AND event = 'outcome'");
   CHECK_STR_EQ(o, "tool_error:7");
   free(o);
   tmp_done(&t);
@@ -701,8 +704,12 @@ static void check_state(sg_store_t *st, const char *id, const char *want) {
 
 /* The use the gateway holding call_id makes of approval id. */
 static sg_store_approval_use_t use_of(const char *id, const char *call_id) {
-  return (sg_store_approval_use_t){.id = id, .call_id = call_id, .tool = "write_file",
-                                   .args_hash = ARGS_A, .tenant = "acme", .subject = "alice"};
+  return (sg_store_approval_use_t){.id = id,
+                                   .call_id = call_id,
+                                   .tool = "write_file",
+                                   .args_hash = ARGS_A,
+                                   .tenant = "acme",
+                                   .subject = "alice"};
 }
 
 static void approval_is_granted_then_used_once(void) {
@@ -754,19 +761,23 @@ static void approval_is_granted_then_used_once(void) {
   sg_store_close(st);
 
   /* Every change is in the audit chain, with the approval's id and the call it is for. */
-  char *events = raw_text(t.db, "SELECT group_concat(event || ':' || reason || ':' ||"
-                                " COALESCE(actor, '-'), ' ') FROM (SELECT * FROM audit_events"
-                                " WHERE approval_id IS NOT NULL ORDER BY seq)");
-  CHECK_STR_EQ(events, "approval_requested:pending:- approval_requested:pending:-"
-                       " approval_granted:approved:local:bob approval_used:used:-"
-                       " approval_denied:denied:local:bob");
+  char *events = raw_text(t.db,
+                          "SELECT group_concat(event || ':' || reason || ':' ||"
+                          " COALESCE(actor, '-'), ' ') FROM (SELECT * FROM audit_events"
+                          " WHERE approval_id IS NOT NULL ORDER BY seq)");
+  CHECK_STR_EQ(events,
+               "approval_requested:pending:- approval_requested:pending:-"
+               " approval_granted:approved:local:bob approval_used:used:-"
+               " approval_denied:denied:local:bob");
   free(events);
-  char *args = raw_text(t.db, "SELECT args_json FROM audit_events WHERE event = 'approval_requested'");
+  char *args =
+      raw_text(t.db, "SELECT args_json FROM audit_events WHERE event = 'approval_requested'");
   CHECK_STR_EQ(args, "{\"content\":\"[redacted]\",\"path\":\"a.txt\"}");
   free(args);
-  CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events WHERE approval_id IS NOT NULL"
-                             " AND (call_id NOT LIKE 'gw1-%' OR tool <> 'write_file'"
-                             " OR subject <> 'alice' OR args_hash <> '" ARGS_A "')"),
+  CHECK_INT_EQ(raw_int(t.db,
+                       "SELECT count(*) FROM audit_events WHERE approval_id IS NOT NULL"
+                       " AND (call_id NOT LIKE 'gw1-%' OR tool <> 'write_file'"
+                       " OR subject <> 'alice' OR args_hash <> '" ARGS_A "')"),
                0);
   tmp_done(&t);
 }
@@ -833,7 +844,8 @@ static void approvals_expire(void) {
   tmp_init(&t);
   sg_store_t *st = open_rw(t.db);
   char late[SG_APPROVAL_ID_LEN + 1], unused[SG_APPROVAL_ID_LEN + 1];
-  char stale1[SG_APPROVAL_ID_LEN + 1], stale2[SG_APPROVAL_ID_LEN + 1], fresh[SG_APPROVAL_ID_LEN + 1];
+  char stale1[SG_APPROVAL_ID_LEN + 1], stale2[SG_APPROVAL_ID_LEN + 1],
+      fresh[SG_APPROVAL_ID_LEN + 1];
 
   /* Too late to decide: the approval is expired on the spot and the decision refused. */
   request(st, "gw1-1", 1, late);
@@ -941,15 +953,17 @@ static void cancel_all_and_the_kill_switch(void) {
   CHECK_INT_EQ(n, 1);
   sg_store_close(st);
 
-  char *flips = raw_text(t.db, "SELECT group_concat(reason || ':' || actor || ':' ||"
-                               " COALESCE(detail, '-'), ' ') FROM (SELECT * FROM audit_events"
-                               " WHERE event = 'switch' ORDER BY seq)");
+  char *flips = raw_text(t.db,
+                         "SELECT group_concat(reason || ':' || actor || ':' ||"
+                         " COALESCE(detail, '-'), ' ') FROM (SELECT * FROM audit_events"
+                         " WHERE event = 'switch' ORDER BY seq)");
   CHECK_STR_EQ(flips, "writes=off:local:ops:incident 42 writes=on:local:ops:-");
   free(flips);
   /* The cancellations sit between the two flips. */
-  CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events WHERE event = 'approval_cancelled'"
-                             " AND seq > (SELECT seq FROM audit_events WHERE reason = 'writes=off')"
-                             " AND seq < (SELECT seq FROM audit_events WHERE reason = 'writes=on')"),
+  CHECK_INT_EQ(raw_int(t.db,
+                       "SELECT count(*) FROM audit_events WHERE event = 'approval_cancelled'"
+                       " AND seq > (SELECT seq FROM audit_events WHERE reason = 'writes=off')"
+                       " AND seq < (SELECT seq FROM audit_events WHERE reason = 'writes=on')"),
                3);
   tmp_done(&t);
 }
@@ -1021,8 +1035,11 @@ static void budgets_limit_calls_per_window(void) {
   for (int i = 0; i < 5; i++) {
     char id[16];
     snprintf(id, sizeof id, "c%d", i);
-    sg_audit_decision_t yes = {.call_id = id, .subject = "alice", .tool = "send_mail",
-                               .decision = "allow", .reason = "allowed"};
+    sg_audit_decision_t yes = {.call_id = id,
+                               .subject = "alice",
+                               .tool = "send_mail",
+                               .decision = "allow",
+                               .reason = "allowed"};
     sg_audit_decision_t no = yes;
     no.decision = "deny";
     no.reason = "budget_exhausted";
@@ -1058,10 +1075,13 @@ static void redacted_arguments_are_kept_and_bounded(void) {
   tmp_t t;
   tmp_init(&t);
   sg_store_t *st = open_rw(t.db);
-  sg_audit_decision_t d = {.call_id = "c1", .tool = "login", .decision = "allow",
-                           .reason = "allowed",
-                           .args_hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                           .args_json = "{\"password\":\"[redacted]\",\"user\":\"alice\"}"};
+  sg_audit_decision_t d = {
+      .call_id = "c1",
+      .tool = "login",
+      .decision = "allow",
+      .reason = "allowed",
+      .args_hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+      .args_json = "{\"password\":\"[redacted]\",\"user\":\"alice\"}"};
   CHECK_INT_EQ(sg_store_audit_decision(st, &d), 0);
   size_t big = SG_AUDIT_ARGS_MAX + 10;
   char *huge = malloc(big + 1);
@@ -1111,9 +1131,14 @@ static void tail_shows_switches_and_approvals(void) {
   request(st, "gw1-1", 60000, lone);
   CHECK_INT_EQ(sg_store_approval_decide(st, lone, 1, "local:bob", "ok"), 0);
 
-  sg_audit_decision_t d = {.call_id = "gw1-2", .subject = "alice", .tenant = "acme",
-                           .tool = "write_file", .args_hash = ARGS_A, .decision = "allow",
-                           .reason = "approval_required", .args_json = "{\"path\":\"a.txt\"}"};
+  sg_audit_decision_t d = {.call_id = "gw1-2",
+                           .subject = "alice",
+                           .tenant = "acme",
+                           .tool = "write_file",
+                           .args_hash = ARGS_A,
+                           .decision = "allow",
+                           .reason = "approval_required",
+                           .args_json = "{\"path\":\"a.txt\"}"};
   CHECK_INT_EQ(sg_store_audit_decision(st, &d), 0);
   request(st, "gw1-2", 60000, held);
   CHECK_INT_EQ(sg_store_approval_decide(st, held, 1, "local:carol", "checked"), 0);
@@ -1125,11 +1150,13 @@ static void tail_shows_switches_and_approvals(void) {
   events_t e = {0};
   CHECK_INT_EQ(sg_store_audit_tail(st, 10, on_row, &e), 0);
   CHECK_INT_EQ(e.n, 5);
-  CHECK_STR_EQ(e.line[0], "approval_requested|pending|-|-|id|-|-|"
-                          "{\"content\":\"[redacted]\",\"path\":\"a.txt\"}");
+  CHECK_STR_EQ(e.line[0],
+               "approval_requested|pending|-|-|id|-|-|"
+               "{\"content\":\"[redacted]\",\"path\":\"a.txt\"}");
   CHECK_STR_EQ(e.line[1], "approval_granted|approved|-|local:bob|id|-|-|-");
-  CHECK_STR_EQ(e.line[2], "decision|approval_required|ok|local:carol|id|used|checked|"
-                          "{\"path\":\"a.txt\"}");
+  CHECK_STR_EQ(e.line[2],
+               "decision|approval_required|ok|local:carol|id|used|checked|"
+               "{\"path\":\"a.txt\"}");
   CHECK_STR_EQ(e.line[3], "switch|writes=off|-|local:ops|-|-|-|-");
   CHECK_STR_EQ(e.line[4], "approval_cancelled|cancelled|-|local:ops|id|-|-|-");
   sg_store_close(st);
