@@ -15,7 +15,8 @@
   XX(check, "lint a catalog: check [--strict] CATALOG_DIR")            \
   XX(matrix, "who may call what: matrix [--json] CATALOG_DIR")         \
   XX(diff, "what a change grants or revokes: diff OLD NEW")             \
-  XX(validate, "check JSON against a schema: validate --schema FILE [FILE...]")
+  XX(validate, "check JSON against a schema: validate --schema FILE [FILE...]") \
+  XX(stats, "unused grants and rising denial rates from the audit: stats [--window HOURS]")
 
 #define XX(name, summary) int sg_cli_##name(int argc, char **argv);
 SG_CLI_COMMANDS(XX)

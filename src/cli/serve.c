@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
+#include "admin/metrics.h"
 #include "auth/auth.h"
 #include "cli/commands.h"
 #include "core/error.h"
@@ -38,7 +40,8 @@ typedef struct {
   const char *catalog_dir;
   sg_conn_t *conn;
   sg_http_mcp_t *http;
-  int running; /* front ends (stdio, HTTP) not yet ended */
+  sg_admin_t *admin;
+  int running; /* front ends (stdio, HTTP, admin) not yet ended */
   int stopping;
 } serve_t;
 
@@ -62,7 +65,11 @@ static void usage(FILE *out) {
           "               verify, and is then the identity: subject, tenant and env come\n"
           "               from it, and --role picks one of its roles\n"
           "With --listen and --auth, HTTP clients bring their own bearer tokens instead.\n"
-          "\n%s",
+          "\n%s"
+          "\nAdmin (approvals, the writes switch, the console and /metrics):\n"
+          "  --admin-listen ADDR    serve the admin API on 127.0.0.1:PORT, [::1]:PORT or\n"
+          "                         unix:/path (repeatable); needs --auth: requests carry\n"
+          "                         the bearer token of a role \"approver\"\n",
           sg_http_mcp_usage);
 }
 
@@ -167,11 +174,20 @@ static void stop_http(serve_t *sv) {
   if (http) sg_http_mcp_stop(http, http_stopped, sv);
 }
 
+static void admin_stopped(void *arg) { front_ended(arg); }
+
+static void stop_admin(serve_t *sv) {
+  sg_admin_t *admin = sv->admin;
+  sv->admin = NULL;
+  if (admin) sg_admin_stop(admin, admin_stopped, sv);
+}
+
 static void session_ended(void *arg) {
   serve_t *sv = arg;
   sv->conn = NULL;
   sg_info("client disconnected; shutting down");
   stop_http(sv);
+  stop_admin(sv);
   front_ended(sv);
 }
 
@@ -188,6 +204,7 @@ static void on_signal(uv_signal_t *h, int signo) {
   /* Ending the client sessions cancels and audits their calls; then the downstream
    * servers close. */
   stop_http(sv);
+  stop_admin(sv);
   if (sv->conn) sv->conn->handler->on_closed(sv->conn);
 }
 
@@ -213,6 +230,7 @@ int sg_cli_serve(int argc, char **argv) {
       {"resource-url", required_argument, NULL, 1000},
       {"max-sessions-per-subject", required_argument, NULL, 1000},
       {"max-streams-per-subject", required_argument, NULL, 1000},
+      {"admin-listen", required_argument, NULL, 1003},
       {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
   const char *catalog_dir = NULL, *db = NULL, *role = NULL, *tenant = NULL, *env = NULL,
              *subject = NULL;
@@ -221,6 +239,8 @@ int sg_cli_serve(int argc, char **argv) {
   long max_message = SG_JSON_DEFAULT_MAX_BYTES, max_depth = SG_JSON_DEFAULT_MAX_DEPTH;
   sg_http_mcp_config_t http_cfg;
   sg_http_mcp_config_default(&http_cfg);
+  sg_admin_config_t admin_cfg;
+  memset(&admin_cfg, 0, sizeof admin_cfg);
   int use_stdio = 0;
   char herr[256];
   int c, li = 0;
@@ -235,6 +255,12 @@ int sg_cli_serve(int argc, char **argv) {
         break;
       case 1001: use_stdio = 1; break;
       case 1002: http_cfg.insecure_no_auth = 1; break;
+      case 1003:
+        if (sg_admin_option_listen(&admin_cfg, optarg, herr, sizeof herr) != 0) {
+          fprintf(stderr, "scopegate serve: %s\n", herr);
+          return 2;
+        }
+        break;
       case 'c': catalog_dir = optarg; break;
       case 'd': db = optarg; break;
       case 'r': role = optarg; break;
@@ -264,6 +290,11 @@ int sg_cli_serve(int argc, char **argv) {
                                            token_file, &auth_config);
   if (token_status != 0) return token_status;
   sg_auth_t *auth = auth_config;
+  if (admin_cfg.nlisten && auth == NULL) {
+    fprintf(stderr, "scopegate serve: --admin-listen needs --auth FILE: the admin API takes "
+                    "the bearer tokens of approvers\n");
+    return 2;
+  }
   /* With --auth, HTTP clients are authenticated by their own tokens; the operator's
    * identity then serves only a stdio client, if there is one. */
   int bearer_http = auth && http_cfg.nlisten;
@@ -392,6 +423,16 @@ int sg_cli_serve(int argc, char **argv) {
       sv.running++;
     }
   }
+  if (!failed && admin_cfg.nlisten) {
+    admin_cfg.auth = auth;
+    admin_cfg.db = db;
+    if (sg_admin_start(&sv.gw, &admin_cfg, &sv.admin, err, sizeof err) != 0) {
+      fprintf(stderr, "scopegate serve: %s\n", err);
+      failed = 1;
+    } else {
+      sv.running++;
+    }
+  }
   if (!failed && (use_stdio || !http_cfg.nlisten)) {
     if (sg_stdio_open(&loop, (size_t)max_message, &sg_session_handler, NULL, &sv.conn) != 0) {
       failed = 1;
@@ -402,6 +443,7 @@ int sg_cli_serve(int argc, char **argv) {
   }
   if (failed) {
     stop_http(&sv);
+    stop_admin(&sv);
     front_ended(&sv); /* closes everything started so far */
     uv_run(&loop, UV_RUN_DEFAULT);
     goto done;
@@ -436,5 +478,6 @@ done:
   sg_catalog_unref(sv.gw.catalog);
   sg_identity_free(&token_identity);
   sg_auth_free(auth_config);
+  sg_metrics_reset();
   return status;
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin/metrics.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -32,6 +33,7 @@ static void unlink_waiting(sg_call_t *c) {
   for (sg_call_t **p = &gw->waiting; *p; p = &(*p)->wait_next)
     if (*p == c) {
       *p = c->wait_next;
+      sg_metrics_approval_settled((int64_t)(sg_mono_us() - c->start_us));
       break;
     }
   c->wait_next = NULL;
@@ -147,6 +149,7 @@ void sg__approval_hold(sg_call_t *c, const sg_grant_t *g, const char *args_json)
   progress(c, now);
   c->wait_next = gw->waiting;
   gw->waiting = c;
+  sg_metrics_approval_held();
   if (!uv_is_active((uv_handle_t *)&gw->approval_timer)) {
     sg_store_data_version(gw->store, &gw->data_version);
     uv_timer_start(&gw->approval_timer, poll_cb, POLL_MS, POLL_MS);

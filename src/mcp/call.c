@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/metrics.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -48,6 +49,7 @@ static void call_free(sg_call_t *c) {
 static void audit_outcome(sg_call_t *c, const char *outcome, const char *reason,
                           const char *detail) {
   int64_t latency = (int64_t)(sg_mono_us() - c->start_us);
+  sg_metrics_outcome(c->label, outcome, latency);
   sg_gateway_audit_outcome(c->session->gw, c->call_id, c->label, outcome, reason, latency,
                            detail);
 }
@@ -232,6 +234,7 @@ void sg__call_decided(sg_session_t *s, json_t *id, const sg_call_decision_t *cd)
   sg_gateway_t *gw = s->gw;
   int allow = 0;
   if (record_decision(s, cd, &allow) != 0) {
+    sg_metrics_decision(cd->label, "deny", sg_err_reason(SG_EAUDIT), s->principal.subject);
     sg_error("audit: could not record call %s: %s; refusing it", cd->call_id,
              sg_store_errmsg(gw->store));
     sg__session_send_error(s, id, SG_EAUDIT,
@@ -241,6 +244,7 @@ void sg__call_decided(sg_session_t *s, json_t *id, const sg_call_decision_t *cd)
   }
   if (!allow) {
     int err = cd->allow ? SG_EBUDGET_EXCEEDED : cd->err;
+    sg_metrics_decision(cd->label, "deny", sg_err_reason(err), s->principal.subject);
     json_t *data = json_pack("{s:s, s:s}", "tool", cd->label ? cd->label : "", "call", cd->call_id);
     if ((cd->pointer && cd->pointer[0]) || (cd->keyword && cd->keyword[0])) {
       json_object_set_new(data, "pointer", json_string(cd->pointer ? cd->pointer : ""));
@@ -255,6 +259,10 @@ void sg__call_decided(sg_session_t *s, json_t *id, const sg_call_decision_t *cd)
     return;
   }
 
+  sg_metrics_decision(cd->label, "allow",
+                      cd->grant && cd->grant->approval == SG_APPROVAL_REQUIRED ? "approval_required"
+                                                                               : "allowed",
+                      s->principal.subject);
   sg_call_t *c = calloc(1, sizeof *c);
   c->session = s;
   c->catalog = sg_catalog_ref(gw->catalog);

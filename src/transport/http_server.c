@@ -577,6 +577,7 @@ static void dispatch(conn_t *c) {
   c->keep_alive = rd->keep_alive;
   c->req = (sg_http_request_t){.method = rd->method,
                                .path = rd->path,
+                               .target = rd->target,
                                .body = rd->body.data,
                                .body_len = rd->body.len,
                                .unix_socket = l->addr.kind == SG_LISTEN_UNIX};

@@ -65,6 +65,7 @@ typedef struct sg_http_request sg_http_request_t;
 struct sg_http_request {
   const char *method; /* "GET", "POST", ... */
   const char *path;   /* the target's path, without query */
+  const char *target; /* the request target as sent (path and query) */
   const char *body;   /* NUL-terminated, body_len bytes */
   size_t body_len;
   int unix_socket; /* arrived on a Unix socket */
