@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian 12 machine to build and run scopegate: installs the Debian
-# packages that are missing (as root, or through sudo), the npm peers from the lock file
-# in tools/, and builds into build/ (or $BUILD_DIR). Safe to run again: it only does what
-# is not done yet.
+# packages that are missing (as root, or through sudo; chromium is the browser the console
+# test drives), the npm peers from the lock file in tools/, and builds into build/ (or
+# $BUILD_DIR). Safe to run again: it only does what is not done yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential meson ninja-build pkg-config libjansson-dev libuv1-dev libsqlite3-dev
-          libpcre2-dev libssl-dev libjwt-dev libhttp-parser-dev sqlite3 socat ca-certificates clang libclang-rt-14-dev)
+          libpcre2-dev libssl-dev libjwt-dev libhttp-parser-dev sqlite3 socat ca-certificates clang libclang-rt-14-dev
+          chromium)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
