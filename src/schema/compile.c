@@ -821,6 +821,7 @@ static int compile_json(cc_t *c, json_t *j, const loc_t *ctx, const char *ptr,
     sg__node_t *n = sg__arena_alloc(&c->s->arena, sizeof *n);
     if (n == NULL) return nomem(c);
     n->boolean = json_is_true(j);
+    n->kw = n->boolean ? 0 : SG__K_FALSE;
     n->draft = ctx ? ctx->draft : SG_DRAFT_2020_12;
     n->res = ctx ? ctx->res : NULL;
     *out = n;
@@ -1014,6 +1015,17 @@ static int check_cycles(cc_t *c) {
   return rc;
 }
 
+/* Prepares every node for validation (see prepare.c); boolean nodes need nothing more. */
+static int prepare_all(cc_t *c) {
+  for (size_t i = 0; i < c->map_cap; i++) {
+    sg__node_t *n = c->map[i] ? c->map[i]->node : NULL;
+    if (n == NULL) continue;
+    if (sg__node_prepare(&c->s->arena, n)) return nomem(c);
+    if (n->dynamic_anchor) c->s->dynamic = 1;
+  }
+  return 0;
+}
+
 /* ---- entry points ---- */
 
 static void finish_dynamic(cc_t *c, int *rc) {
@@ -1072,6 +1084,7 @@ int sg_schema_compile(json_t *schema, const sg_schema_opts_t *opts, sg_schema_t 
   }
   if (rc == 0) finish_dynamic(&c, &rc);
   if (rc == 0) rc = check_cycles(&c);
+  if (rc == 0) rc = prepare_all(&c);
   free(c.map);
   free(c.names);
   free(c.dyns);

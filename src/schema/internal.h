@@ -30,6 +30,27 @@ enum {
   SG__T_INTEGER = 1 << 6
 };
 
+/* Groups of keywords a node holds (sg__node_t.kw), so that validation reads only the
+   fields of the keywords that are there. A true schema has none. */
+enum {
+  SG__K_FALSE = 1 << 0, /* the schema false */
+  SG__K_TYPE = 1 << 1,
+  SG__K_ENUM = 1 << 2,
+  SG__K_CONST = 1 << 3,
+  SG__K_NUMBER = 1 << 4,      /* minimum, maximum, their exclusive forms, multipleOf */
+  SG__K_STRING = 1 << 5,      /* minLength, maxLength, pattern, an asserted format */
+  SG__K_ARRAY = 1 << 6,       /* minItems, maxItems, uniqueItems, prefixItems, items, contains */
+  SG__K_OBJECT = 1 << 7,      /* the object keywords but unevaluatedProperties */
+  SG__K_APPLICATOR = 1 << 8,  /* $ref, $dynamicRef, allOf, anyOf, oneOf, not, if */
+  SG__K_UNEVALUATED = 1 << 9, /* unevaluatedProperties, unevaluatedItems */
+};
+
+/* A string from the schema, with its length. */
+typedef struct {
+  const char *s;
+  size_t len;
+} sg__str_t;
+
 /* Formats asserted when sg_schema_opts_t.format_assert is set. */
 typedef enum {
   SG__F_NONE = 0,
@@ -69,6 +90,7 @@ typedef struct {
 typedef struct {
   int set;
   int is_int;
+  int exact; /* an integer that d holds exactly, so that doubles compare with it directly */
   json_int_t i;
   double d;
 } sg__num_t;
@@ -110,6 +132,7 @@ typedef struct {
 } sg__resource_t;
 
 struct sg__node {
+  unsigned kw; /* SG__K_* bits */
   int boolean; /* -1: an object schema; 0: false; 1: true */
   sg_schema_draft_t draft;
   const char *ptr;           /* where the schema sits in its document, for compile errors */
@@ -120,6 +143,11 @@ struct sg__node {
   json_t *enum_;  /* borrowed from the document; NULL when absent */
   json_t *const_; /* borrowed; meaningful when has_const */
   int has_const;
+  /* When every "enum" value is a string (enum_strs is then set), or "const" is one
+     (const_str.s set): the strings, so that a match is a comparison of bytes. */
+  const sg__str_t *enum_strs;
+  size_t nenum_strs;
+  sg__str_t const_str;
 
   sg__num_t minimum, maximum, ex_minimum, ex_maximum, multiple_of;
 
@@ -175,11 +203,16 @@ void sg__arena_free(sg__arena_t *a);
 struct sg_schema {
   sg__arena_t arena;
   const sg__node_t *root;
+  int dynamic;   /* some $dynamicRef is dynamic: validation keeps track of the dynamic scope */
   json_t **docs; /* references held on every document the graph points into */
   size_t ndocs;
   pcre2_code **codes;
   size_t ncodes;
 };
+
+/* Fills in what validation reads besides the keywords themselves (kw, the string forms
+   of enum and const, ...) once the node and the nodes it links to are compiled. */
+int sg__node_prepare(sg__arena_t *a, sg__node_t *n);
 
 /* JSON value equality as JSON Schema defines it: numbers compare by value (1 == 1.0). */
 int sg__json_equal(json_t *a, json_t *b);

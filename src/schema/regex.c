@@ -8,6 +8,7 @@
  */
 #include "schema/regex.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,6 +363,19 @@ static _Thread_local pcre2_match_data *tl_md;
 static _Thread_local pcre2_match_context *tl_mc;
 static _Thread_local pcre2_jit_stack *tl_js;
 
+/* Whether s is ASCII, and so valid UTF-8 whatever made it. */
+static int ascii(const char *s, size_t len) {
+  uint64_t any = 0;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    any |= w;
+  }
+  for (; i < len; i++) any |= (unsigned char)s[i];
+  return (any & 0x8080808080808080ull) == 0;
+}
+
 int sg__regex_search(const pcre2_code *re, const char *s, size_t len) {
   if (tl_mc == NULL) {
     tl_mc = pcre2_match_context_create(NULL);
@@ -376,7 +390,12 @@ int sg__regex_search(const pcre2_code *re, const char *s, size_t len) {
     tl_md = pcre2_match_data_create(1, NULL);
     if (tl_md == NULL) return SG__RE_LIMIT;
   }
-  int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, tl_md, tl_mc);
+  /* pcre2_match checks that the subject is valid UTF-8 before it runs the JIT code; an
+     ASCII subject is, so it goes to the JIT code directly. pcre2_jit_match refuses a
+     pattern that was not JIT-compiled, and the interpreter takes it. */
+  int rc = PCRE2_ERROR_JIT_BADOPTION;
+  if (ascii(s, len)) rc = pcre2_jit_match(re, (PCRE2_SPTR)s, len, 0, 0, tl_md, tl_mc);
+  if (rc == PCRE2_ERROR_JIT_BADOPTION) rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, tl_md, tl_mc);
   if (rc >= 0) return SG__RE_MATCH;
   if (rc == PCRE2_ERROR_NOMATCH) return SG__RE_NOMATCH;
   return SG__RE_LIMIT;

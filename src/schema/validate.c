@@ -47,7 +47,13 @@ typedef struct {
   int filled;             /* out holds the first error */
   int aborted;            /* a limit was hit: invalid, whatever the keywords say */
   int depth;
+  int dynamic; /* the schema has a dynamic $dynamicRef: keep track of the dynamic scope */
 } vctx_t;
+
+/* Whether a failure now would be the error reported; when not, messages are not built. */
+static int reporting(const vctx_t *c) {
+  return c->out && !c->quiet && !c->filled;
+}
 
 /* ---- error reporting ---- */
 
@@ -119,7 +125,7 @@ static int fail(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
 
 static int fail(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw, const char *fmt,
                 ...) {
-  if (c->out && !c->quiet && !c->filled) {
+  if (reporting(c)) {
     va_list ap;
     va_start(ap, fmt);
     vreport(c, ip, kp, kw, 0, fmt, ap);
@@ -133,7 +139,7 @@ static int fail_here(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char
 
 static int fail_here(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
                      const char *fmt, ...) {
-  if (c->out && !c->quiet && !c->filled) {
+  if (reporting(c)) {
     va_list ap;
     va_start(ap, fmt);
     vreport(c, ip, kp, kw, 1, fmt, ap);
@@ -203,6 +209,21 @@ static unsigned type_bits(json_t *v) {
   }
 }
 
+/* The "type" bits every value of a JSON type has; a real with no fraction is an integer
+   as well. */
+static const unsigned char base_types[] = {
+    [JSON_OBJECT] = SG__T_OBJECT, [JSON_ARRAY] = SG__T_ARRAY,
+    [JSON_STRING] = SG__T_STRING, [JSON_INTEGER] = SG__T_INTEGER | SG__T_NUMBER,
+    [JSON_REAL] = SG__T_NUMBER,   [JSON_TRUE] = SG__T_BOOLEAN,
+    [JSON_FALSE] = SG__T_BOOLEAN, [JSON_NULL] = SG__T_NULL};
+
+static int type_ok(unsigned types, json_t *v) {
+  if (types & base_types[json_typeof(v)]) return 1;
+  if (!json_is_real(v) || !(types & SG__T_INTEGER)) return 0;
+  double d = json_real_value(v);
+  return isfinite(d) && d == floor(d);
+}
+
 static void type_list(char *buf, size_t cap, unsigned types) {
   static const char *const names[] = {"null",   "boolean", "object", "array",
                                       "number", "string",  "integer"};
@@ -220,14 +241,20 @@ static void type_list(char *buf, size_t cap, unsigned types) {
 
 /* Compares a JSON number with a schema number: -1, 0 or 1. */
 static int num_cmp(json_t *v, const sg__num_t *n) {
+  const json_int_t lim = (json_int_t)1 << 53;
   if (json_is_integer(v)) {
     json_int_t a = json_integer_value(v);
     if (n->is_int) return (a > n->i) - (a < n->i);
+    if (a >= -lim && a <= lim) { /* a double holds a exactly */
+      double x = (double)a;
+      return (x > n->d) - (x < n->d);
+    }
     long double x = (long double)a, y = (long double)n->d;
     return (x > y) - (x < y);
   }
   double a = json_real_value(v);
   if (n->is_int) {
+    if (n->exact) return (a > n->d) - (a < n->d);
     long double x = (long double)a, y = (long double)n->i;
     return (x > y) - (x < y);
   }
@@ -470,7 +497,7 @@ static int enter(vctx_t *c, const sg__node_t *n, const ipath_t *ip, const kpath_
     return abort_eval(c, ip, kp, "", "schema evaluation is nested too deeply (a $ref cycle?)");
   c->depth++;
   *out = sc;
-  if (n->res && (sc == NULL || sc->res != n->res)) {
+  if (c->dynamic && n->res && (sc == NULL || sc->res != n->res)) {
     frame->up = sc;
     frame->res = n->res;
     *out = frame;
@@ -587,22 +614,27 @@ static int v_number(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
                     const kpath_t *kp) {
   char t[64];
   if (n->minimum.set && num_cmp(inst, &n->minimum) < 0) {
+    if (!reporting(c)) return 0;
     num_text(t, sizeof t, &n->minimum);
     return fail(c, ip, kp, "minimum", "number is less than %s", t);
   }
   if (n->maximum.set && num_cmp(inst, &n->maximum) > 0) {
+    if (!reporting(c)) return 0;
     num_text(t, sizeof t, &n->maximum);
     return fail(c, ip, kp, "maximum", "number is greater than %s", t);
   }
   if (n->ex_minimum.set && num_cmp(inst, &n->ex_minimum) <= 0) {
+    if (!reporting(c)) return 0;
     num_text(t, sizeof t, &n->ex_minimum);
     return fail(c, ip, kp, "exclusiveMinimum", "number is not greater than %s", t);
   }
   if (n->ex_maximum.set && num_cmp(inst, &n->ex_maximum) >= 0) {
+    if (!reporting(c)) return 0;
     num_text(t, sizeof t, &n->ex_maximum);
     return fail(c, ip, kp, "exclusiveMaximum", "number is not less than %s", t);
   }
   if (n->multiple_of.set && !is_multiple(inst, &n->multiple_of)) {
+    if (!reporting(c)) return 0;
     num_text(t, sizeof t, &n->multiple_of);
     return fail(c, ip, kp, "multipleOf", "number is not a multiple of %s", t);
   }
@@ -628,12 +660,14 @@ static int v_string(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
       return abort_eval(c, ip, kp, "pattern", "pattern matching exceeded its limits");
     if (m == SG__RE_NOMATCH) {
       char p[48];
+      if (!reporting(c)) return 0;
       return fail(c, ip, kp, "pattern", "string does not match the pattern \"%s\"",
                   clip(p, sizeof p, n->pattern_src, strlen(n->pattern_src)));
     }
   }
   if (n->format != SG__F_NONE && !sg__format_check(n->format, s, len)) {
     char f[48];
+    if (!reporting(c)) return 0;
     return fail(c, ip, kp, "format", "string is not a valid %s",
                 clip(f, sizeof f, n->format_name, strlen(n->format_name)));
   }
@@ -965,67 +999,90 @@ static int v_unevaluated(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
   return !c->aborted;
 }
 
+static __attribute__((noinline)) int v_false(vctx_t *c, const ipath_t *ip, const kpath_t *kp) {
+  if (!reporting(c)) return 0;
+  char q[48];
+  const char *kw = "false";
+  char first[64];
+  if (kp && kp->rel) {
+    size_t k = strcspn(kp->rel, "/");
+    snprintf(first, sizeof first, "%.*s", (int)k, kp->rel);
+    kw = first;
+  }
+  if (ip && ip->key)
+    return fail_here(c, ip, kp, kw, "property \"%s\" is not allowed",
+                     clip(q, sizeof q, ip->key, ip->keylen));
+  if (ip) return fail_here(c, ip, kp, kw, "item %zu is not allowed", ip->index);
+  return fail_here(c, ip, kp, kw, "no value is allowed here");
+}
+
+static int same_str(json_t *inst, const sg__str_t *s) {
+  return json_string_length(inst) == s->len && memcmp(json_string_value(inst), s->s, s->len) == 0;
+}
+
+static int in_enum(const sg__node_t *n, json_t *inst) {
+  if (n->enum_strs) {
+    if (!json_is_string(inst)) return 0;
+    for (size_t i = 0; i < n->nenum_strs; i++)
+      if (same_str(inst, &n->enum_strs[i])) return 1;
+    return 0;
+  }
+  size_t size = json_array_size(n->enum_);
+  for (size_t i = 0; i < size; i++)
+    if (sg__json_equal(inst, json_array_get(n->enum_, i))) return 1;
+  return 0;
+}
+
 static int v_body(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
                   const kpath_t *kp, const scope_t *sc) {
-  if (n->boolean >= 0) {
-    if (n->boolean) return 1;
-    char q[48];
-    const char *kw = "false";
-    char first[64];
-    if (kp && kp->rel) {
-      size_t k = strcspn(kp->rel, "/");
-      snprintf(first, sizeof first, "%.*s", (int)k, kp->rel);
-      kw = first;
-    }
-    if (ip && ip->key)
-      return fail_here(c, ip, kp, kw, "property \"%s\" is not allowed",
-                       clip(q, sizeof q, ip->key, ip->keylen));
-    if (ip) return fail_here(c, ip, kp, kw, "item %zu is not allowed", ip->index);
-    return fail_here(c, ip, kp, kw, "no value is allowed here");
-  }
-  if (n->types && !(n->types & type_bits(inst))) {
+  unsigned kw = n->kw;
+  if (kw == 0) return 1;
+  if (kw & SG__K_FALSE) return v_false(c, ip, kp);
+  if ((kw & SG__K_TYPE) && !type_ok(n->types, inst)) {
+    if (!reporting(c)) return 0;
     char t[80];
     type_list(t, sizeof t, n->types);
     return fail(c, ip, kp, "type", "expected %s, got %s", t, type_name(inst));
   }
-  if (n->enum_) {
-    size_t i, size = json_array_size(n->enum_);
-    for (i = 0; i < size; i++)
-      if (sg__json_equal(inst, json_array_get(n->enum_, i))) break;
-    if (i == size) {
-      char list[160];
-      if (c->out && !c->quiet && values_text(list, sizeof list, n->enum_))
-        return fail(c, ip, kp, "enum", "value is not one of %s", list);
-      return fail(c, ip, kp, "enum", "value is not one of the allowed values");
-    }
+  if ((kw & SG__K_ENUM) && !in_enum(n, inst)) {
+    char list[160];
+    if (!reporting(c)) return 0;
+    if (values_text(list, sizeof list, n->enum_))
+      return fail(c, ip, kp, "enum", "value is not one of %s", list);
+    return fail(c, ip, kp, "enum", "value is not one of the allowed values");
   }
-  if (n->has_const && !sg__json_equal(inst, n->const_)) {
-    char one[64];
-    if (c->out && !c->quiet && scalar_text(one, sizeof one, n->const_))
-      return fail(c, ip, kp, "const", "value must be %s", one);
-    return fail(c, ip, kp, "const", "value is not the required constant");
+  if (kw & SG__K_CONST) {
+    int eq = n->const_str.s ? json_is_string(inst) && same_str(inst, &n->const_str)
+                            : sg__json_equal(inst, n->const_);
+    if (!eq) {
+      char one[64];
+      if (!reporting(c)) return 0;
+      if (scalar_text(one, sizeof one, n->const_))
+        return fail(c, ip, kp, "const", "value must be %s", one);
+      return fail(c, ip, kp, "const", "value is not the required constant");
+    }
   }
   int ok = 1;
   switch (json_typeof(inst)) {
     case JSON_INTEGER:
     case JSON_REAL:
-      ok = v_number(c, n, inst, ip, kp);
+      if (kw & SG__K_NUMBER) ok = v_number(c, n, inst, ip, kp);
       break;
     case JSON_STRING:
-      ok = v_string(c, n, inst, ip, kp);
+      if (kw & SG__K_STRING) ok = v_string(c, n, inst, ip, kp);
       break;
     case JSON_ARRAY:
-      ok = v_array(c, n, inst, ip, kp, sc);
+      if (kw & SG__K_ARRAY) ok = v_array(c, n, inst, ip, kp, sc);
       break;
     case JSON_OBJECT:
-      ok = v_object(c, n, inst, ip, kp, sc);
+      if (kw & SG__K_OBJECT) ok = v_object(c, n, inst, ip, kp, sc);
       break;
     default:
       break;
   }
-  if (!ok || !v_applicators(c, n, inst, ip, kp, sc)) return 0;
-  if (n->unevaluated_props.node || n->unevaluated_items.node)
-    return v_unevaluated(c, n, inst, ip, kp, sc);
+  if (!ok) return 0;
+  if ((kw & SG__K_APPLICATOR) && !v_applicators(c, n, inst, ip, kp, sc)) return 0;
+  if (kw & SG__K_UNEVALUATED) return v_unevaluated(c, n, inst, ip, kp, sc);
   return 1;
 }
 
@@ -1042,6 +1099,7 @@ int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t
   vctx_t c;
   memset(&c, 0, sizeof c);
   c.out = err;
+  c.dynamic = s ? s->dynamic : 0;
   if (err) {
     err->instance_location[0] = err->keyword_location[0] = '\0';
     err->keyword[0] = err->message[0] = '\0';
