@@ -104,7 +104,7 @@ static void call(sg_store_t *st, const char *prefix, int i) {
 }
 
 /* The documented serialisation, written again from the comment in chain.c. */
-static const char *const columns[] = {
+__attribute__((used)) static const char *const columns[] = {
     "seq",    "ts",        "call_id",   "event",       "subject",  "role",    "tenant",
     "env",    "tool",      "args_hash", "decision",    "reason",   "outcome", "latency_us",
     "detail", "args_json", "actor",     "approval_id", "prev_hash"};
