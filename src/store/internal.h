@@ -45,10 +45,12 @@ struct sg_store {
   /* The chain's head: the next row gets seq head_seq + 1 and prev_hash head_hash.
    * head_known: it is the head this handle's last commit left (other handles may have
    * appended since). head_checked: inside the open transaction, it is the real head
-   * (read under the write lock, or confirmed by a successful insert). */
+   * (read under the write lock, or confirmed by a successful insert). contended: other
+   * handles append too, so the head is read at the start of each transaction; quiet
+   * counts the transactions since one last did. */
   int64_t head_seq;
   char head_hash[SG_SHA256_HEX_LEN + 1];
-  int head_known, head_checked;
+  int head_known, head_checked, contended, quiet;
   /* Scratch space for a row's serialisation, and the digest that hashes it. */
   unsigned char *ser;
   size_t ser_cap;

@@ -575,15 +575,24 @@ static int append_outcome(sg_store_t *st, const char *ts, const char *call_id, c
   return sg__store_append(st, &ev);
 }
 
+/* After this many transactions in a row that found the head where this handle left it,
+ * a handle that saw other writers trusts its remembered head again. */
+#define QUIET_TO_TRUST 16
+
 int sg__store_begin(sg_store_t *st) {
   int rc = step_control(st, st->begin, "begin");
   /* The head this handle last committed is kept: reading it again costs a B-tree
    * descent per transaction. Until an insert succeeds it is only a guess, checked by the
-   * first insert (see sg__store_append). */
+   * first insert (see sg__store_append). While other handles append too, a guess is
+   * mostly wrong and costs a failed insert, so the head is read up front instead. */
   st->head_checked = 0;
-  if (rc == 0 && !st->head_known) {
+  if (rc == 0 && (!st->head_known || st->contended)) {
+    int64_t mine = st->head_known ? st->head_seq : -1;
     rc = load_head(st);
     st->head_checked = rc == 0;
+    if (rc == 0 && st->contended)
+      st->contended = st->head_seq != mine || ++st->quiet < QUIET_TO_TRUST;
+    if (st->head_seq != mine) st->quiet = 0;
   }
   for (size_t i = 0; rc == 0 && i < st->npending; i++) {
     sg__pending_outcome_t *p = &st->pending[i];
@@ -681,6 +690,8 @@ int sg__store_append(sg_store_t *st, const sg__event_t *ev) {
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY && !st->head_checked) {
       if ((err = load_head(st)) != 0) return err;
       st->head_checked = 1;
+      st->contended = 1;
+      st->quiet = 0;
       continue;
     }
     break;
