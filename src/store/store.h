@@ -78,9 +78,10 @@ const char *sg_store_errmsg(const sg_store_t *st);
 
 /* What PRAGMA data_version reports: a number that changes whenever another connection
  * (another handle, the CLI, another gateway) commits to the database, and stays the same
- * across this handle's own commits. Costs one step of a prepared statement and no disk
- * access, so a gateway can poll it every ~200 ms and re-read its switches and the
- * approvals it waits on only when it changed. Returns 0 or SG_EIO. */
+ * across this handle's own commits. Costs a few microseconds (a look at the WAL index in
+ * shared memory; no read of the database), so a gateway can poll it every ~200 ms and
+ * re-read its switches and the approvals it waits on only when it changed. Returns 0 or
+ * SG_EIO. */
 int sg_store_data_version(sg_store_t *st, uint64_t *out);
 
 /* The current UTC time plus offset_ms (which may be negative) in the store's time format
@@ -88,6 +89,18 @@ int sg_store_data_version(sg_store_t *st, uint64_t *out);
 void sg_store_time_iso(int64_t offset_ms, char out[32]);
 
 /* ---- the audit chain ------------------------------------------------------------- */
+
+/*
+ * Every row of audit_events (every event below) carries seq, prev_hash (the previous
+ * row's hash; 64 zeros for seq 1) and hash (SHA-256 over the row's other columns and
+ * prev_hash; chain.c documents the serialisation for outside tools). Rows are only ever
+ * appended. Handles and processes sharing a file append to one chain: each transaction
+ * holds the write lock while it links its rows to the last one. A handle remembers the
+ * head it left, so a call's transaction does not read it back (a stale head makes the
+ * insert collide on seq, never fork the chain); this keeps the chain's cost to about
+ * 4 us a call (a decision and a queued outcome: two hashes, two wider rows). Rows written
+ * before the chain existed were hashed, in order, when the database was migrated to it.
+ */
 
 /* The decision for one tools/call. call_id, decision and reason are required; the others
  * may be NULL. tool and detail are truncated (at a character boundary) to
@@ -184,7 +197,8 @@ typedef struct {
 } sg_audit_row_t;
 
 /* Calls fn for the last n calls (n >= 0), oldest first, each with its decision and (if
- * any) outcome joined by call_id. This is an iterator rather than a completion callback:
+ * any) outcome and approval joined by call_id, and for the other events among them. This
+ * is an iterator rather than a completion callback:
  * if reading fails part way, it stops and returns SG_EIO after fn has seen the rows
  * before the failure. */
 int sg_store_audit_tail(sg_store_t *st, int n, void (*fn)(const sg_audit_row_t *row, void *arg),
@@ -219,7 +233,8 @@ typedef struct {
 
 /* Walks the whole chain in one read transaction and reports the first row that was
  * edited (its content no longer matches its hash), deleted (a gap in seq, or a row
- * whose prev_hash is not its predecessor's hash) or reordered (a row whose prev_hash is
+ * whose prev_hash is not its predecessor's hash: rows removed and the rest renumbered,
+ * or the predecessor rewritten with a fresh hash) or reordered (a row whose prev_hash is
  * the hash of some other row). When anchor_seq > 0, the row with that seq must also
  * exist and have the hash anchor_hash: a head recorded earlier outside the database,
  * which is what detects a rewrite of the whole chain from some row onwards, or rows cut
