@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "schema/regex.h"
 #include "schema/schema.h"
@@ -111,12 +113,59 @@ typedef struct {
   const char *name;
   const char **required;
   size_t nrequired;
+  unsigned id;                 /* name's in the node's name table */
+  unsigned char *required_ids; /* and those of required */
 } sg__depreq_t;
 
 typedef struct {
   const char *name;
   sg__edge_t edge;
+  unsigned id; /* name's in the node's name table */
 } sg__depschema_t;
+
+/* A table of the member names a node's object keywords look for (properties, required,
+   dependentRequired, dependentSchemas), so that an object is read in one pass over its
+   members rather than with a lookup per name. Each name has an id below 64, its bit in a
+   mask of the names an object has; the id of properties[i] is i. Open addressing, at
+   most half full. */
+typedef struct {
+  const char *name; /* NULL: an empty slot */
+  size_t len;
+  uint32_t hash;
+  unsigned id;
+} sg__slot_t;
+
+typedef struct {
+  sg__slot_t *slots; /* NULL: no table (more than 64 names) */
+  size_t mask;       /* number of slots - 1 */
+  uint32_t seed;
+  const sg__str_t *list; /* the names by id */
+  size_t n;
+} sg__names_t;
+
+#define SG__MAX_NAMES 64
+
+/* Cheap on short names: the length and three bytes, mixed. */
+static inline uint32_t sg__name_hash(const char *k, size_t len, uint32_t seed) {
+  uint32_t h = seed ^ (uint32_t)len * 0x9e3779b1u;
+  if (len) {
+    h += (unsigned char)k[0];
+    h = h * 0x85ebca6bu + (unsigned char)k[len - 1];
+    h = h * 0xc2b2ae35u + (unsigned char)k[len / 2];
+  }
+  h ^= h >> 16;
+  h *= 0x7feb352du;
+  return h ^ (h >> 15);
+}
+
+static inline const sg__slot_t *sg__names_find(const sg__names_t *t, const char *k, size_t len) {
+  uint32_t h = sg__name_hash(k, len, t->seed);
+  for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+    const sg__slot_t *e = &t->slots[i];
+    if (e->name == NULL) return NULL;
+    if (e->hash == h && e->len == len && memcmp(e->name, k, len) == 0) return e;
+  }
+}
 
 /* A schema resource (the document root, or an object with $id): the unit of dynamic
    scope, with the $dynamicAnchor names it declares. */
@@ -176,6 +225,8 @@ struct sg__node {
   sg__edge_t unevaluated_props;
   const char **required;
   size_t nrequired;
+  unsigned char *required_ids; /* the ids of required in names */
+  sg__names_t names;
   sg__depreq_t *dep_required;
   size_t ndep_required;
   sg__depschema_t *dep_schemas;

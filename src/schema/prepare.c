@@ -38,9 +38,100 @@ static unsigned groups(const sg__node_t *n) {
   return kw;
 }
 
+/* The names being collected for a table; ids are indexes. */
+typedef struct {
+  sg__str_t v[SG__MAX_NAMES];
+  size_t n;
+  int full; /* a name did not fit */
+} names_t;
+
+static unsigned name_id(names_t *l, const char *s, size_t len) {
+  for (size_t i = 0; i < l->n; i++)
+    if (l->v[i].len == len && memcmp(l->v[i].s, s, len) == 0) return (unsigned)i;
+  if (l->n == SG__MAX_NAMES) {
+    l->full = 1;
+    return 0;
+  }
+  l->v[l->n].s = s;
+  l->v[l->n].len = len;
+  return (unsigned)l->n++;
+}
+
+/* Lays the names out in a table, trying a few seeds for the one with the shortest probes. */
+static int names_table(sg__arena_t *a, const names_t *l, sg__names_t *t) {
+  size_t cap = 8;
+  while (cap < 2 * l->n) cap *= 2;
+  t->slots = sg__arena_alloc(a, cap * sizeof *t->slots);
+  if (t->slots == NULL) return SG_ENOMEM;
+  t->mask = cap - 1;
+  size_t best = (size_t)-1;
+  uint32_t best_seed = 0;
+  for (uint32_t seed = 0; seed < 16 && best > 0; seed++) {
+    size_t cost = 0;
+    memset(t->slots, 0, cap * sizeof *t->slots);
+    for (size_t i = 0; i < l->n; i++) {
+      size_t k = sg__name_hash(l->v[i].s, l->v[i].len, seed) & t->mask;
+      while (t->slots[k].name) {
+        k = (k + 1) & t->mask;
+        cost++;
+      }
+      t->slots[k].name = "";
+    }
+    if (cost < best) {
+      best = cost;
+      best_seed = seed;
+    }
+  }
+  memset(t->slots, 0, cap * sizeof *t->slots);
+  t->seed = best_seed;
+  sg__str_t *list = sg__arena_alloc(a, (l->n + 1) * sizeof *list);
+  if (list == NULL) return SG_ENOMEM;
+  memcpy(list, l->v, l->n * sizeof *list);
+  t->list = list;
+  t->n = l->n;
+  for (size_t i = 0; i < l->n; i++) {
+    uint32_t h = sg__name_hash(l->v[i].s, l->v[i].len, t->seed);
+    size_t k = h & t->mask;
+    while (t->slots[k].name) k = (k + 1) & t->mask;
+    t->slots[k] = (sg__slot_t){l->v[i].s, l->v[i].len, h, (unsigned)i};
+  }
+  return 0;
+}
+
+/* The name table of the object keywords. Names other than those of properties are C
+   strings, looked up by their length up to the first NUL as they always were. */
+static int object_names(sg__arena_t *a, sg__node_t *n) {
+  names_t l = {.n = 0};
+  if (n->nprops > SG__MAX_NAMES) return 0;
+  for (size_t i = 0; i < n->nprops; i++) {
+    l.v[i].s = n->props[i].name;
+    l.v[i].len = n->props[i].len;
+  }
+  l.n = n->nprops;
+  n->required_ids = sg__arena_alloc(a, n->nrequired + 1);
+  if (n->required_ids == NULL) return SG_ENOMEM;
+  for (size_t i = 0; i < n->nrequired; i++)
+    n->required_ids[i] = (unsigned char)name_id(&l, n->required[i], strlen(n->required[i]));
+  for (size_t i = 0; i < n->ndep_required; i++) {
+    sg__depreq_t *d = &n->dep_required[i];
+    d->id = name_id(&l, d->name, strlen(d->name));
+    d->required_ids = sg__arena_alloc(a, d->nrequired + 1);
+    if (d->required_ids == NULL) return SG_ENOMEM;
+    for (size_t k = 0; k < d->nrequired; k++)
+      d->required_ids[k] = (unsigned char)name_id(&l, d->required[k], strlen(d->required[k]));
+  }
+  for (size_t i = 0; i < n->ndep_schemas; i++) {
+    sg__depschema_t *d = &n->dep_schemas[i];
+    d->id = name_id(&l, d->name, strlen(d->name));
+  }
+  if (l.full) return 0;
+  return names_table(a, &l, &n->names);
+}
+
 int sg__node_prepare(sg__arena_t *a, sg__node_t *n) {
   n->kw = groups(n);
   if (n->boolean >= 0) return 0;
+  if ((n->kw & SG__K_OBJECT) && object_names(a, n)) return SG_ENOMEM;
   num_exact(&n->minimum);
   num_exact(&n->maximum);
   num_exact(&n->ex_minimum);

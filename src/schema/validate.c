@@ -15,6 +15,7 @@
  */
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,10 @@ typedef struct {
   int aborted;            /* a limit was hit: invalid, whatever the keywords say */
   int depth;
   int dynamic; /* the schema has a dynamic $dynamicRef: keep track of the dynamic scope */
+  /* A stack of the values of declared properties, one frame per object being validated
+     (see v_object); an object that does not fit is validated with lookups instead. */
+  size_t nvals;
+  json_t *vals[256];
 } vctx_t;
 
 /* Whether a failure now would be the error reported; when not, messages are not built. */
@@ -119,34 +124,31 @@ static void vreport(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char 
   c->filled = 1;
 }
 
-/* Records an error (the first one only, and not while probing); returns 0, "invalid". */
-static int fail(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw, const char *fmt,
-                ...) __attribute__((format(printf, 5, 6)));
-
-static int fail(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw, const char *fmt,
-                ...) {
-  if (reporting(c)) {
-    va_list ap;
-    va_start(ap, fmt);
-    vreport(c, ip, kp, kw, 0, fmt, ap);
-    va_end(ap);
-  }
+/* Records an error (the first one only, and not while probing); returns 0, "invalid".
+   fail and fail_here are macros so that the message's arguments are not even computed
+   when no error is to be recorded. */
+static __attribute__((noinline, cold, format(printf, 5, 6))) int fail_(vctx_t *c, const ipath_t *ip,
+                                                                       const kpath_t *kp,
+                                                                       const char *kw,
+                                                                       const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vreport(c, ip, kp, kw, 0, fmt, ap);
+  va_end(ap);
   return 0;
 }
 
-static int fail_here(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
-                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int fail_here(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
-                     const char *fmt, ...) {
-  if (reporting(c)) {
-    va_list ap;
-    va_start(ap, fmt);
-    vreport(c, ip, kp, kw, 1, fmt, ap);
-    va_end(ap);
-  }
+static __attribute__((noinline, cold, format(printf, 5, 6))) int fail_here_(
+    vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vreport(c, ip, kp, kw, 1, fmt, ap);
+  va_end(ap);
   return 0;
 }
+
+#define fail(c, ...) (reporting(c) ? fail_((c), __VA_ARGS__) : 0)
+#define fail_here(c, ...) (reporting(c) ? fail_here_((c), __VA_ARGS__) : 0)
 
 /* A limit was hit: the instance is invalid, and this is the error the caller sees. */
 static int abort_eval(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
@@ -237,28 +239,6 @@ static void type_list(char *buf, size_t cap, unsigned types) {
     first = 0;
   }
   if (first) put(buf, cap, 0, "nothing", 7);
-}
-
-/* Compares a JSON number with a schema number: -1, 0 or 1. */
-static int num_cmp(json_t *v, const sg__num_t *n) {
-  const json_int_t lim = (json_int_t)1 << 53;
-  if (json_is_integer(v)) {
-    json_int_t a = json_integer_value(v);
-    if (n->is_int) return (a > n->i) - (a < n->i);
-    if (a >= -lim && a <= lim) { /* a double holds a exactly */
-      double x = (double)a;
-      return (x > n->d) - (x < n->d);
-    }
-    long double x = (long double)a, y = (long double)n->d;
-    return (x > y) - (x < y);
-  }
-  double a = json_real_value(v);
-  if (n->is_int) {
-    if (n->exact) return (a > n->d) - (a < n->d);
-    long double x = (long double)a, y = (long double)n->i;
-    return (x > y) - (x < y);
-  }
-  return (a > n->d) - (a < n->d);
 }
 
 /* The shortest spelling of d that reads back the same. */
@@ -610,35 +590,94 @@ done:
   c->depth--;
 }
 
+/* An instance number, read once for all the comparisons of a node. */
+typedef struct {
+  int is_int;
+  json_int_t i;
+  double d;
+} inum_t;
+
+/* Compares an instance number with a schema number: -1, 0 or 1, exactly. */
+static int inum_cmp(const inum_t *a, const sg__num_t *n) {
+  const json_int_t lim = (json_int_t)1 << 53;
+  if (a->is_int) {
+    if (n->is_int) return (a->i > n->i) - (a->i < n->i);
+    if (a->i >= -lim && a->i <= lim) return (a->d > n->d) - (a->d < n->d);
+    long double x = (long double)a->i, y = (long double)n->d;
+    return (x > y) - (x < y);
+  }
+  if (!n->is_int || n->exact) return (a->d > n->d) - (a->d < n->d);
+  long double x = (long double)a->d, y = (long double)n->i;
+  return (x > y) - (x < y);
+}
+
+enum { N_MIN, N_MAX, N_EXMIN, N_EXMAX, N_MULTIPLE };
+
+static __attribute__((noinline, cold)) int number_fail(vctx_t *c, const sg__node_t *n, int which,
+                                                       const ipath_t *ip, const kpath_t *kp) {
+  char t[64];
+  if (!reporting(c)) return 0;
+  switch (which) {
+    case N_MIN:
+      num_text(t, sizeof t, &n->minimum);
+      return fail(c, ip, kp, "minimum", "number is less than %s", t);
+    case N_MAX:
+      num_text(t, sizeof t, &n->maximum);
+      return fail(c, ip, kp, "maximum", "number is greater than %s", t);
+    case N_EXMIN:
+      num_text(t, sizeof t, &n->ex_minimum);
+      return fail(c, ip, kp, "exclusiveMinimum", "number is not greater than %s", t);
+    case N_EXMAX:
+      num_text(t, sizeof t, &n->ex_maximum);
+      return fail(c, ip, kp, "exclusiveMaximum", "number is not less than %s", t);
+    default:
+      num_text(t, sizeof t, &n->multiple_of);
+      return fail(c, ip, kp, "multipleOf", "number is not a multiple of %s", t);
+  }
+}
+
 static int v_number(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
                     const kpath_t *kp) {
-  char t[64];
-  if (n->minimum.set && num_cmp(inst, &n->minimum) < 0) {
-    if (!reporting(c)) return 0;
-    num_text(t, sizeof t, &n->minimum);
-    return fail(c, ip, kp, "minimum", "number is less than %s", t);
+  inum_t a;
+  a.is_int = json_is_integer(inst);
+  if (a.is_int) {
+    a.i = json_integer_value(inst);
+    a.d = (double)a.i;
+  } else {
+    a.i = 0;
+    a.d = json_real_value(inst);
   }
-  if (n->maximum.set && num_cmp(inst, &n->maximum) > 0) {
-    if (!reporting(c)) return 0;
-    num_text(t, sizeof t, &n->maximum);
-    return fail(c, ip, kp, "maximum", "number is greater than %s", t);
-  }
-  if (n->ex_minimum.set && num_cmp(inst, &n->ex_minimum) <= 0) {
-    if (!reporting(c)) return 0;
-    num_text(t, sizeof t, &n->ex_minimum);
-    return fail(c, ip, kp, "exclusiveMinimum", "number is not greater than %s", t);
-  }
-  if (n->ex_maximum.set && num_cmp(inst, &n->ex_maximum) >= 0) {
-    if (!reporting(c)) return 0;
-    num_text(t, sizeof t, &n->ex_maximum);
-    return fail(c, ip, kp, "exclusiveMaximum", "number is not less than %s", t);
-  }
-  if (n->multiple_of.set && !is_multiple(inst, &n->multiple_of)) {
-    if (!reporting(c)) return 0;
-    num_text(t, sizeof t, &n->multiple_of);
-    return fail(c, ip, kp, "multipleOf", "number is not a multiple of %s", t);
-  }
+  if (n->minimum.set && inum_cmp(&a, &n->minimum) < 0) return number_fail(c, n, N_MIN, ip, kp);
+  if (n->maximum.set && inum_cmp(&a, &n->maximum) > 0) return number_fail(c, n, N_MAX, ip, kp);
+  if (n->ex_minimum.set && inum_cmp(&a, &n->ex_minimum) <= 0)
+    return number_fail(c, n, N_EXMIN, ip, kp);
+  if (n->ex_maximum.set && inum_cmp(&a, &n->ex_maximum) >= 0)
+    return number_fail(c, n, N_EXMAX, ip, kp);
+  if (n->multiple_of.set && !is_multiple(inst, &n->multiple_of))
+    return number_fail(c, n, N_MULTIPLE, ip, kp);
   return 1;
+}
+
+enum { S_MIN, S_MAX, S_PATTERN, S_FORMAT };
+
+static __attribute__((noinline, cold)) int string_fail(vctx_t *c, const sg__node_t *n, int which,
+                                                       const ipath_t *ip, const kpath_t *kp) {
+  char q[48];
+  if (!reporting(c)) return 0;
+  switch (which) {
+    case S_MIN:
+      return fail(c, ip, kp, "minLength", "string is shorter than %ld character%s", n->min_length,
+                  n->min_length == 1 ? "" : "s");
+    case S_MAX:
+      return fail(c, ip, kp, "maxLength", "string is longer than %ld character%s", n->max_length,
+                  n->max_length == 1 ? "" : "s");
+    case S_PATTERN:
+      return fail(c, ip, kp, "pattern", "string does not match the pattern \"%s\"",
+                  clip(q, sizeof q, n->pattern_src, strlen(n->pattern_src)));
+    default:
+      return fail(c, ip, kp, "format", "string is not a valid %s",
+                  clip(q, sizeof q, n->format_name, strlen(n->format_name)));
+  }
 }
 
 static int v_string(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
@@ -648,29 +687,18 @@ static int v_string(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
   /* A string has at most as many code points as bytes, and at least a quarter as many. */
   if (n->min_length >= 0 && len / 4 < (size_t)n->min_length &&
       sg__utf8_length(s, len) < (size_t)n->min_length)
-    return fail(c, ip, kp, "minLength", "string is shorter than %ld character%s", n->min_length,
-                n->min_length == 1 ? "" : "s");
+    return string_fail(c, n, S_MIN, ip, kp);
   if (n->max_length >= 0 && len > (size_t)n->max_length &&
       sg__utf8_length(s, len) > (size_t)n->max_length)
-    return fail(c, ip, kp, "maxLength", "string is longer than %ld character%s", n->max_length,
-                n->max_length == 1 ? "" : "s");
+    return string_fail(c, n, S_MAX, ip, kp);
   if (n->pattern) {
     int m = sg__regex_search(n->pattern, s, len);
     if (m == SG__RE_LIMIT)
       return abort_eval(c, ip, kp, "pattern", "pattern matching exceeded its limits");
-    if (m == SG__RE_NOMATCH) {
-      char p[48];
-      if (!reporting(c)) return 0;
-      return fail(c, ip, kp, "pattern", "string does not match the pattern \"%s\"",
-                  clip(p, sizeof p, n->pattern_src, strlen(n->pattern_src)));
-    }
+    if (m == SG__RE_NOMATCH) return string_fail(c, n, S_PATTERN, ip, kp);
   }
-  if (n->format != SG__F_NONE && !sg__format_check(n->format, s, len)) {
-    char f[48];
-    if (!reporting(c)) return 0;
-    return fail(c, ip, kp, "format", "string is not a valid %s",
-                clip(f, sizeof f, n->format_name, strlen(n->format_name)));
-  }
+  if (n->format != SG__F_NONE && !sg__format_check(n->format, s, len))
+    return string_fail(c, n, S_FORMAT, ip, kp);
   return 1;
 }
 
@@ -777,8 +805,9 @@ done:
   return ok && !c->aborted;
 }
 
-static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
-                    const kpath_t *kp, const scope_t *sc) {
+/* The object keywords with a lookup per name; for nodes without a name table. */
+static int v_object_lookup(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                           const kpath_t *kp, const scope_t *sc) {
   size_t size = json_object_size(inst);
   char q[48], r[48];
   if (n->min_props >= 0 && size < (size_t)n->min_props)
@@ -837,6 +866,109 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
   for (size_t i = 0; i < n->ndep_schemas; i++) {
     const sg__depschema_t *d = &n->dep_schemas[i];
     if (json_object_get(inst, d->name) && !descend(c, &d->edge, inst, ip, kp, sc)) return 0;
+  }
+  return 1;
+}
+
+/* The object keywords in one pass over the members: each is looked up in the node's name
+   table, which says which names the object has and where the values of declared
+   properties are. The keywords are then checked in the same order as with lookups
+   (required, dependentRequired, properties in the order of their names, the other
+   members in the object's order, dependentSchemas), so the first error is the same. */
+static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                    const kpath_t *kp, const scope_t *sc) {
+  if (n->names.slots == NULL || c->nvals + n->nprops > sizeof c->vals / sizeof c->vals[0])
+    return v_object_lookup(c, n, inst, ip, kp, sc);
+  size_t size = json_object_size(inst);
+  char q[48], r[48];
+  if (n->min_props >= 0 && size < (size_t)n->min_props)
+    return fail(c, ip, kp, "minProperties", "object has fewer than %ld propert%s", n->min_props,
+                n->min_props == 1 ? "y" : "ies");
+  if (n->max_props >= 0 && size > (size_t)n->max_props)
+    return fail(c, ip, kp, "maxProperties", "object has more than %ld propert%s", n->max_props,
+                n->max_props == 1 ? "y" : "ies");
+  json_t **vals = c->vals + c->nvals;
+  uint64_t seen = 0;
+  size_t declared = 0;
+  if (size * 2 > n->names.n * 5) {
+    /* Many more members than names: a lookup per name costs less than a pass. */
+    for (size_t i = 0; i < n->names.n; i++) {
+      json_t *v = json_object_getn(inst, n->names.list[i].s, n->names.list[i].len);
+      if (v == NULL) continue;
+      seen |= (uint64_t)1 << i;
+      if (i < n->nprops) {
+        vals[i] = v;
+        declared++;
+      }
+    }
+  } else {
+    for (void *it = json_object_iter(inst); it; it = json_object_iter_next(inst, it)) {
+      const sg__slot_t *e =
+          sg__names_find(&n->names, json_object_iter_key(it), json_object_iter_key_len(it));
+      if (e == NULL) continue;
+      seen |= (uint64_t)1 << e->id;
+      if (e->id < n->nprops) {
+        vals[e->id] = json_object_iter_value(it);
+        declared++;
+      }
+    }
+  }
+  for (size_t i = 0; i < n->nrequired; i++)
+    if (!((seen >> n->required_ids[i]) & 1))
+      return fail(c, ip, kp, "required", "required property \"%s\" is missing",
+                  clip(q, sizeof q, n->required[i], strlen(n->required[i])));
+  for (size_t i = 0; i < n->ndep_required; i++) {
+    const sg__depreq_t *d = &n->dep_required[i];
+    if (!((seen >> d->id) & 1)) continue;
+    for (size_t k = 0; k < d->nrequired; k++)
+      if (!((seen >> d->required_ids[k]) & 1))
+        return fail(c, ip, kp, n->dep_keyword, "property \"%s\" requires property \"%s\"",
+                    clip(q, sizeof q, d->name, strlen(d->name)),
+                    clip(r, sizeof r, d->required[k], strlen(d->required[k])));
+  }
+  if (declared) {
+    int ok = 1;
+    c->nvals += n->nprops;
+    for (size_t i = 0; ok && i < n->nprops; i++) {
+      if (!((seen >> i) & 1)) continue;
+      const sg__prop_t *p = &n->props[i];
+      ipath_t ipk = {ip, p->name, p->len, 0};
+      ok = descend(c, &p->edge, vals[i], &ipk, kp, sc);
+    }
+    c->nvals -= n->nprops;
+    if (!ok) return 0;
+  }
+  if (n->npatprops || n->property_names.node || (n->additional.node && declared < size)) {
+    const char *key;
+    size_t klen;
+    json_t *v;
+    json_object_keylen_foreach(inst, key, klen, v) {
+      ipath_t ipk = {ip, key, klen, 0};
+      if (n->property_names.node) {
+        int ok = v_name(c, n->property_names.node, key, klen, sc);
+        if (!ok)
+          return c->aborted
+                     ? 0
+                     : fail(c, ip, kp, "propertyNames", "property name \"%s\" is not allowed",
+                            clip(q, sizeof q, key, klen));
+      }
+      const sg__slot_t *e = sg__names_find(&n->names, key, klen);
+      int matched = e && e->id < n->nprops;
+      for (size_t i = 0; i < n->npatprops; i++) {
+        int m = sg__regex_search(n->patprops[i].re, key, klen);
+        if (m == SG__RE_LIMIT)
+          return abort_eval(c, &ipk, kp, "patternProperties",
+                            "pattern matching exceeded its limits");
+        if (m == SG__RE_NOMATCH) continue;
+        matched = 1;
+        if (!descend(c, &n->patprops[i].edge, v, &ipk, kp, sc)) return 0;
+      }
+      if (!matched && n->additional.node && !descend(c, &n->additional, v, &ipk, kp, sc)) return 0;
+    }
+  }
+  for (size_t i = 0; i < n->ndep_schemas; i++) {
+    const sg__depschema_t *d = &n->dep_schemas[i];
+    if (((seen >> d->id) & 1) && !descend(c, &d->edge, inst, ip, kp, sc)) return 0;
   }
   return 1;
 }
@@ -1033,61 +1165,74 @@ static int in_enum(const sg__node_t *n, json_t *inst) {
   return 0;
 }
 
-static int v_body(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
-                  const kpath_t *kp, const scope_t *sc) {
-  unsigned kw = n->kw;
-  if (kw == 0) return 1;
-  if (kw & SG__K_FALSE) return v_false(c, ip, kp);
-  if ((kw & SG__K_TYPE) && !type_ok(n->types, inst)) {
-    if (!reporting(c)) return 0;
-    char t[80];
-    type_list(t, sizeof t, n->types);
-    return fail(c, ip, kp, "type", "expected %s, got %s", t, type_name(inst));
-  }
-  if ((kw & SG__K_ENUM) && !in_enum(n, inst)) {
-    char list[160];
-    if (!reporting(c)) return 0;
-    if (values_text(list, sizeof list, n->enum_))
-      return fail(c, ip, kp, "enum", "value is not one of %s", list);
-    return fail(c, ip, kp, "enum", "value is not one of the allowed values");
-  }
-  if (kw & SG__K_CONST) {
-    int eq = n->const_str.s ? json_is_string(inst) && same_str(inst, &n->const_str)
-                            : sg__json_equal(inst, n->const_);
-    if (!eq) {
-      char one[64];
-      if (!reporting(c)) return 0;
-      if (scalar_text(one, sizeof one, n->const_))
-        return fail(c, ip, kp, "const", "value must be %s", one);
+enum { G_TYPE, G_ENUM, G_CONST };
+
+static __attribute__((noinline, cold)) int value_fail(vctx_t *c, const sg__node_t *n, int which,
+                                                      json_t *inst, const ipath_t *ip,
+                                                      const kpath_t *kp) {
+  char buf[160];
+  if (!reporting(c)) return 0;
+  switch (which) {
+    case G_TYPE:
+      type_list(buf, 80, n->types);
+      return fail(c, ip, kp, "type", "expected %s, got %s", buf, type_name(inst));
+    case G_ENUM:
+      if (values_text(buf, sizeof buf, n->enum_))
+        return fail(c, ip, kp, "enum", "value is not one of %s", buf);
+      return fail(c, ip, kp, "enum", "value is not one of the allowed values");
+    default:
+      if (scalar_text(buf, 64, n->const_)) return fail(c, ip, kp, "const", "value must be %s", buf);
       return fail(c, ip, kp, "const", "value is not the required constant");
-    }
   }
-  int ok = 1;
+}
+
+static __attribute__((noinline)) int v_slow(vctx_t *c, const sg__node_t *n, json_t *inst,
+                                            const ipath_t *ip, const kpath_t *kp,
+                                            const scope_t *sc);
+
+/* Checks n over inst: the keywords for inst's type, then the applicators. */
+static inline __attribute__((always_inline)) int v_body(vctx_t *c, const sg__node_t *n,
+                                                        json_t *inst, const ipath_t *ip,
+                                                        const kpath_t *kp, const scope_t *sc) {
+  unsigned kw = n->kw;
+  if (kw & SG__K_FALSE) return v_false(c, ip, kp);
+  if ((kw & SG__K_TYPE) && !type_ok(n->types, inst)) return value_fail(c, n, G_TYPE, inst, ip, kp);
+  if ((kw & SG__K_ENUM) && !in_enum(n, inst)) return value_fail(c, n, G_ENUM, inst, ip, kp);
+  if ((kw & SG__K_CONST) && !(n->const_str.s ? json_is_string(inst) && same_str(inst, &n->const_str)
+                                             : sg__json_equal(inst, n->const_)))
+    return value_fail(c, n, G_CONST, inst, ip, kp);
   switch (json_typeof(inst)) {
     case JSON_INTEGER:
     case JSON_REAL:
-      if (kw & SG__K_NUMBER) ok = v_number(c, n, inst, ip, kp);
+      if ((kw & SG__K_NUMBER) && !v_number(c, n, inst, ip, kp)) return 0;
       break;
     case JSON_STRING:
-      if (kw & SG__K_STRING) ok = v_string(c, n, inst, ip, kp);
-      break;
-    case JSON_ARRAY:
-      if (kw & SG__K_ARRAY) ok = v_array(c, n, inst, ip, kp, sc);
-      break;
-    case JSON_OBJECT:
-      if (kw & SG__K_OBJECT) ok = v_object(c, n, inst, ip, kp, sc);
+      if ((kw & SG__K_STRING) && !v_string(c, n, inst, ip, kp)) return 0;
       break;
     default:
       break;
   }
-  if (!ok) return 0;
+  if (kw & (SG__K_ARRAY | SG__K_OBJECT | SG__K_APPLICATOR | SG__K_UNEVALUATED))
+    return v_slow(c, n, inst, ip, kp, sc);
+  return 1;
+}
+
+/* The keywords that descend into subschemas. */
+static __attribute__((noinline)) int v_slow(vctx_t *c, const sg__node_t *n, json_t *inst,
+                                            const ipath_t *ip, const kpath_t *kp,
+                                            const scope_t *sc) {
+  unsigned kw = n->kw;
+  if (json_is_array(inst) && (kw & SG__K_ARRAY) && !v_array(c, n, inst, ip, kp, sc)) return 0;
+  if (json_is_object(inst) && (kw & SG__K_OBJECT) && !v_object(c, n, inst, ip, kp, sc)) return 0;
   if ((kw & SG__K_APPLICATOR) && !v_applicators(c, n, inst, ip, kp, sc)) return 0;
   if (kw & SG__K_UNEVALUATED) return v_unevaluated(c, n, inst, ip, kp, sc);
   return 1;
 }
 
-static int v_node(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
-                  const kpath_t *kp, const scope_t *sc) {
+/* v_node where the dynamic scope is kept: enter pushes a frame for a new resource. */
+static __attribute__((noinline)) int v_node_scoped(vctx_t *c, const sg__node_t *n, json_t *inst,
+                                                   const ipath_t *ip, const kpath_t *kp,
+                                                   const scope_t *sc) {
   scope_t frame;
   if (!enter(c, n, ip, kp, sc, &frame, &sc)) return 0;
   int ok = v_body(c, n, inst, ip, kp, sc);
@@ -1095,9 +1240,21 @@ static int v_node(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *i
   return ok && !c->aborted;
 }
 
+static int v_node(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                  const kpath_t *kp, const scope_t *sc) {
+  if (c->dynamic) return v_node_scoped(c, n, inst, ip, kp, sc);
+  if (c->aborted) return 0;
+  if (c->depth >= SG__MAX_DEPTH)
+    return abort_eval(c, ip, kp, "", "schema evaluation is nested too deeply (a $ref cycle?)");
+  c->depth++;
+  int ok = v_body(c, n, inst, ip, kp, sc);
+  c->depth--;
+  return ok && !c->aborted;
+}
+
 int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t *err) {
   vctx_t c;
-  memset(&c, 0, sizeof c);
+  memset(&c, 0, offsetof(vctx_t, vals));
   c.out = err;
   c.dynamic = s ? s->dynamic : 0;
   if (err) {
