@@ -104,11 +104,19 @@ static void call(sg_store_t *st, const char *prefix, int i) {
 }
 
 /* The documented serialisation, written again from the comment in chain.c. */
-__attribute__((used)) static const char *const columns[] = {
+static const char *const columns[] = {
     "seq",    "ts",        "call_id",   "event",       "subject",  "role",    "tenant",
     "env",    "tool",      "args_hash", "decision",    "reason",   "outcome", "latency_us",
     "detail", "args_json", "actor",     "approval_id", "prev_hash"};
 #define NCOL ((int)(sizeof columns / sizeof columns[0]))
+
+/* "SELECT <the columns in that order>[, hash] FROM audit_events <rest>". */
+static void select_sql(char *out, size_t len, int with_hash, const char *rest) {
+  size_t n = (size_t)snprintf(out, len, "SELECT ");
+  for (int i = 0; i < NCOL; i++)
+    n += (size_t)snprintf(out + n, len - n, "%s%s", i ? ", " : "", columns[i]);
+  snprintf(out + n, len - n, "%s FROM audit_events %s", with_hash ? ", hash" : "", rest);
+}
 
 static void outside_hash(sqlite3_stmt *s, char out[SG_SHA256_HEX_LEN + 1]) {
   static char buf[1 << 18];
@@ -142,21 +150,17 @@ static int64_t check_chain_by_hand(const char *path) {
   sqlite3 *db = NULL;
   sqlite3_stmt *s = NULL;
   char prev[SG_SHA256_HEX_LEN + 1] = ZEROS, want[SG_SHA256_HEX_LEN + 1];
+  char sql[512];
   int64_t n = 0;
+  select_sql(sql, sizeof sql, 1, "ORDER BY seq");
   CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
-  CHECK_INT_EQ(sqlite3_prepare_v2(db,
-                                  "SELECT seq, ts, call_id, event, subject, role, tenant, env,"
-                                  " tool, args_hash, decision, reason, outcome, latency_us,"
-                                  " detail, args_json, actor, approval_id, prev_hash, hash"
-                                  " FROM audit_events ORDER BY seq",
-                                  -1, &s, NULL),
-               SQLITE_OK);
+  CHECK_INT_EQ(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
   while (sqlite3_step(s) == SQLITE_ROW) {
     n++;
     CHECK_INT_EQ(sqlite3_column_int64(s, 0), n);
-    CHECK_STR_EQ((const char *)sqlite3_column_text(s, 18), prev);
+    CHECK_STR_EQ((const char *)sqlite3_column_text(s, NCOL - 1), prev);
     outside_hash(s, want);
-    CHECK_STR_EQ((const char *)sqlite3_column_text(s, 19), want);
+    CHECK_STR_EQ((const char *)sqlite3_column_text(s, NCOL), want);
     memcpy(prev, want, sizeof prev);
   }
   sqlite3_finalize(s);
@@ -320,14 +324,10 @@ static void verify_finds_a_rehashed_edit_at_the_next_row(void) {
   raw_exec(t.db,
            "DROP TRIGGER audit_events_no_update;"
            "UPDATE audit_events SET decision = 'allow' WHERE seq = 7");
+  char query[512];
+  select_sql(query, sizeof query, 0, "WHERE seq = 7");
   CHECK_INT_EQ(sqlite3_open(t.db, &db), SQLITE_OK);
-  CHECK_INT_EQ(sqlite3_prepare_v2(db,
-                                  "SELECT seq, ts, call_id, event, subject, role, tenant, env,"
-                                  " tool, args_hash, decision, reason, outcome, latency_us,"
-                                  " detail, args_json, actor, approval_id, prev_hash"
-                                  " FROM audit_events WHERE seq = 7",
-                                  -1, &s, NULL),
-               SQLITE_OK);
+  CHECK_INT_EQ(sqlite3_prepare_v2(db, query, -1, &s, NULL), SQLITE_OK);
   CHECK_INT_EQ(sqlite3_step(s), SQLITE_ROW);
   outside_hash(s, h);
   sqlite3_finalize(s);
