@@ -47,6 +47,10 @@ enum {
   SG__K_UNEVALUATED = 1 << 9, /* unevaluatedProperties, unevaluatedItems */
 };
 
+/* Groups of names in sg__node_t.evaluated: evaluated whatever the instance; when "if"
+   holds (by "if" or "then"); when it does not (by "else"). */
+enum { SG__EV_ALWAYS = 1, SG__EV_IF = 2, SG__EV_ELSE = 4 };
+
 /* A string from the schema, with its length. */
 typedef struct {
   const char *s;
@@ -223,6 +227,10 @@ struct sg__node {
   sg__edge_t additional;
   sg__edge_t property_names;
   sg__edge_t unevaluated_props;
+  /* When what unevaluatedProperties sees as evaluated is known from the schema alone (see
+     prepare.c): the names evaluated, each slot's id holding the SG__EV_* groups that
+     evaluate it. slots is NULL otherwise. */
+  sg__names_t evaluated;
   const char **required;
   size_t nrequired;
   unsigned char *required_ids; /* the ids of required in names */

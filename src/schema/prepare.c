@@ -58,7 +58,7 @@ static unsigned name_id(names_t *l, const char *s, size_t len) {
 }
 
 /* Lays the names out in a table, trying a few seeds for the one with the shortest probes. */
-static int names_table(sg__arena_t *a, const names_t *l, sg__names_t *t) {
+static int names_table(sg__arena_t *a, const names_t *l, const unsigned *ids, sg__names_t *t) {
   size_t cap = 8;
   while (cap < 2 * l->n) cap *= 2;
   t->slots = sg__arena_alloc(a, cap * sizeof *t->slots);
@@ -93,7 +93,7 @@ static int names_table(sg__arena_t *a, const names_t *l, sg__names_t *t) {
     uint32_t h = sg__name_hash(l->v[i].s, l->v[i].len, t->seed);
     size_t k = h & t->mask;
     while (t->slots[k].name) k = (k + 1) & t->mask;
-    t->slots[k] = (sg__slot_t){l->v[i].s, l->v[i].len, h, (unsigned)i};
+    t->slots[k] = (sg__slot_t){l->v[i].s, l->v[i].len, h, ids ? ids[i] : (unsigned)i};
   }
   return 0;
 }
@@ -125,13 +125,67 @@ static int object_names(sg__arena_t *a, sg__node_t *n) {
     d->id = name_id(&l, d->name, strlen(d->name));
   }
   if (l.full) return 0;
-  return names_table(a, &l, &n->names);
+  return names_table(a, &l, NULL, &n->names);
+}
+
+/* unevaluatedProperties needs the members that the node's other keywords and its in-place
+   subschemas evaluated. When those subschemas evaluate only the names of their
+   "properties" (no patternProperties, additionalProperties, anyOf, oneOf, nested if, ...),
+   the answer is a set of names fixed by the schema, plus those of "if" and "then" or those
+   of "else" according to the outcome of "if", which validation knows by then. */
+typedef struct {
+  names_t l;
+  unsigned groups[SG__MAX_NAMES];
+} evaluated_t;
+
+static void evaluated_add(evaluated_t *e, const sg__node_t *n, unsigned group) {
+  for (size_t i = 0; i < n->nprops; i++) {
+    size_t before = e->l.n;
+    unsigned id = name_id(&e->l, n->props[i].name, n->props[i].len);
+    if (e->l.full) return;
+    if (e->l.n > before) e->groups[id] = 0;
+    e->groups[id] |= group;
+  }
+}
+
+/* Adds what n evaluates, n being a subschema applied in place; 0 when that depends on more
+   than the outcome of the top node's "if". */
+static int evaluated_in_place(evaluated_t *e, const sg__node_t *n, unsigned group, int depth) {
+  if (n == NULL || n->boolean >= 0) return 1;
+  if (depth > 8 || n->additional.node || n->unevaluated_props.node || n->npatprops || n->nany_of ||
+      n->none_of || n->if_.node || n->dynamic_ref.node || n->ndep_schemas)
+    return 0;
+  evaluated_add(e, n, group);
+  if (!evaluated_in_place(e, n->ref.node, group, depth + 1)) return 0;
+  for (size_t i = 0; i < n->nall_of; i++)
+    if (!evaluated_in_place(e, n->all_of[i].node, group, depth + 1)) return 0;
+  return !e->l.full;
+}
+
+static int evaluated_names(sg__arena_t *a, sg__node_t *n) {
+  if (n->unevaluated_props.node == NULL || n->additional.node || n->npatprops || n->nany_of ||
+      n->none_of || n->dynamic_ref.node || n->ndep_schemas)
+    return 0;
+  evaluated_t e;
+  e.l.n = 0;
+  e.l.full = 0;
+  evaluated_add(&e, n, SG__EV_ALWAYS);
+  int ok = evaluated_in_place(&e, n->ref.node, SG__EV_ALWAYS, 1);
+  for (size_t i = 0; ok && i < n->nall_of; i++)
+    ok = evaluated_in_place(&e, n->all_of[i].node, SG__EV_ALWAYS, 1);
+  if (ok && n->if_.node)
+    ok = evaluated_in_place(&e, n->if_.node, SG__EV_IF, 1) &&
+         evaluated_in_place(&e, n->then_.node, SG__EV_IF, 1) &&
+         evaluated_in_place(&e, n->else_.node, SG__EV_ELSE, 1);
+  if (!ok || e.l.full) return 0;
+  return names_table(a, &e.l, e.groups, &n->evaluated);
 }
 
 int sg__node_prepare(sg__arena_t *a, sg__node_t *n) {
   n->kw = groups(n);
   if (n->boolean >= 0) return 0;
   if ((n->kw & SG__K_OBJECT) && object_names(a, n)) return SG_ENOMEM;
+  if (evaluated_names(a, n)) return SG_ENOMEM;
   num_exact(&n->minimum);
   num_exact(&n->maximum);
   num_exact(&n->ex_minimum);

@@ -49,6 +49,10 @@ typedef struct {
   int aborted;            /* a limit was hit: invalid, whatever the keywords say */
   int depth;
   int dynamic; /* the schema has a dynamic $dynamicRef: keep track of the dynamic scope */
+  int peak;    /* the deepest depth reached */
+  /* sg__node_t.evaluated was used in place of working out what was evaluated, which
+     enters fewer nodes; legacy turns that off (see sg_schema_validate). */
+  int used_evaluated, legacy;
   /* A stack of the values of declared properties, one frame per object being validated
      (see v_object); an object that does not fit is validated with lookups instead. */
   size_t nvals;
@@ -475,7 +479,7 @@ static int enter(vctx_t *c, const sg__node_t *n, const ipath_t *ip, const kpath_
   if (c->aborted) return 0;
   if (c->depth >= SG__MAX_DEPTH)
     return abort_eval(c, ip, kp, "", "schema evaluation is nested too deeply (a $ref cycle?)");
-  c->depth++;
+  if (++c->depth > c->peak) c->peak = c->depth;
   *out = sc;
   if (c->dynamic && n->res && (sc == NULL || sc->res != n->res)) {
     frame->up = sc;
@@ -1028,8 +1032,9 @@ static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_
   return c->filled;
 }
 
+/* Sets *if_ok to the outcome of "if", when there is one. */
 static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
-                         const kpath_t *kp, const scope_t *sc) {
+                         const kpath_t *kp, const scope_t *sc, int *if_ok) {
   if (n->ref.node && !descend(c, &n->ref, inst, ip, kp, sc)) return 0;
   if (n->dynamic_ref.node) {
     sg__edge_t e = {n->dynamic_ref.path, dynamic_target(n, sc)};
@@ -1073,6 +1078,7 @@ static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
   if (n->if_.node) {
     int ok = probe_edge(c, &n->if_, inst, ip, kp, sc);
     if (c->aborted) return 0;
+    *if_ok = ok;
     const sg__edge_t *e = ok ? &n->then_ : &n->else_;
     if (e->node && !descend(c, e, inst, ip, kp, sc)) return 0;
   }
@@ -1092,6 +1098,26 @@ static int marks_init(marks_t *m, uint64_t *stack, size_t n) {
 
 static void marks_free(marks_t *m, uint64_t *stack) {
   if (m->bits != stack) free(m->bits);
+}
+
+/* unevaluatedProperties when the schema says which names are evaluated (see prepare.c):
+   the members are checked in the same order as by v_unevaluated. */
+static int v_unevaluated_known(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                               const kpath_t *kp, const scope_t *sc, int if_ok) {
+  unsigned groups = SG__EV_ALWAYS;
+  if (n->if_.node) groups |= if_ok ? SG__EV_IF : SG__EV_ELSE;
+  c->used_evaluated = 1;
+  const char *key;
+  size_t klen;
+  json_t *v;
+  json_object_keylen_foreach(inst, key, klen, v) {
+    if (c->aborted) break;
+    const sg__slot_t *e = sg__names_find(&n->evaluated, key, klen);
+    if (e && (e->id & groups)) continue;
+    ipath_t ipk = {ip, key, klen, 0};
+    if (!descend(c, &n->unevaluated_props, v, &ipk, kp, sc)) return 0;
+  }
+  return !c->aborted;
 }
 
 static int v_unevaluated(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
@@ -1222,11 +1248,14 @@ static __attribute__((noinline)) int v_slow(vctx_t *c, const sg__node_t *n, json
                                             const ipath_t *ip, const kpath_t *kp,
                                             const scope_t *sc) {
   unsigned kw = n->kw;
+  int if_ok = 0;
   if (json_is_array(inst) && (kw & SG__K_ARRAY) && !v_array(c, n, inst, ip, kp, sc)) return 0;
   if (json_is_object(inst) && (kw & SG__K_OBJECT) && !v_object(c, n, inst, ip, kp, sc)) return 0;
-  if ((kw & SG__K_APPLICATOR) && !v_applicators(c, n, inst, ip, kp, sc)) return 0;
-  if (kw & SG__K_UNEVALUATED) return v_unevaluated(c, n, inst, ip, kp, sc);
-  return 1;
+  if ((kw & SG__K_APPLICATOR) && !v_applicators(c, n, inst, ip, kp, sc, &if_ok)) return 0;
+  if (!(kw & SG__K_UNEVALUATED)) return 1;
+  if (n->evaluated.slots && json_is_object(inst) && !c->legacy)
+    return v_unevaluated_known(c, n, inst, ip, kp, sc, if_ok);
+  return v_unevaluated(c, n, inst, ip, kp, sc);
 }
 
 /* v_node where the dynamic scope is kept: enter pushes a frame for a new resource. */
@@ -1246,7 +1275,7 @@ static int v_node(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *i
   if (c->aborted) return 0;
   if (c->depth >= SG__MAX_DEPTH)
     return abort_eval(c, ip, kp, "", "schema evaluation is nested too deeply (a $ref cycle?)");
-  c->depth++;
+  if (++c->depth > c->peak) c->peak = c->depth;
   int ok = v_body(c, n, inst, ip, kp, sc);
   c->depth--;
   return ok && !c->aborted;
@@ -1266,6 +1295,20 @@ int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t
     return SG_EINVALID_ARGS;
   }
   int ok = v_node(&c, s->root, instance, NULL, NULL, NULL);
+  if (c.used_evaluated && c.peak >= SG__MAX_DEPTH - 16) {
+    /* Working out what was evaluated enters nodes up to ten levels deeper than the
+       evaluation itself, and the depth limit applies there too: this close to it, the
+       outcome is the one that working it out gives. */
+    memset(&c, 0, offsetof(vctx_t, vals));
+    c.out = err;
+    c.dynamic = s->dynamic;
+    c.legacy = 1;
+    if (err) {
+      err->instance_location[0] = err->keyword_location[0] = '\0';
+      err->keyword[0] = err->message[0] = '\0';
+    }
+    ok = v_node(&c, s->root, instance, NULL, NULL, NULL);
+  }
   if (ok && !c.aborted) return 0;
   if (err && !c.filled) snprintf(err->message, sizeof err->message, "value is not valid");
   return SG_EINVALID_ARGS;

@@ -690,6 +690,40 @@ static void test_unevaluated(void) {
   sg_schema_free(s);
 }
 
+/* "a" nested depth times around inner; the caller frees the text. */
+static char *nested(int depth, const char *inner) {
+  size_t cap = (size_t)depth * 7 + strlen(inner) + 1, len = 0;
+  char *t = malloc(cap);
+  CHECK(t != NULL);
+  for (int i = 0; i < depth; i++) len += (size_t)snprintf(t + len, cap - len, "{\"a\":");
+  len += (size_t)snprintf(t + len, cap - len, "%s", inner);
+  for (int i = 0; i < depth; i++) t[len++] = '}';
+  t[len] = '\0';
+  return t;
+}
+
+static void test_unevaluated_depth_limit(void) {
+  /* Each level enters two nodes ($ref and its target); working out which members were
+     evaluated enters one more below the deepest, so 255 levels are refused while 254 are
+     not, whichever way validation finds out. */
+  sg_schema_t *s = compile(
+      "{\"$defs\":{\"d\":{\"properties\":{\"a\":{\"$ref\":\"#/$defs/d\"}},"
+      "\"unevaluatedProperties\":false}},\"$ref\":\"#/$defs/d\"}");
+  char *t = nested(254, "{}");
+  valid(s, t);
+  free(t);
+  t = nested(255, "{}");
+  sg_schema_error_t err;
+  CHECK_INT_EQ(check(s, t, &err), SG_EINVALID_ARGS);
+  CHECK(strstr(err.message, "nested too deeply") != NULL);
+  free(t);
+  t = nested(254, "{\"x\":1}");
+  CHECK_INT_EQ(check(s, t, &err), SG_EINVALID_ARGS);
+  CHECK_STR_EQ(err.keyword, "unevaluatedProperties");
+  free(t);
+  sg_schema_free(s);
+}
+
 static void test_ids_and_anchors(void) {
   sg_schema_t *s = compile(
       "{\"$id\":\"https://example.com/root.json\","
@@ -972,6 +1006,7 @@ const sg_test_t sg_suite_schema[] = {{"type", test_type},
                                      {"object_counts_and_names", test_object_counts_and_names},
                                      {"pattern_properties", test_pattern_properties},
                                      {"unevaluated", test_unevaluated},
+                                     {"unevaluated_depth_limit", test_unevaluated_depth_limit},
                                      {"ids_and_anchors", test_ids_and_anchors},
                                      {"dynamic_ref", test_dynamic_ref},
                                      {"remote_refs", test_remote_refs},
