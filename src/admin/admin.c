@@ -597,6 +597,9 @@ static void on_request(sg_http_request_t *req, void *arg) {
       wrong_method(req, "GET");
   } else if (strncmp(req->path, "/console", 8) == 0) {
     serve_console(req, req->path + 8);
+  } else if (strcmp(req->path, "/favicon.ico") == 0 && is_get(req)) {
+    /* Browsers ask for it; the console has none. */
+    sg_http_respond(req, 204, NULL, common_headers, NULL, 0);
   } else if (strcmp(req->path, "/") == 0 && is_get(req)) {
     sg_http_respond(req, 302, NULL, "Location: /console\r\n", NULL, 0);
   } else {
