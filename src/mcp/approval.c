@@ -110,11 +110,17 @@ static void poll_cb(uv_timer_t *t) {
   for (sg_call_t *c = gw->waiting, *next; c; c = next) {
     next = c->wait_next;
     if (now >= c->deadline_us) {
-      /* Expire it in the store first: an approval that lands now must not be usable. */
+      /* An approval that landed since the last look is honoured; anything else is expired
+       * in the store first, so that it cannot become usable afterwards. */
+      char state[16] = "";
+      if (sg_store_approval_state(gw->store, c->approval_id, state) == 0 &&
+          strcmp(state, "pending") != 0) {
+        settle(c, state);
+        continue;
+      }
       sg_store_approval_expire(gw->store, c->approval_id);
-      char state[16] = "expired";
-      sg_store_approval_state(gw->store, c->approval_id, state);
-      settle(c, strcmp(state, "approved") == 0 ? "approved" : "expired");
+      if (sg_store_approval_state(gw->store, c->approval_id, state) != 0) snprintf(state, sizeof state, "expired");
+      settle(c, strcmp(state, "pending") == 0 ? "expired" : state);
       continue;
     }
     if (changed) {
@@ -159,7 +165,8 @@ void sg__approval_hold(sg_call_t *c, const sg_grant_t *g, const char *args_json)
 void sg__approval_withdraw(sg_call_t *c, const char *why) {
   sg_gateway_t *gw = c->session->gw;
   unlink_waiting(c);
-  if (sg_store_approval_cancel(gw->store, c->approval_id, c->session->principal.subject, why) != 0)
+  const char *actor = c->session->principal.subject ? c->session->principal.subject : "gateway";
+  if (sg_store_approval_cancel(gw->store, c->approval_id, actor, why) != 0)
     sg_warn("approval %s could not be cancelled: %s", c->approval_id, sg_store_errmsg(gw->store));
   sg__call_end(c, SG_ECANCELLED, "cancelled", why);
 }
