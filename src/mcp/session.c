@@ -78,6 +78,22 @@ static void handle_tools_list(sg_session_t *s, json_t *id) {
   sg__session_send(s, sg_rpc_result(id, json_pack("{s:o}", "tools", tools)));
 }
 
+/* logging/setLevel: the gateway sends clients no log notifications (its logs go to its
+ * operator), so any level filters nothing; a valid one is acknowledged, as the session
+ * era's clients expect of a server they may ask. */
+static void handle_set_level(sg_session_t *s, json_t *id, json_t *params) {
+  static const char *const levels[] = {"debug",    "info",  "notice", "warning", "error",
+                                       "critical", "alert", "emergency", NULL};
+  const char *level = json_string_value(json_object_get(params, "level"));
+  for (const char *const *l = levels; level && *l; l++)
+    if (strcmp(level, *l) == 0) {
+      sg__session_send(s, sg_rpc_result(id, json_object()));
+      return;
+    }
+  sg__session_send_error(s, id, SG_EBADPARAMS, "logging/setLevel needs a \"level\" of RFC 5424",
+                         NULL);
+}
+
 static void handle_request(sg_session_t *s, const char *method, json_t *id, json_t *params) {
   if (strcmp(method, "ping") == 0) {
     sg__session_send(s, sg_rpc_result(id, json_object()));
@@ -95,6 +111,8 @@ static void handle_request(sg_session_t *s, const char *method, json_t *id, json
     handle_tools_list(s, id);
   } else if (strcmp(method, "tools/call") == 0) {
     sg__call_start(s, id, params);
+  } else if (strcmp(method, "logging/setLevel") == 0) {
+    handle_set_level(s, id, params);
   } else if (sg__access_request(s, method, id, params)) {
     /* answered or forwarded */
   } else {

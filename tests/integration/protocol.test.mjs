@@ -87,10 +87,15 @@ test('malformed and hostile messages get clear errors and cost nothing else', as
     assert.equal(r.error.data.reason, reason);
     await stillAlive(s, n++);
   }
-  s.send(req(7, 'logging/setLevel', { level: 'debug' }));
+  s.send(req(7, 'completion/complete', { ref: { type: 'ref/prompt', name: 'city_brief' }, argument: { name: 'city', value: 'P' } }));
   const r = await s.next();
   assert.equal(r.error.code, -32601);
   assert.equal(r.id, 7);
+  // logging/setLevel is acknowledged: the gateway sends no log notifications to filter.
+  s.send(req(70, 'logging/setLevel', { level: 'debug' }));
+  assert.deepEqual((await s.next()).result, {});
+  s.send(req(71, 'logging/setLevel', { level: 'loud' }));
+  assert.equal((await s.next()).error.code, -32602);
   s.send(req(8, 'tools/call', { name: 'echo', arguments: 'not an object' }));
   const bad = await s.next();
   assert.equal(bad.error.code, -32602);
