@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential meson ninja-build pkg-config libjansson-dev libuv1-dev libsqlite3-dev
-          libpcre2-dev libssl-dev libjwt-dev libhttp-parser-dev sqlite3 socat ca-certificates clang libclang-rt-14-dev
+          libpcre2-dev libssl-dev libjwt-dev libhttp-parser-dev libcurl4-openssl-dev sqlite3 socat ca-certificates clang libclang-rt-14-dev
           chromium)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()

@@ -22,8 +22,19 @@
 typedef enum { SG_ACCESS_READ = 0, SG_ACCESS_WRITE } sg_access_t;
 typedef enum { SG_APPROVAL_NONE = 0, SG_APPROVAL_AUTO, SG_APPROVAL_REQUIRED } sg_approval_t;
 
+/* How scopegate reaches a downstream server: a process it spawns and speaks to over
+ * stdio, or an MCP endpoint it speaks to over Streamable HTTP. */
+typedef enum { SG_DS_STDIO = 0, SG_DS_HTTP } sg_ds_transport_t;
+
+/* For an http server the fields that describe a process are reused so that everything
+ * comparing two definitions also compares endpoints: command (and argv[0]) hold the URL,
+ * env holds the headers the catalog adds as "NAME=VALUE" entries, cwd is the catalog
+ * directory, and credentials name the headers each (tenant, env) instance sends. */
 typedef struct {
   char *name;
+  sg_ds_transport_t transport;
+  const char *url;          /* SG_DS_HTTP: the endpoint, the same string as command
+                             * (owned through command); NULL for stdio */
   char *command;
   char **argv;              /* NULL-terminated; argv[0] is the command */
   char *cwd;                /* absolute */

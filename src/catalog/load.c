@@ -4,6 +4,7 @@
  * problem is reported, not just the first, with the file and a JSON Pointer to the
  * offending value. Only a catalog without problems is returned.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -118,11 +119,117 @@ static char *resolve_dir(const char *base, const char *rel) {
   return strdup(real);
 }
 
+/* A server scopegate spawns: command, args, cwd and env. */
+static void load_stdio_server(loader_t *l, sg_catalog_t *c, json_t *s, const char *ptr,
+                              sg_server_conf_t *sc) {
+  char p[512];
+  sc->command = req_string(l, s, ptr, "command");
+  json_t *args = json_object_get(s, "args");
+  size_t nargs = json_is_array(args) ? json_array_size(args) : 0;
+  if (args && !json_is_array(args)) {
+    ptr_join(p, sizeof p, ptr, "args");
+    problem(l, p, "must be an array of strings");
+  }
+  sc->argv = calloc(nargs + 2, sizeof *sc->argv);
+  sc->argv[0] = strdup(sc->command ? sc->command : "");
+  for (size_t i = 0; i < nargs; i++) {
+    json_t *a = json_array_get(args, i);
+    if (!json_is_string(a)) {
+      ptr_join(p, sizeof p, ptr, "args");
+      sg_json_pointer_append_index(p, sizeof p, i);
+      problem(l, p, "must be a string");
+    }
+    sc->argv[i + 1] = strdup(json_is_string(a) ? json_string_value(a) : "");
+  }
+  const char *cwd = json_string_value(json_object_get(s, "cwd"));
+  sc->cwd = resolve_dir(c->dir, cwd ? cwd : ".");
+  if (sc->cwd == NULL) {
+    ptr_join(p, sizeof p, ptr, "cwd");
+    problem(l, p, "directory \"%s\" does not exist (relative paths start at the catalog)",
+            cwd ? cwd : ".");
+  }
+  json_t *env = json_object_get(s, "env");
+  sc->env = calloc((env ? json_object_size(env) : 0) + 1, sizeof *sc->env);
+  if (env && !json_is_object(env)) {
+    ptr_join(p, sizeof p, ptr, "env");
+    problem(l, p, "must be an object of strings");
+  } else if (env) {
+    const char *k;
+    json_t *v;
+    size_t i = 0;
+    json_object_foreach(env, k, v) {
+      if (!json_is_string(v) || k[0] == '\0' || strchr(k, '=')) {
+        ptr_join(p, sizeof p, ptr, "env");
+        sg_json_pointer_append(p, sizeof p, k);
+        problem(l, p, "must be a string under a name without '='");
+        continue;
+      }
+      size_t n = strlen(k) + json_string_length(v) + 2;
+      sc->env[i] = malloc(n);
+      snprintf(sc->env[i++], n, "%s=%s", k, json_string_value(v));
+    }
+  }
+}
+
+/* An HTTP header name: an RFC 9110 token. */
+static int header_name_ok(const char *k) {
+  if (k == NULL || *k == '\0') return 0;
+  for (; *k; k++)
+    if (!(isalnum((unsigned char)*k) || strchr("!#$%&'*+-.^_`|~", *k))) return 0;
+  return 1;
+}
+
+/* A server reached over Streamable HTTP: url and headers. The process fields are filled
+ * so that code comparing definitions compares endpoints (see catalog.h). */
+static void load_http_server(loader_t *l, sg_catalog_t *c, json_t *s, const char *ptr,
+                             sg_server_conf_t *sc) {
+  char p[512];
+  static const char *const stdio_only[] = {"command", "args", "cwd", "env", NULL};
+  for (const char *const *k = stdio_only; *k; k++)
+    if (json_object_get(s, *k)) {
+      ptr_join(p, sizeof p, ptr, *k);
+      problem(l, p, "is only for \"stdio\" servers");
+    }
+  sc->transport = SG_DS_HTTP;
+  sc->command = req_string(l, s, ptr, "url");
+  if (sc->command == NULL) sc->command = strdup("");
+  else if (strncmp(sc->command, "http://", 7) != 0 && strncmp(sc->command, "https://", 8) != 0) {
+    ptr_join(p, sizeof p, ptr, "url");
+    problem(l, p, "must be an http:// or https:// URL");
+  }
+  sc->url = sc->command;
+  sc->argv = calloc(2, sizeof *sc->argv);
+  sc->argv[0] = strdup(sc->command);
+  sc->cwd = resolve_dir(c->dir, ".");
+  json_t *headers = json_object_get(s, "headers");
+  sc->env = calloc((json_is_object(headers) ? json_object_size(headers) : 0) + 1, sizeof *sc->env);
+  if (headers && !json_is_object(headers)) {
+    ptr_join(p, sizeof p, ptr, "headers");
+    problem(l, p, "must be an object of strings");
+    return;
+  }
+  const char *k;
+  json_t *v;
+  size_t i = 0;
+  json_object_foreach(headers, k, v) {
+    const char *text = json_string_value(v);
+    if (!header_name_ok(k) || text == NULL || strpbrk(text, "\r\n")) {
+      ptr_join(p, sizeof p, ptr, "headers");
+      sg_json_pointer_append(p, sizeof p, k);
+      problem(l, p, "must be a one-line string under an HTTP header name");
+      continue;
+    }
+    size_t n = strlen(k) + strlen(text) + 2;
+    sc->env[i] = malloc(n);
+    snprintf(sc->env[i++], n, "%s=%s", k, text);
+  }
+}
+
 static void load_servers(loader_t *l, sg_catalog_t *c) {
   static const char *const top_keys[] = {"servers", NULL};
   static const char *const server_keys[] = {
       "transport",       "command",          "args",        "cwd", "env",
-      "call_timeout_ms", "startup_timeout_ms", "credentials", NULL};
+      "call_timeout_ms", "startup_timeout_ms", "credentials", "url", "headers", NULL};
   json_t *root = load_json(l, c->dir, "servers.json");
   if (root == NULL) return;
   only_keys(l, root, "", top_keys);
@@ -146,55 +253,21 @@ static void load_servers(loader_t *l, sg_catalog_t *c) {
     sg_server_conf_t *sc = &c->servers[c->nservers++];
     sc->name = strdup(name);
     const char *transport = json_string_value(json_object_get(s, "transport"));
-    if (transport == NULL || strcmp(transport, "stdio") != 0) {
+    int http = transport && strcmp(transport, "http") == 0;
+    if (transport == NULL || (!http && strcmp(transport, "stdio") != 0)) {
       ptr_join(p, sizeof p, ptr, "transport");
-      problem(l, p, "must be \"stdio\" (the only downstream transport this build supports)");
+      problem(l, p, "must be \"stdio\" or \"http\"");
     }
-    sc->command = req_string(l, s, ptr, "command");
-    json_t *args = json_object_get(s, "args");
-    size_t nargs = json_is_array(args) ? json_array_size(args) : 0;
-    if (args && !json_is_array(args)) {
-      ptr_join(p, sizeof p, ptr, "args");
-      problem(l, p, "must be an array of strings");
-    }
-    sc->argv = calloc(nargs + 2, sizeof *sc->argv);
-    sc->argv[0] = strdup(sc->command ? sc->command : "");
-    for (size_t i = 0; i < nargs; i++) {
-      json_t *a = json_array_get(args, i);
-      if (!json_is_string(a)) {
-        ptr_join(p, sizeof p, ptr, "args");
-        sg_json_pointer_append_index(p, sizeof p, i);
-        problem(l, p, "must be a string");
-      }
-      sc->argv[i + 1] = strdup(json_is_string(a) ? json_string_value(a) : "");
-    }
-    const char *cwd = json_string_value(json_object_get(s, "cwd"));
-    sc->cwd = resolve_dir(c->dir, cwd ? cwd : ".");
-    if (sc->cwd == NULL) {
-      ptr_join(p, sizeof p, ptr, "cwd");
-      problem(l, p, "directory \"%s\" does not exist (relative paths start at the catalog)",
-              cwd ? cwd : ".");
-    }
-    json_t *env = json_object_get(s, "env");
-    sc->env = calloc((env ? json_object_size(env) : 0) + 1, sizeof *sc->env);
-    if (env && !json_is_object(env)) {
-      ptr_join(p, sizeof p, ptr, "env");
-      problem(l, p, "must be an object of strings");
-    } else if (env) {
-      const char *k;
-      json_t *v;
-      size_t i = 0;
-      json_object_foreach(env, k, v) {
-        if (!json_is_string(v) || k[0] == '\0' || strchr(k, '=')) {
-          ptr_join(p, sizeof p, ptr, "env");
-          sg_json_pointer_append(p, sizeof p, k);
-          problem(l, p, "must be a string under a name without '='");
-          continue;
+    if (http) {
+      load_http_server(l, c, s, ptr, sc);
+    } else {
+      static const char *const http_only[] = {"url", "headers", NULL};
+      for (const char *const *k = http_only; *k; k++)
+        if (json_object_get(s, *k)) {
+          ptr_join(p, sizeof p, ptr, *k);
+          problem(l, p, "is only for \"http\" servers");
         }
-        size_t n = strlen(k) + json_string_length(v) + 2;
-        sc->env[i] = malloc(n);
-        snprintf(sc->env[i++], n, "%s=%s", k, json_string_value(v));
-      }
+      load_stdio_server(l, c, s, ptr, sc);
     }
     json_t *creds = json_object_get(s, "credentials");
     sc->credentials = calloc((json_is_array(creds) ? json_array_size(creds) : 0) + 1,
@@ -205,10 +278,12 @@ static void load_servers(loader_t *l, sg_catalog_t *c) {
     }
     for (size_t i = 0, k = 0; json_is_array(creds) && i < json_array_size(creds); i++) {
       const char *var = json_string_value(json_array_get(creds, i));
-      if (var == NULL || var[0] == '\0' || strchr(var, '=')) {
+      if (var == NULL || var[0] == '\0' || strchr(var, '=') ||
+          (sc->transport == SG_DS_HTTP && !header_name_ok(var))) {
         ptr_join(p, sizeof p, ptr, "credentials");
         sg_json_pointer_append_index(p, sizeof p, i);
-        problem(l, p, "must be an environment variable name");
+        problem(l, p, sc->transport == SG_DS_HTTP ? "must be an HTTP header name"
+                                                  : "must be an environment variable name");
         continue;
       }
       sc->credentials[k++] = strdup(var);

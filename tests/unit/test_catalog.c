@@ -105,9 +105,13 @@ static void duplicate_keys_and_syntax(void) {
   const char *t = load_fails(dir);
   CHECK(strstr(t, "servers.json:") != NULL);
   CHECK(strstr(t, "duplicate") != NULL);
+  fx_write(dir, "servers.json", "{\"servers\":{\"svc\":{\"transport\":\"ftp\",\"command\":\"a\"}}}");
+  t = load_fails(dir);
+  CHECK(strstr(t, "servers.json: /servers/svc/transport: must be \"stdio\" or \"http\"") != NULL);
   fx_write(dir, "servers.json", "{\"servers\":{\"svc\":{\"transport\":\"http\",\"command\":\"a\"}}}");
   t = load_fails(dir);
-  CHECK(strstr(t, "servers.json: /servers/svc/transport: must be \"stdio\"") != NULL);
+  CHECK(strstr(t, "servers.json: /servers/svc/command: is only for \"stdio\" servers") != NULL);
+  CHECK(strstr(t, "servers.json: /servers/svc: missing required field \"url\"") != NULL);
 }
 
 static void missing_directory(void) {
