@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test suite on a fresh machine (setting it up first): unit tests in a normal
 # and a sanitizer build (address + undefined), the JSON Schema test-suite runner when it
-# is built, and the integration tests with real MCP peers against the sanitizer build,
-# where any sanitizer report counts as a failure. Ends with "N passed, N failed".
+# is built, the integration tests with real MCP peers and the MCP conformance suite
+# against the sanitizer build, where any sanitizer report counts as a failure. Ends with
+# "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -79,6 +80,10 @@ integration() {
   return $rc
 }
 run_counted "integration (SDK)" integration
+
+# The official MCP conformance suite against server-everything, directly and through the
+# sanitizer build: scopegate must pass what the downstream passes (tools/conformance.mjs).
+run_counted "conformance (MCP suite)" env SCOPEGATE_BIN="$root/build-asan/src/scopegate" tools/conformance.sh
 
 # Fuzzing needs clang; a short run per target catches regressions in the parsers.
 run_counted "fuzz (${FUZZ_SECONDS:-20}s per target)" env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" tools/fuzz.sh
