@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ROOT, makeWorld, receivedToolCalls, received, auditRows, until } from './peers.mjs';
 import { startGateway, httpRequest, rawSocket } from './http-peers.mjs';
+import { bearerWorld, startBearerGateway } from './bearer-peers.mjs';
 
 const V2 = join(ROOT, 'tools/node_modules/@modelcontextprotocol/client/dist/index.mjs');
 const { Client, StreamableHTTPClientTransport, ProtocolError } = await import(V2);
@@ -308,5 +309,40 @@ describe('raw HTTP in the stateless era', () => {
       JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
     assert.equal(plain.status, 400);
     assert.equal(JSON.parse(plain.body).error.data.reason, 'session_required');
+  });
+});
+
+describe('the stateless era with bearer tokens', () => {
+  let world, gw;
+  before(async () => {
+    world = bearerWorld();
+    gw = await startBearerGateway(world);
+  });
+  after(async () => {
+    const { code } = await gw.stop();
+    assert.equal(code, 0, gw.log());
+  });
+
+  test('each request is authenticated on its own and acts for its own token', async () => {
+    const none = await httpRequest({ port: gw.port, headers: headers('tools/list'), body: body(1, 'tools/list') });
+    assert.equal(none.status, 401);
+    assert.match(none.headers['www-authenticate'], /^Bearer /);
+    const bob = world.token({ sub: 'bob', tenant: 'globex' });
+    const client = new Client({ name: 'scopegate-stateless-bearer', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: MODERN } } });
+    await client.connect(new StreamableHTTPClientTransport(new URL(gw.url),
+      { requestInit: { headers: { Authorization: `Bearer ${bob}` } } }));
+    try {
+      assert.equal(client.getProtocolEra(), 'modern');
+      const r = await client.callTool({ name: 'echo', arguments: { message: 'from bob' } });
+      assert.equal(r.content[0].text, 'Echo: from bob');
+      // The envelope is bound to the tenant's own path prefix, from the token.
+      const e = await protocolRefusal(client.callTool({ name: 'read_file', arguments: { path: 'acme/hello.txt' } }));
+      assert.equal(e.data.reason, 'outside_envelope');
+    } finally {
+      await client.close();
+    }
+    const row = await until(() => auditRows(world).find((x) => x.tool === 'echo' && x.outcome === 'ok'));
+    assert.deepEqual([row.subject, row.tenant], ['bob', 'globex']);
   });
 });
