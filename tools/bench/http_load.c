@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -31,8 +32,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <jansson.h>
 
 #define MAX_CLIENTS 1024
 #define MAX_REPORTED_ERRORS 5
@@ -174,17 +173,17 @@ static int conn_request(struct conn *c, const char *method, const char *body) {
   if (c->session[0] != '\0')
     m += snprintf(extra + m, sizeof extra - (size_t)m, "Mcp-Session-Id: %s\r\n", c->session);
   if (c->version[0] != '\0')
-    m += snprintf(extra + m, sizeof extra - (size_t)m, "MCP-Protocol-Version: %s\r\n",
-                  c->version);
+    m += snprintf(extra + m, sizeof extra - (size_t)m, "MCP-Protocol-Version: %s\r\n", c->version);
   size_t blen = body != NULL ? strlen(body) : 0;
-  int n = snprintf(c->out, sizeof c->out,
-                   "%s %s HTTP/1.1\r\nHost: %s\r\n"
-                   "Accept: application/json, text/event-stream\r\n"
-                   "%s%s%s%s%s"
-                   "Content-Length: %zu\r\n\r\n%s",
-                   method, path, host_header, body != NULL ? "Content-Type: application/json\r\n" : "",
-                   bearer != NULL ? "Authorization: Bearer " : "", bearer != NULL ? bearer : "",
-                   bearer != NULL ? "\r\n" : "", extra, blen, body != NULL ? body : "");
+  int n =
+      snprintf(c->out, sizeof c->out,
+               "%s %s HTTP/1.1\r\nHost: %s\r\n"
+               "Accept: application/json, text/event-stream\r\n"
+               "%s%s%s%s%s"
+               "Content-Length: %zu\r\n\r\n%s",
+               method, path, host_header, body != NULL ? "Content-Type: application/json\r\n" : "",
+               bearer != NULL ? "Authorization: Bearer " : "", bearer != NULL ? bearer : "",
+               bearer != NULL ? "\r\n" : "", extra, blen, body != NULL ? body : "");
   if (n < 0 || (size_t)n >= sizeof c->out) fatal("request too long");
   c->out_off = 0;
   c->out_len = (size_t)n;
@@ -195,7 +194,8 @@ static int conn_request(struct conn *c, const char *method, const char *body) {
 static int send_call(struct conn *c) {
   char body[700];
   snprintf(body, sizeof body,
-           "{\"jsonrpc\":\"2.0\",\"id\":%" PRIu64 ",\"method\":\"tools/call\","
+           "{\"jsonrpc\":\"2.0\",\"id\":%" PRIu64
+           ",\"method\":\"tools/call\","
            "\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":%s}}}",
            ++c->next_id, message_json);
   c->phase = CALL;
@@ -294,9 +294,11 @@ static int parse_response(struct conn *c, int eof, struct response *r) {
   r->status = atoi(b + 9);
   long content_length = -1;
   int chunked = 0;
-  const char *line = memchr(b, '\n', (size_t)(hdr_end - b)) + 1;
+  /* hdr_end points at the CRLF that ends the last header line (or the status line). */
+  const char *line = (const char *)memchr(b, '\n', (size_t)(hdr_end + 2 - b)) + 1;
   while (line < hdr_end + 2) {
     const char *eol = memchr(line, '\r', (size_t)(hdr_end + 2 - line));
+    if (eol == NULL) break;
     const char *colon = memchr(line, ':', (size_t)(eol - line));
     if (colon != NULL) {
       size_t nlen = (size_t)(colon - line);
@@ -330,8 +332,7 @@ static int parse_response(struct conn *c, int eof, struct response *r) {
     r->body = body;
     r->body_len = (size_t)content_length;
     r->consumed = (size_t)(body - b) + (size_t)content_length;
-  } else if (r->status == 204 || r->status == 304 || r->status == 202 ||
-             r->status / 100 == 1) {
+  } else if (r->status == 204 || r->status == 304 || r->status == 202 || r->status / 100 == 1) {
     r->body = body;
     r->consumed = (size_t)(body - b);
   } else {
@@ -405,8 +406,7 @@ static int result_ok(json_t *msg) {
   json_t *item = json_array_get(json_object_get(result, "content"), 0);
   const char *type = json_string_value(json_object_get(item, "type"));
   const char *text = json_string_value(json_object_get(item, "text"));
-  return type != NULL && strcmp(type, "text") == 0 && text != NULL &&
-         strcmp(text, message) == 0;
+  return type != NULL && strcmp(type, "text") == 0 && text != NULL && strcmp(text, message) == 0;
 }
 
 static void record(uint64_t ns, uint64_t done_at) {
@@ -582,8 +582,8 @@ static int parse_url(const char *url) {
     colon = close[1] == ':' ? close + 1 : NULL;
   } else {
     colon = strrchr(host_header, ':');
-    snprintf(host, sizeof host, "%.*s",
-             (int)(colon != NULL ? (size_t)(colon - host_header) : hlen), host_header);
+    snprintf(host, sizeof host, "%.*s", (int)(colon != NULL ? (size_t)(colon - host_header) : hlen),
+             host_header);
   }
   if (colon != NULL) snprintf(port, sizeof port, "%s", colon + 1);
   struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
@@ -728,12 +728,12 @@ int main(int argc, char **argv) {
   qsort(lat, lat_len, sizeof *lat, cmp_u64);
   double sum = 0;
   for (size_t k = 0; k < lat_len; k++) sum += (double)lat[k];
-  printf("clients=%d sessions=%d calls=%zu errors=%lu p50_us=%.1f p99_us=%.1f mean_us=%.1f "
-         "max_us=%.1f calls_per_s=%.0f\n",
-         n, sessions, lat_len, errors, percentile_us(lat, lat_len, 50),
-         percentile_us(lat, lat_len, 99), lat_len ? sum / (double)lat_len / 1000.0 : 0,
-         lat_len ? (double)lat[lat_len - 1] / 1000.0 : 0,
-         elapsed > 0 ? (double)lat_len / elapsed : 0);
+  printf(
+      "clients=%d sessions=%d calls=%zu errors=%lu p50_us=%.1f p99_us=%.1f mean_us=%.1f "
+      "max_us=%.1f calls_per_s=%.0f\n",
+      n, sessions, lat_len, errors, percentile_us(lat, lat_len, 50),
+      percentile_us(lat, lat_len, 99), lat_len ? sum / (double)lat_len / 1000.0 : 0,
+      lat_len ? (double)lat[lat_len - 1] / 1000.0 : 0, elapsed > 0 ? (double)lat_len / elapsed : 0);
   for (int i = 0; i < n; i++) free(conns[i].buf);
   free(conns);
   free(lat);
