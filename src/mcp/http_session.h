@@ -1,6 +1,7 @@
 /*
  * MCP over Streamable HTTP, session era (2025-03-26, 2025-06-18, 2025-11-25): one
- * endpoint (default /mcp) on every listener, where
+ * endpoint (default /mcp) on every listener, which it shares with the stateless era
+ * (2026-07-28, stateless.h: the requests sg_stateless_owns claims go there), where
  *
  *   POST    carries one JSON-RPC message. initialize without Mcp-Session-Id starts a
  *           session (its id comes back in the Mcp-Session-Id header); every other

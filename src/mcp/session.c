@@ -45,9 +45,11 @@ json_t *sg__mcp_capabilities(const sg_catalog_t *catalog, const char *role_name)
   json_t *caps = json_pack("{s:{s:b}}", "tools", "listChanged", 0);
   /* Prompts and resources are offered only to a role that has some. */
   const sg_role_t *role = sg_catalog_role(catalog, role_name);
-  if (role && role->nprompts) json_object_set_new(caps, "prompts", json_pack("{s:b}", "listChanged", 0));
+  if (role && role->nprompts)
+    json_object_set_new(caps, "prompts", json_pack("{s:b}", "listChanged", 0));
   if (role && role->nresources)
-    json_object_set_new(caps, "resources", json_pack("{s:b, s:b}", "listChanged", 0, "subscribe", 0));
+    json_object_set_new(caps, "resources",
+                        json_pack("{s:b, s:b}", "listChanged", 0, "subscribe", 0));
   return caps;
 }
 
@@ -58,17 +60,16 @@ static void handle_initialize(sg_session_t *s, json_t *id, json_t *params) {
   }
   const char *requested = json_string_value(json_object_get(params, "protocolVersion"));
   if (requested == NULL) {
-    sg__session_send_error(s, id, SG_EBADPARAMS, "initialize needs a protocolVersion string",
-                           NULL);
+    sg__session_send_error(s, id, SG_EBADPARAMS, "initialize needs a protocolVersion string", NULL);
     return;
   }
   const char *version = negotiate(requested);
   snprintf(s->version, sizeof s->version, "%s", version);
   s->state = SESSION_OPEN;
-  json_t *result = json_pack("{s:s, s:o, s:{s:s, s:s}, s:s}", "protocolVersion", version,
-                             "capabilities", sg__mcp_capabilities(s->gw->catalog, s->principal.role),
-                             "serverInfo", "name", "scopegate", "version", SG_VERSION,
-                             "instructions", sg__mcp_instructions);
+  json_t *result =
+      json_pack("{s:s, s:o, s:{s:s, s:s}, s:s}", "protocolVersion", version, "capabilities",
+                sg__mcp_capabilities(s->gw->catalog, s->principal.role), "serverInfo", "name",
+                "scopegate", "version", SG_VERSION, "instructions", sg__mcp_instructions);
   sg__session_send(s, sg_rpc_result(id, result));
 }
 
@@ -82,7 +83,7 @@ static void handle_tools_list(sg_session_t *s, json_t *id) {
  * operator), so any level filters nothing; a valid one is acknowledged, as the session
  * era's clients expect of a server they may ask. */
 static void handle_set_level(sg_session_t *s, json_t *id, json_t *params) {
-  static const char *const levels[] = {"debug",    "info",  "notice", "warning", "error",
+  static const char *const levels[] = {"debug",    "info",  "notice",    "warning", "error",
                                        "critical", "alert", "emergency", NULL};
   const char *level = json_string_value(json_object_get(params, "level"));
   for (const char *const *l = levels; level && *l; l++)

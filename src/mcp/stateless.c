@@ -49,8 +49,8 @@ typedef struct sreq sreq_t;
 
 struct sg_stateless {
   sg_gateway_t *gw;
-  sreq_t *live;     /* requests with a session, doubly linked */
-  sreq_t *reap;     /* of those, the ones whose session is to end */
+  sreq_t *live; /* requests with a session, doubly linked */
+  sreq_t *reap; /* of those, the ones whose session is to end */
   uv_timer_t reaper;
   void (*done)(void *arg);
   void *done_arg;
@@ -147,7 +147,8 @@ static int name_matches(const char *h, const json_t *body) {
   const char *want = json_string_value(body);
   size_t want_len = json_string_length(body), hlen = strlen(h);
   size_t pl = strlen(B64_PREFIX), sl = strlen(B64_SUFFIX);
-  if (hlen >= pl + sl && strncmp(h, B64_PREFIX, pl) == 0 && strcmp(h + hlen - sl, B64_SUFFIX) == 0) {
+  if (hlen >= pl + sl && strncmp(h, B64_PREFIX, pl) == 0 &&
+      strcmp(h + hlen - sl, B64_SUFFIX) == 0) {
     size_t blen = hlen - pl - sl;
     unsigned char *dec = malloc(blen / 4 * 3 + 1);
     long n = dec ? b64_decode(h + pl, blen, dec) : -1;
@@ -177,9 +178,12 @@ static int routed(const char *method) {
 }
 
 static int cacheable(const char *method) {
-  static const char *const methods[] = {"tools/list",     "prompts/list",
-                                        "resources/list", "resources/templates/list",
-                                        "resources/read", "server/discover",
+  static const char *const methods[] = {"tools/list",
+                                        "prompts/list",
+                                        "resources/list",
+                                        "resources/templates/list",
+                                        "resources/read",
+                                        "server/discover",
                                         NULL};
   return in_list(methods, method);
 }
@@ -468,7 +472,8 @@ void sg_stateless_serve(sg_stateless_t *st, sg_http_request_t *req, const sg_pri
     return;
   }
   const char *accept = sg_http_header(req, "accept");
-  if (!sg_http_accepts(accept, "application/json") || !sg_http_accepts(accept, "text/event-stream")) {
+  if (!sg_http_accepts(accept, "application/json") ||
+      !sg_http_accepts(accept, "text/event-stream")) {
     refuse(req, 406, NULL, -32600, "not_acceptable",
            "the Accept header must list application/json and text/event-stream", NULL, NULL);
     return;
@@ -507,13 +512,15 @@ void sg_stateless_serve(sg_stateless_t *st, sg_http_request_t *req, const sg_pri
   const char *nh = field ? sg_http_header(req, "mcp-name") : NULL;
   char why[320];
   if (!json_is_string(version) || !json_is_object(json_object_get(meta, META_CAPABILITIES))) {
-    snprintf(why, sizeof why, "every request carries params._meta with \"%s\" (a string) and \"%s\" (an object)",
+    snprintf(why, sizeof why,
+             "every request carries params._meta with \"%s\" (a string) and \"%s\" (an object)",
              META_VERSION, META_CAPABILITIES);
     refuse(req, 400, rm.id, -32602, sg_err_reason(SG_EBADPARAMS), why, NULL, NULL);
   } else if (pv == NULL || strcmp(pv, json_string_value(version)) != 0) {
     snprintf(why, sizeof why,
              "header mismatch: MCP-Protocol-Version %s%.40s%s does not match _meta's \"%.40s\"",
-             pv ? "\"" : "", pv ? pv : "is missing and", pv ? "\"" : "", json_string_value(version));
+             pv ? "\"" : "", pv ? pv : "is missing and", pv ? "\"" : "",
+             json_string_value(version));
     refuse(req, 400, rm.id, RPC_HEADER_MISMATCH, "header_mismatch", why, NULL, NULL);
   } else if (!in_list(sg_mcp_stateless_versions, pv)) {
     snprintf(why, sizeof why,
@@ -523,7 +530,8 @@ void sg_stateless_serve(sg_stateless_t *st, sg_http_request_t *req, const sg_pri
     refuse(req, 400, rm.id, RPC_UNSUPPORTED_VERSION, "unsupported_protocol_version", why,
            json_pack("{s:o, s:s}", "supported", all_versions(), "requested", pv), NULL);
   } else if (mh == NULL || strcmp(mh, rm.method) != 0) {
-    snprintf(why, sizeof why, "header mismatch: Mcp-Method %s%.60s%s does not match the method \"%.60s\"",
+    snprintf(why, sizeof why,
+             "header mismatch: Mcp-Method %s%.60s%s does not match the method \"%.60s\"",
              mh ? "\"" : "", mh ? mh : "is missing and", mh ? "\"" : "", rm.method);
     refuse(req, 400, rm.id, RPC_HEADER_MISMATCH, "header_mismatch", why, NULL, NULL);
   } else if (field && (nh == NULL || !name_matches(nh, json_object_get(rm.params, field)))) {
