@@ -24,7 +24,7 @@ if [[ ${1:-} == -h || ${1:-} == --help ]]; then
 fi
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-build=${BENCH_BUILD_DIR:-$repo/build-bench}
+build=$(realpath -m "${BENCH_BUILD_DIR:-$repo/build-bench}")
 calls=${BENCH_CALLS:-20000}
 warmup=${BENCH_WARMUP:-2000}
 runs=${BENCH_RUNS:-3}
