@@ -186,10 +186,21 @@ async function main() {
   const started = Date.now();
   try {
     // (a) the downstream directly.
-    const port = await freePort();
-    const everything = startProcess(process.execPath, ['--import', LOOPBACK, EVERYTHING, 'streamableHttp'],
-      { env: { PORT: String(port) }, ready: /listening on port/ });
-    await everything.started;
+    // (The free port is found by binding and closing it, so another process may take it
+    // first: a few tries.)
+    let port, everything;
+    for (let attempt = 1; ; attempt++) {
+      port = await freePort();
+      everything = startProcess(process.execPath, ['--import', LOOPBACK, EVERYTHING, 'streamableHttp'],
+        { env: { PORT: String(port) }, ready: /listening on port/ });
+      try {
+        await everything.started;
+        break;
+      } catch (e) {
+        await stop(everything);
+        if (attempt === 3) throw e;
+      }
+    }
     const directText = await runSuite(`http://127.0.0.1:${port}/mcp`, join(dir, 'direct'));
     await stop(everything);
 
