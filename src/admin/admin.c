@@ -64,6 +64,8 @@ int sg_admin_option_listen(sg_admin_config_t *cfg, const char *value, char *err,
 /* ---- answers ----------------------------------------------------------------------- */
 
 static void respond_json(sg_http_request_t *req, int status, json_t *body, const char *extra) {
+  static const char oom[] =
+      "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\"}}";
   sg_buf_t h;
   sg_buf_init(&h);
   sg_buf_append_str(&h, common_headers);
@@ -72,8 +74,7 @@ static void respond_json(sg_http_request_t *req, int status, json_t *body, const
   if (text)
     sg_http_respond(req, status, "application/json", h.data, text, strlen(text));
   else
-    sg_http_respond(req, 500, "application/json", h.data,
-                    "{\"error\":{\"code\":\"out_of_memory\"}}", 34);
+    sg_http_respond(req, 503, "application/json", h.data, oom, sizeof oom - 1);
   free(text);
   json_decref(body);
   sg_buf_free(&h);
@@ -386,13 +387,14 @@ static void decide_approval(sg_admin_t *a, sg_http_request_t *req, const sg_iden
   char message[700];
   int status = 0;
   const char *code = NULL;
-  if (strcmp(ap.state, "pending") != 0) {
+  if (ap.state == NULL || strcmp(ap.state, "pending") != 0) {
     status = 409;
     code = "not_pending";
     snprintf(message, sizeof message,
              "approval %s is %s%s%.256s; only a pending approval can be "
              "decided",
-             id, ap.state, ap.approver ? " (by " : "", ap.approver ? ap.approver : "");
+             id, ap.state ? ap.state : "unknown", ap.approver ? " (by " : "",
+             ap.approver ? ap.approver : "");
     if (ap.approver) strncat(message, ")", sizeof message - strlen(message) - 1);
   } else if (approve && ap.subject && strcmp(ap.subject, who->subject) == 0) {
     /* Four eyes: whoever made the call does not also approve it. */
