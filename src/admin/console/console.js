@@ -144,6 +144,9 @@ function makeRow(a) {
       approve.disabled = deny.disabled = false;
     }
   };
+  reason.addEventListener('input', () => {
+    if ($('status').classList.contains('error')) say('');
+  });
   approve.addEventListener('click', () => act(true));
   deny.addEventListener('click', () => act(false));
   return { tr, wait };
