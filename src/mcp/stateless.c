@@ -365,8 +365,6 @@ static void sreq_close(sg_conn_t *c, void (*done)(void *arg), void *arg) {
   if (done) done(arg);
 }
 
-static void stop_finish(sg_stateless_t *st);
-
 static void sreq_free(void *arg) {
   sreq_t *sr = arg;
   sg_stateless_t *st = sr->st;
@@ -573,10 +571,6 @@ static void reaper_closed(uv_handle_t *h) {
   if (done) done(arg);
 }
 
-static void stop_finish(sg_stateless_t *st) {
-  uv_close((uv_handle_t *)&st->reaper, reaper_closed);
-}
-
 void sg_stateless_stop(sg_stateless_t *st, void (*done)(void *arg), void *arg) {
   st->done = done;
   st->done_arg = arg;
@@ -584,5 +578,5 @@ void sg_stateless_stop(sg_stateless_t *st, void (*done)(void *arg), void *arg) {
   st->reap = NULL;
   /* Each end frees its request (the session is closed synchronously). */
   while (st->live) sreq_end(st->live);
-  stop_finish(st);
+  uv_close((uv_handle_t *)&st->reaper, reaper_closed);
 }
