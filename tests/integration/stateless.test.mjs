@@ -111,6 +111,19 @@ describe('the SDK v2 client pinned to 2026-07-28', () => {
     assert.equal(e.data.reason, 'not_granted');
   });
 
+  test('a call the client aborts is cancelled downstream and audited as cancelled', async () => {
+    const ac = new AbortController();
+    const call = client.callTool({ name: 'long_operation', arguments: { duration: 10, steps: 5 } }, { signal: ac.signal });
+    await until(() => receivedToolCalls(world, 'everything').some((p) => p.name === 'trigger-long-running-operation'));
+    ac.abort();
+    await assert.rejects(call);
+    await until(() => received(world, 'everything').some((m) => m.method === 'notifications/cancelled'));
+    await until(() => auditRows(world).find((r) => r.tool === 'long_operation' && r.outcome === 'cancelled'));
+    // The next request is served as usual.
+    const r = await client.callTool({ name: 'echo', arguments: { message: 'after' } });
+    assert.equal(r.content[0].text, 'Echo: after');
+  });
+
   test('calls are audited under the operator\'s identity', async () => {
     const rows = await until(() => {
       const r = auditRows(world);
