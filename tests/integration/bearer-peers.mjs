@@ -38,9 +38,9 @@ export function bearerWorld(world = makeWorld()) {
 }
 
 // Starts `scopegate serve --auth ... --listen ...` (no operator identity) and resolves
-// once it says where it listens.
-export async function startBearerGateway(world, { listen = ['127.0.0.1:0'], extraArgs = [] } = {}) {
-  const args = ['serve', '--catalog', world.catalog, '--db', world.db, '--auth', world.auth,
+// once it says where it listens. Two gateways at once need a database each.
+export async function startBearerGateway(world, { listen = ['127.0.0.1:0'], db = world.db, extraArgs = [] } = {}) {
+  const args = ['serve', '--catalog', world.catalog, '--db', db, '--auth', world.auth,
     ...listen.flatMap((l) => ['--listen', l]), ...extraArgs];
   const child = spawn(SCOPEGATE, args, { stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SCOPEGATE_LOG: process.env.SCOPEGATE_TEST_LOG ?? 'info' } });

@@ -199,7 +199,7 @@ describe('roles from tokens', () => {
   before(async () => {
     world = bearerWorld();
     gw = await startBearerGateway(world);
-    editorGw = await startBearerGateway(world, { extraArgs: ['--role', 'editor'] });
+    editorGw = await startBearerGateway(world, { db: join(world.dir, 'editor.db'), extraArgs: ['--role', 'editor'] });
   });
   after(async () => {
     assert.equal((await gw.stop()).code, 0, gw.log());
@@ -225,11 +225,14 @@ describe('roles from tokens', () => {
     try {
       const { tools } = await client.listTools();
       assert.ok(tools.some((t) => t.name === 'write_file'));
+      await client.callTool({ name: 'echo', arguments: { message: 'as editor' } });
     } finally {
       await transport.terminateSession().catch(() => {});
       await client.close();
     }
-    assert.ok(auditRows(world).every((x) => x.subject !== 'erin' || x.role === 'editor'));
+    const editorRows = auditRows({ db: join(world.dir, 'editor.db') });
+    assert.ok(editorRows.length >= 1);
+    for (const x of editorRows) assert.deepEqual([x.subject, x.role, x.tool], ['erin', 'editor', 'echo']);
   });
 });
 
