@@ -112,12 +112,15 @@ describe('the SDK v2 client pinned to 2026-07-28', () => {
   });
 
   test('a call the client aborts is cancelled downstream and audited as cancelled', async () => {
+    const long = () => receivedToolCalls(world, 'everything').filter((p) => p.name === 'trigger-long-running-operation').length;
+    const cancels = () => received(world, 'everything').filter((m) => m.method === 'notifications/cancelled').length;
+    const [longBefore, cancelsBefore] = [long(), cancels()];
     const ac = new AbortController();
     const call = client.callTool({ name: 'long_operation', arguments: { duration: 10, steps: 5 } }, { signal: ac.signal });
-    await until(() => receivedToolCalls(world, 'everything').some((p) => p.name === 'trigger-long-running-operation'));
+    await until(() => long() > longBefore);
     ac.abort();
     await assert.rejects(call);
-    await until(() => received(world, 'everything').some((m) => m.method === 'notifications/cancelled'));
+    await until(() => cancels() > cancelsBefore);
     await until(() => auditRows(world).find((r) => r.tool === 'long_operation' && r.outcome === 'cancelled'));
     // The next request is served as usual.
     const r = await client.callTool({ name: 'echo', arguments: { message: 'after' } });
