@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "catalog/catalog.h"
 #include "cli/commands.h"
@@ -31,8 +32,8 @@
 
 static int usage(FILE *out) {
   fprintf(out,
-          "usage: scopegate stats [--db FILE] [--catalog DIR] [--window HOURS] [--min-calls N]\n"
-          "                       [--json]\n"
+          "usage: scopegate stats [--db FILE] [--catalog DIR] [--window HOURS] [--until TIME]\n"
+          "                       [--min-calls N] [--json]\n"
           "\n"
           "Reports, from the audit log and the catalog:\n"
           "  grants no call of their role was allowed to use in the window (candidates for\n"
@@ -43,6 +44,8 @@ static int usage(FILE *out) {
           "  --catalog DIR   the catalog whose grants are checked (default: $SCOPEGATE_CATALOG,\n"
           "                  else catalog)\n"
           "  --window HOURS  the window, in hours; fractions allowed (default 24)\n"
+          "  --until TIME    where the window ends, as UTC YYYY-MM-DDTHH:MM:SS[.ffffff]Z\n"
+          "                  (default: now)\n"
           "  --min-calls N   report a subject's denial rate only with at least N calls in the\n"
           "                  window (default %d)\n"
           "  --json          one JSON object per finding\n",
@@ -60,8 +63,9 @@ static int counts_as_refusal(const char *reason) {
 }
 
 typedef struct {
-  char since[32], before[32]; /* the window's start, and the previous window's */
-  json_t *used;               /* "role\ttool" -> last allowed time (any time) */
+  /* The window is [since, until), the one before it [before, since). */
+  char before[32], since[32], until[32];
+  json_t *used;     /* "role\ttool" -> last allowed time (any time) */
   json_t *subjects; /* subject -> [calls before, refused before, calls, refused, {reason: n}] */
   int failed;
 } scan_t;
@@ -95,6 +99,7 @@ static void on_event(const sg_audit_event_t *ev, void *arg) {
       ev->decision == NULL)
     return;
   int allowed = strcmp(ev->decision, "allow") == 0;
+  if (strcmp(ev->ts, s->until) >= 0) return; /* after the window: not counted at all */
   if (allowed && ev->role && ev->tool) {
     /* The time of the last allowed call, whenever it was. */
     size_t n = strlen(ev->role) + strlen(ev->tool) + 2;
@@ -123,6 +128,39 @@ static const char *last_allowed(const scan_t *s, const char *role, const char *t
   return json_string_value(json_object_get(s->used, key));
 }
 
+/* Microseconds since the epoch of "YYYY-MM-DDTHH:MM:SS[.f...]Z", or -1. */
+static int64_t parse_utc(const char *v) {
+  struct tm tm;
+  memset(&tm, 0, sizeof tm);
+  int n = 0;
+  if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+             &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+      n != 19)
+    return -1;
+  const char *p = v + n;
+  int64_t us = 0, scale = 100000;
+  if (*p == '.') {
+    for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+      if (scale > 0) us += (*p - '0') * scale;
+  }
+  if (strcmp(p, "Z") != 0 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+      tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return (int64_t)timegm(&tm) * 1000000 + us;
+}
+
+/* A time in the store's format, "YYYY-MM-DDTHH:MM:SS.uuuuuuZ". */
+static void format_utc(int64_t us, char out[32]) {
+  time_t t = (time_t)(us / 1000000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char date[24];
+  strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out, 32, "%.19s.%06uZ", date, (unsigned)(((us % 1000000) + 1000000) % 1000000));
+}
+
 static int json_out(json_t *o) {
   return sg__cli_json_line(o);
 }
@@ -136,7 +174,8 @@ static double ratio(json_int_t part, json_int_t whole) {
 }
 
 int sg_cli_stats(int argc, char **argv) {
-  const char *db = NULL, *catalog_dir = NULL, *window_arg = NULL, *min_arg = NULL;
+  const char *db = NULL, *catalog_dir = NULL, *window_arg = NULL, *min_arg = NULL,
+             *until_arg = NULL;
   int json = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -144,6 +183,7 @@ int sg_cli_stats(int argc, char **argv) {
                         : strcmp(a, "--catalog") == 0   ? &catalog_dir
                         : strcmp(a, "--window") == 0    ? &window_arg
                         : strcmp(a, "--min-calls") == 0 ? &min_arg
+                        : strcmp(a, "--until") == 0     ? &until_arg
                                                         : NULL;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) return usage(stdout);
     if (slot) {
@@ -170,6 +210,13 @@ int sg_cli_stats(int argc, char **argv) {
               "years)\n");
       return 2;
     }
+  }
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  int64_t until_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+  if (until_arg && (until_us = parse_utc(until_arg)) < 0) {
+    fprintf(stderr, "scopegate stats: --until takes a UTC time, YYYY-MM-DDTHH:MM:SS[.ffffff]Z\n");
+    return 2;
   }
   if (min_arg) {
     min_calls = strtol(min_arg, &end, 10);
@@ -200,10 +247,11 @@ int sg_cli_stats(int argc, char **argv) {
     return 1;
   }
 
-  int64_t window_ms = (int64_t)llround(hours * 3600.0 * 1000.0);
+  int64_t window_us = (int64_t)llround(hours * 3600.0 * 1e6);
   scan_t s = {.used = json_object(), .subjects = json_object()};
-  sg_store_time_iso(-window_ms, s.since);
-  sg_store_time_iso(-2 * window_ms, s.before);
+  format_utc(until_us, s.until);
+  format_utc(until_us - window_us, s.since);
+  format_utc(until_us - 2 * window_us, s.before);
   int status = 0;
   if (s.used == NULL || s.subjects == NULL) {
     s.failed = 1;
@@ -314,8 +362,8 @@ int sg_cli_stats(int argc, char **argv) {
   free(names);
 
   if (!json) {
-    printf("Window: the last %g h (since %.19sZ), against the %g h before.\n\n", hours, s.since,
-           hours);
+    printf("Window: %g h, from %.19sZ to %.19sZ, against the %g h before.\n\n", hours, s.since,
+           s.until, hours);
     if (nunused) {
       printf(
           "Grants no call of their role was allowed to use in the window (candidates for "

@@ -6,22 +6,26 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { makeWorld, connect, refusal, SCOPEGATE } from './peers.mjs';
 
-const stats = (world, ...args) =>
+const run = (world, ...args) =>
   spawnSync(SCOPEGATE, ['stats', '--db', world.db, '--catalog', world.catalog, ...args], { encoding: 'utf8' });
 
 const findings = (r) => r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
 test('stats reports unused grants per role and a subject whose denial rate rose', async () => {
   const world = makeWorld();
-  // Both gateways start first, so that the window's edges fall between calls, not starts.
   const [alice, bob] = await Promise.all([connect(world, { role: 'viewer', subject: 'alice' }),
     connect(world, { role: 'editor', subject: 'bob' })]);
-  const WINDOW_S = 4;
+  const pause = () => new Promise((r) => setTimeout(r, 20));
+  let start, middle, end;
   try {
     // The window before: alice (viewer) makes allowed calls only.
+    start = Date.now();
+    await pause();
     for (let i = 0; i < 5; i++) await alice.client.callTool({ name: 'echo', arguments: { message: `m${i}` } });
     await alice.client.callTool({ name: 'read_file', arguments: { path: 'acme/hello.txt' } });
-    await new Promise((r) => setTimeout(r, WINDOW_S * 1000 + 200));
+    await pause();
+    middle = Date.now();
+    await pause();
     // The last window: alice probes a tool she was not granted; bob (editor) adds numbers.
     for (let i = 0; i < 4; i++) {
       const e = await refusal(alice.client.callTool({ name: 'write_file', arguments: { path: 'acme/x', content: 'x' } }));
@@ -29,13 +33,20 @@ test('stats reports unused grants per role and a subject whose denial rate rose'
     }
     await alice.client.callTool({ name: 'echo', arguments: { message: 'still here' } });
     for (let i = 0; i < 5; i++) await bob.client.callTool({ name: 'add', arguments: { a: i, b: 1 } });
+    await pause();
+    end = Date.now();
   } finally {
     await alice.client.close();
     await bob.client.close();
   }
+  // Two windows of the same length that meet at `middle`: the last one holds every call
+  // of the second part, the one before every call of the first, however long each took.
+  const windowMs = Math.max(end - middle, middle - start);
+  const window = String(windowMs / 3600000);
+  const until = new Date(middle + windowMs).toISOString();
+  const stats = (...args) => run(world, '--until', until, ...args);
 
-  const window = String(WINDOW_S / 3600);
-  const r = stats(world, '--window', window, '--json');
+  const r = stats('--window', window, '--json');
   assert.equal(r.status, 0, r.stderr);
   const all = findings(r);
   const unused = all.filter((f) => f.kind === 'unused_grant').map((f) => `${f.role}/${f.grant}`);
@@ -60,9 +71,9 @@ test('stats reports unused grants per role and a subject whose denial rate rose'
   assert.equal(rose[0].top_reason, 'not_granted');
 
   // Below --min-calls nobody is named; the table for people says the same things.
-  assert.deepEqual(findings(stats(world, '--window', window, '--json', '--min-calls', '6'))
+  assert.deepEqual(findings(stats('--window', window, '--json', '--min-calls', '6'))
     .filter((f) => f.kind === 'denial_rate_rose'), []);
-  const text = stats(world, '--window', window);
+  const text = stats('--window', window);
   assert.equal(text.status, 0, text.stderr);
   assert.match(text.stdout, /candidates for removal/);
   assert.match(text.stdout, /viewer\s+read_file\s+read\s+\d{4}-/);
@@ -70,7 +81,8 @@ test('stats reports unused grants per role and a subject whose denial rate rose'
   assert.match(text.stdout, /alice\s+5\s+4\s+80%\s+0% of 6\s+not_granted/);
 
   // Usage errors.
-  assert.equal(stats(world, '--window', '0').status, 2);
-  assert.equal(stats(world, '--window', 'soon').status, 2);
-  assert.equal(stats(world, '--bogus').status, 2);
+  assert.equal(stats('--window', '0').status, 2);
+  assert.equal(stats('--window', 'soon').status, 2);
+  assert.equal(stats('--bogus').status, 2);
+  assert.equal(run(world, '--until', 'yesterday').status, 2);
 });
