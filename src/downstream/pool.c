@@ -162,7 +162,7 @@ void sg_pool_close(sg_pool_t *p, void (*done)(void *arg), void *arg) {
   p->closing = 1; /* so the pool is not freed while this loop runs */
   size_t n = p->n;
   item_t *all = malloc((n + 1) * sizeof *all);
-  memcpy(all, p->items, n * sizeof *all);
+  if (n) memcpy(all, p->items, n * sizeof *all);
   /* Closing ends each instance's calls with SG_ESHUTDOWN; a retiring instance keeps the
    * callback it was given when it was retired. */
   for (size_t i = 0; i < n; i++)
