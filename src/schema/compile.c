@@ -1023,6 +1023,10 @@ static int prepare_all(cc_t *c) {
     if (sg__node_prepare(&c->s->arena, n)) return nomem(c);
     if (n->dynamic_anchor) c->s->dynamic = 1;
   }
+  for (size_t i = 0; i < c->map_cap; i++) {
+    sg__node_t *n = c->map[i] ? c->map[i]->node : NULL;
+    if (n && sg__node_link(&c->s->arena, n)) return nomem(c);
+  }
   return 0;
 }
 

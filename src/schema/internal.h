@@ -45,7 +45,13 @@ enum {
   SG__K_OBJECT = 1 << 7,      /* the object keywords but unevaluatedProperties */
   SG__K_APPLICATOR = 1 << 8,  /* $ref, $dynamicRef, allOf, anyOf, oneOf, not, if */
   SG__K_UNEVALUATED = 1 << 9, /* unevaluatedProperties, unevaluatedItems */
+  SG__K_MEMBERS = 1 << 10,    /* object keywords that read the members by name (see validate.c) */
+  SG__K_REF_ONLY = 1 << 11,   /* nothing but $ref */
 };
+
+/* The groups of keywords that descend into subschemas or read an object's members: a node
+   with none of them is a leaf. */
+enum { SG__K_NOT_LEAF = SG__K_ARRAY | SG__K_OBJECT | SG__K_APPLICATOR | SG__K_UNEVALUATED };
 
 /* Groups of names in sg__node_t.evaluated: evaluated whatever the instance; when "if"
    holds (by "if" or "then"); when it does not (by "else"). */
@@ -135,40 +141,76 @@ typedef struct {
 typedef struct {
   const char *name; /* NULL: an empty slot */
   size_t len;
+  uint64_t head; /* see sg__key_hash */
   uint32_t hash;
   unsigned id;
 } sg__slot_t;
 
 typedef struct {
-  sg__slot_t *slots; /* NULL: no table (more than 64 names) */
-  size_t mask;       /* number of slots - 1 */
-  uint32_t seed;
+  sg__slot_t *slots;     /* NULL: no table (more than 64 names) */
+  size_t mask;           /* number of slots - 1 */
   const sg__str_t *list; /* the names by id */
   size_t n;
 } sg__names_t;
 
 #define SG__MAX_NAMES 64
 
-/* Cheap on short names: the length and three bytes, mixed. */
-static inline uint32_t sg__name_hash(const char *k, size_t len, uint32_t seed) {
-  uint32_t h = seed ^ (uint32_t)len * 0x9e3779b1u;
-  if (len) {
-    h += (unsigned char)k[0];
-    h = h * 0x85ebca6bu + (unsigned char)k[len - 1];
-    h = h * 0xc2b2ae35u + (unsigned char)k[len / 2];
+static inline uint64_t sg__load_le(const char *p, size_t n) {
+  uint64_t v = 0;
+  if (n == 8) {
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
   }
-  h ^= h >> 16;
-  h *= 0x7feb352du;
-  return h ^ (h >> 15);
+  uint32_t w;
+  memcpy(&w, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w = __builtin_bswap32(w);
+#endif
+  return w;
 }
 
-static inline const sg__slot_t *sg__names_find(const sg__names_t *t, const char *k, size_t len) {
-  uint32_t h = sg__name_hash(k, len, t->seed);
+/* Hashes a member name and sets *head to its first eight bytes (fewer for a shorter
+   name, as a little-endian number), so that names of up to eight bytes compare as
+   numbers. Every table and every object's members use this one function. */
+static inline uint32_t sg__key_hash(const char *k, size_t len, uint64_t *head) {
+  uint64_t h0, tail = 0;
+  if (len >= 8) {
+    h0 = sg__load_le(k, 8);
+    if (len > 8) tail = sg__load_le(k + len - 8, 8);
+  } else if (len >= 4) {
+    /* Two loads that overlap when len < 8; the shared bytes land in the same place. */
+    h0 = sg__load_le(k, 4) | sg__load_le(k + len - 4, 4) << (8 * (len - 4));
+  } else if (len) {
+    h0 = (uint64_t)(unsigned char)k[0] | (uint64_t)(unsigned char)k[len / 2] << (8 * (len / 2)) |
+         (uint64_t)(unsigned char)k[len - 1] << (8 * (len - 1));
+  } else {
+    h0 = 0;
+  }
+  *head = h0;
+  uint64_t h = (h0 ^ (uint64_t)len << 56) * 0x9e3779b97f4a7c15ull ^ tail * 0xc2b2ae3d27d4eb4full;
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  return (uint32_t)(h >> 32);
+}
+
+static inline const sg__slot_t *sg__names_get(const sg__names_t *t, const char *k, size_t len,
+                                              uint64_t head, uint32_t h) {
   for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
     const sg__slot_t *e = &t->slots[i];
     if (e->name == NULL) return NULL;
-    if (e->hash == h && e->len == len && memcmp(e->name, k, len) == 0) return e;
+    if (e->hash == h && e->len == len && e->head == head &&
+        (len <= 8 || memcmp(e->name + 8, k + 8, len - 8) == 0))
+      return e;
   }
+}
+
+static inline const sg__slot_t *sg__names_find(const sg__names_t *t, const char *k, size_t len) {
+  uint64_t head;
+  uint32_t h = sg__key_hash(k, len, &head);
+  return sg__names_get(t, k, len, head, h);
 }
 
 /* A schema resource (the document root, or an object with $id): the unit of dynamic
@@ -184,12 +226,25 @@ typedef struct {
   size_t ndynamic;
 } sg__resource_t;
 
+/* For anyOf and oneOf whose alternatives each require a property P (the same for all)
+   and give it a string "const", like {"kind": {"const": "circle"}}: an alternative whose
+   constant is not the instance's P fails. It is skipped, without evaluating it, when
+   what it checks before P cannot hit a limit (see prepare.c). */
+typedef struct {
+  sg__str_t name; /* P */
+  uint64_t head;  /* and its sg__key_hash */
+  uint32_t hash;
+  const sg__str_t *tag; /* per alternative: the constant; s NULL when it has none */
+  const int *depth;     /* per alternative: how deep its checks before P enter, at most */
+} sg__switch_t;
+
 struct sg__node {
   unsigned kw; /* SG__K_* bits */
   int boolean; /* -1: an object schema; 0: false; 1: true */
   sg_schema_draft_t draft;
-  const char *ptr;           /* where the schema sits in its document, for compile errors */
-  int visit;                 /* scratch for the compiler's cycle check */
+  const char *ptr; /* where the schema sits in its document, for compile errors */
+  int visit;       /* scratch for the compiler's cycle check */
+  int safe;        /* 0 unknown; -1 may hit a limit; -2 being worked out; else nesting depth */
   const sg__resource_t *res; /* the resource this node belongs to */
 
   unsigned types; /* SG__T_* bits; 0 when "type" is absent */
@@ -243,6 +298,7 @@ struct sg__node {
 
   sg__edge_t *all_of, *any_of, *one_of;
   size_t nall_of, nany_of, none_of;
+  const sg__switch_t *any_switch, *one_switch;
   sg__edge_t not_, if_, then_, else_;
   sg__edge_t ref;
   sg__edge_t dynamic_ref;
@@ -272,6 +328,8 @@ struct sg_schema {
 /* Fills in what validation reads besides the keywords themselves (kw, the string forms
    of enum and const, ...) once the node and the nodes it links to are compiled. */
 int sg__node_prepare(sg__arena_t *a, sg__node_t *n);
+/* What depends on the nodes n links to being prepared; after sg__node_prepare on all. */
+int sg__node_link(sg__arena_t *a, sg__node_t *n);
 
 /* JSON value equality as JSON Schema defines it: numbers compare by value (1 == 1.0). */
 int sg__json_equal(json_t *a, json_t *b);

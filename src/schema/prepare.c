@@ -57,44 +57,34 @@ static unsigned name_id(names_t *l, const char *s, size_t len) {
   return (unsigned)l->n++;
 }
 
-/* Lays the names out in a table, trying a few seeds for the one with the shortest probes. */
+/* Lays the names out in a table at most half full, bigger when that shortens the probes. */
 static int names_table(sg__arena_t *a, const names_t *l, const unsigned *ids, sg__names_t *t) {
   size_t cap = 8;
   while (cap < 2 * l->n) cap *= 2;
-  t->slots = sg__arena_alloc(a, cap * sizeof *t->slots);
-  if (t->slots == NULL) return SG_ENOMEM;
-  t->mask = cap - 1;
-  size_t best = (size_t)-1;
-  uint32_t best_seed = 0;
-  for (uint32_t seed = 0; seed < 16 && best > 0; seed++) {
+  uint64_t heads[SG__MAX_NAMES];
+  uint32_t hashes[SG__MAX_NAMES];
+  for (size_t i = 0; i < l->n; i++) hashes[i] = sg__key_hash(l->v[i].s, l->v[i].len, &heads[i]);
+  for (int tries = 0;; tries++, cap *= 2) {
     size_t cost = 0;
-    memset(t->slots, 0, cap * sizeof *t->slots);
+    t->slots = sg__arena_alloc(a, cap * sizeof *t->slots);
+    if (t->slots == NULL) return SG_ENOMEM;
+    t->mask = cap - 1;
     for (size_t i = 0; i < l->n; i++) {
-      size_t k = sg__name_hash(l->v[i].s, l->v[i].len, seed) & t->mask;
+      size_t k = hashes[i] & t->mask;
       while (t->slots[k].name) {
         k = (k + 1) & t->mask;
         cost++;
       }
-      t->slots[k].name = "";
+      t->slots[k] =
+          (sg__slot_t){l->v[i].s, l->v[i].len, heads[i], hashes[i], ids ? ids[i] : (unsigned)i};
     }
-    if (cost < best) {
-      best = cost;
-      best_seed = seed;
-    }
+    if (cost * 4 <= l->n || tries == 2) break;
   }
-  memset(t->slots, 0, cap * sizeof *t->slots);
-  t->seed = best_seed;
   sg__str_t *list = sg__arena_alloc(a, (l->n + 1) * sizeof *list);
   if (list == NULL) return SG_ENOMEM;
   memcpy(list, l->v, l->n * sizeof *list);
   t->list = list;
   t->n = l->n;
-  for (size_t i = 0; i < l->n; i++) {
-    uint32_t h = sg__name_hash(l->v[i].s, l->v[i].len, t->seed);
-    size_t k = h & t->mask;
-    while (t->slots[k].name) k = (k + 1) & t->mask;
-    t->slots[k] = (sg__slot_t){l->v[i].s, l->v[i].len, h, ids ? ids[i] : (unsigned)i};
-  }
   return 0;
 }
 
@@ -186,6 +176,13 @@ int sg__node_prepare(sg__arena_t *a, sg__node_t *n) {
   if (n->boolean >= 0) return 0;
   if ((n->kw & SG__K_OBJECT) && object_names(a, n)) return SG_ENOMEM;
   if (evaluated_names(a, n)) return SG_ENOMEM;
+  if ((n->names.slots &&
+       (n->names.n || n->npatprops || n->additional.node || n->property_names.node)) ||
+      n->evaluated.slots)
+    n->kw |= SG__K_MEMBERS;
+  if (n->kw == SG__K_APPLICATOR && n->ref.node && !n->dynamic_ref.node && !n->nall_of &&
+      !n->nany_of && !n->none_of && !n->not_.node && !n->if_.node)
+    n->kw |= SG__K_REF_ONLY;
   num_exact(&n->minimum);
   num_exact(&n->maximum);
   num_exact(&n->ex_minimum);
@@ -209,5 +206,113 @@ int sg__node_prepare(sg__arena_t *a, sg__node_t *n) {
     n->enum_strs = v;
     n->nenum_strs = size;
   }
+  return 0;
+}
+
+/* How deep evaluating n can go, in nodes entered, when nothing under it can hit a limit
+   (no pattern, patternProperties, uniqueItems, unevaluated*, $dynamicRef, cycle); -1
+   otherwise. Validation refuses an instance when a pattern exceeds its match limits or
+   memory runs out, and those refusals must not depend on which checks were skipped. */
+static int limit_free_depth(const sg__node_t *cn) {
+  sg__node_t *n = (sg__node_t *)cn;
+  if (n == NULL) return 0;
+  if (n->boolean >= 0) return 1;
+  if (n->safe == -2) return -1; /* a cycle */
+  if (n->safe) return n->safe;
+  if (n->pattern || n->npatprops || n->unique_items || n->unevaluated_props.node ||
+      n->unevaluated_items.node || n->dynamic_ref.node) {
+    n->safe = -1;
+    return -1;
+  }
+  n->safe = -2;
+  int d = 0;
+  const sg__edge_t *single[] = {&n->ref,   &n->not_,     &n->if_,
+                                &n->then_, &n->else_,    &n->additional,
+                                &n->items, &n->contains, &n->property_names};
+  for (size_t i = 0; d >= 0 && i < sizeof single / sizeof single[0]; i++) {
+    int k = limit_free_depth(single[i]->node);
+    d = k < 0 ? -1 : k > d ? k : d;
+  }
+  const struct {
+    const sg__edge_t *e;
+    size_t n;
+    size_t step;
+  } lists[] = {
+      {n->all_of, n->nall_of, sizeof(sg__edge_t)},
+      {n->any_of, n->nany_of, sizeof(sg__edge_t)},
+      {n->one_of, n->none_of, sizeof(sg__edge_t)},
+      {n->prefix, n->nprefix, sizeof(sg__edge_t)},
+      {n->nprops ? &n->props[0].edge : NULL, n->nprops, sizeof(sg__prop_t)},
+      {n->ndep_schemas ? &n->dep_schemas[0].edge : NULL, n->ndep_schemas, sizeof(sg__depschema_t)}};
+  for (size_t l = 0; d >= 0 && l < sizeof lists / sizeof lists[0]; l++)
+    for (size_t i = 0; d >= 0 && i < lists[l].n; i++) {
+      const sg__edge_t *e = (const sg__edge_t *)((const char *)lists[l].e + i * lists[l].step);
+      int k = limit_free_depth(e->node);
+      d = k < 0 ? -1 : k > d ? k : d;
+    }
+  n->safe = d < 0 || d >= 64 ? -1 : d + 1;
+  return n->safe;
+}
+
+/* The string constant alternative a gives name, when a requires name; NULL otherwise. */
+static const sg__prop_t *tagged(const sg__node_t *a, const sg__str_t *name, size_t *at) {
+  if (a->boolean >= 0 || a->names.slots == NULL) return NULL;
+  const sg__slot_t *e = sg__names_find(&a->names, name->s, name->len);
+  if (e == NULL || e->id >= a->nprops) return NULL;
+  const sg__node_t *t = a->props[e->id].edge.node;
+  if (t->boolean >= 0 || !(t->kw & SG__K_CONST) || t->const_str.s == NULL) return NULL;
+  size_t r = 0;
+  while (r < a->nrequired && a->required_ids[r] != e->id) r++;
+  if (r == a->nrequired) return NULL;
+  *at = e->id;
+  return &a->props[e->id];
+}
+
+static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg__switch_t **out) {
+  if (n < 2) return 0;
+  /* The candidates for P: the names of the first alternative's properties. */
+  const sg__node_t *first = alts[0].node;
+  if (first->boolean >= 0) return 0;
+  for (size_t p = 0; p < first->nprops; p++) {
+    sg__str_t name = {first->props[p].name, first->props[p].len};
+    size_t tags = 0;
+    for (size_t i = 0; i < n; i++) {
+      size_t at;
+      tags += tagged(alts[i].node, &name, &at) != NULL;
+    }
+    if (tags < 2) continue;
+    sg__switch_t *sw = sg__arena_alloc(a, sizeof *sw);
+    sg__str_t *tag = sg__arena_alloc(a, n * sizeof *tag);
+    int *depth = sg__arena_alloc(a, n * sizeof *depth);
+    if (sw == NULL || tag == NULL || depth == NULL) return SG_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+      size_t at;
+      const sg__prop_t *t = tagged(alts[i].node, &name, &at);
+      if (t == NULL) continue;
+      /* The properties checked before P, in the order of their names. */
+      int d = 0;
+      for (size_t k = 0; d >= 0 && k < at; k++) {
+        int e = limit_free_depth(alts[i].node->props[k].edge.node);
+        d = e < 0 ? -1 : e > d ? e : d;
+      }
+      if (d < 0) continue;
+      tag[i] = t->edge.node->const_str;
+      depth[i] = d + 2; /* the alternative and the property's schema */
+    }
+    sw->name = name;
+    sw->hash = sg__key_hash(name.s, name.len, &sw->head);
+    sw->tag = tag;
+    sw->depth = depth;
+    *out = sw;
+    return 0;
+  }
+  return 0;
+}
+
+int sg__node_link(sg__arena_t *a, sg__node_t *n) {
+  if (n->boolean >= 0) return 0;
+  if (switch_for(a, n->any_of, n->nany_of, &n->any_switch) ||
+      switch_for(a, n->one_of, n->none_of, &n->one_switch))
+    return SG_ENOMEM;
   return 0;
 }

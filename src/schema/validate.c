@@ -42,6 +42,23 @@ typedef struct scope {
   const sg__resource_t *res;
 } scope_t;
 
+/* An object's members, read once (view_build) for all the nodes applied to the object in
+   place: its keywords, allOf, if/then/else, the alternatives of anyOf and oneOf,
+   unevaluatedProperties. */
+typedef struct {
+  const char *key;
+  json_t *val;
+  size_t len;
+  uint64_t head; /* sg__key_hash's */
+  uint32_t hash;
+} member_t;
+
+typedef struct {
+  json_t *obj;
+  const member_t *m;
+  size_t n;
+} view_t;
+
 typedef struct {
   sg_schema_error_t *out; /* the caller's; NULL when not wanted */
   int quiet;              /* > 0 while probing */
@@ -57,6 +74,11 @@ typedef struct {
      (see v_object); an object that does not fit is validated with lookups instead. */
   size_t nvals;
   json_t *vals[256];
+  /* The innermost object with a view, and the members of the views open, one after the
+     other; an object that does not fit gets no view. */
+  const view_t *view;
+  size_t nmembers;
+  member_t members[256];
 } vctx_t;
 
 /* Whether a failure now would be the error reported; when not, messages are not built. */
@@ -706,6 +728,106 @@ static int v_string(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
   return 1;
 }
 
+static __attribute__((noinline)) int v_false(vctx_t *c, const ipath_t *ip, const kpath_t *kp) {
+  if (!reporting(c)) return 0;
+  char q[48];
+  const char *kw = "false";
+  char first[64];
+  if (kp && kp->rel) {
+    size_t k = strcspn(kp->rel, "/");
+    snprintf(first, sizeof first, "%.*s", (int)k, kp->rel);
+    kw = first;
+  }
+  if (ip && ip->key)
+    return fail_here(c, ip, kp, kw, "property \"%s\" is not allowed",
+                     clip(q, sizeof q, ip->key, ip->keylen));
+  if (ip) return fail_here(c, ip, kp, kw, "item %zu is not allowed", ip->index);
+  return fail_here(c, ip, kp, kw, "no value is allowed here");
+}
+
+static int same_str(json_t *inst, const sg__str_t *s) {
+  return json_string_length(inst) == s->len && memcmp(json_string_value(inst), s->s, s->len) == 0;
+}
+
+static int in_enum(const sg__node_t *n, json_t *inst) {
+  if (n->enum_strs) {
+    if (!json_is_string(inst)) return 0;
+    for (size_t i = 0; i < n->nenum_strs; i++)
+      if (same_str(inst, &n->enum_strs[i])) return 1;
+    return 0;
+  }
+  size_t size = json_array_size(n->enum_);
+  for (size_t i = 0; i < size; i++)
+    if (sg__json_equal(inst, json_array_get(n->enum_, i))) return 1;
+  return 0;
+}
+
+enum { G_TYPE, G_ENUM, G_CONST };
+
+static __attribute__((noinline, cold)) int value_fail(vctx_t *c, const sg__node_t *n, int which,
+                                                      json_t *inst, const ipath_t *ip,
+                                                      const kpath_t *kp) {
+  char buf[160];
+  if (!reporting(c)) return 0;
+  switch (which) {
+    case G_TYPE:
+      type_list(buf, 80, n->types);
+      return fail(c, ip, kp, "type", "expected %s, got %s", buf, type_name(inst));
+    case G_ENUM:
+      if (values_text(buf, sizeof buf, n->enum_))
+        return fail(c, ip, kp, "enum", "value is not one of %s", buf);
+      return fail(c, ip, kp, "enum", "value is not one of the allowed values");
+    default:
+      if (scalar_text(buf, 64, n->const_)) return fail(c, ip, kp, "const", "value must be %s", buf);
+      return fail(c, ip, kp, "const", "value is not the required constant");
+  }
+}
+
+static __attribute__((noinline)) int v_slow(vctx_t *c, const sg__node_t *n, json_t *inst,
+                                            const ipath_t *ip, const kpath_t *kp,
+                                            const scope_t *sc);
+
+/* The keywords of n that apply to inst itself: its type, enum, const, and those of
+   numbers and strings. */
+static inline __attribute__((always_inline)) int v_leaf(vctx_t *c, const sg__node_t *n,
+                                                        json_t *inst, const ipath_t *ip,
+                                                        const kpath_t *kp) {
+  unsigned kw = n->kw;
+  if (kw & SG__K_FALSE) return v_false(c, ip, kp);
+  if ((kw & SG__K_TYPE) && !type_ok(n->types, inst)) return value_fail(c, n, G_TYPE, inst, ip, kp);
+  if ((kw & SG__K_ENUM) && !in_enum(n, inst)) return value_fail(c, n, G_ENUM, inst, ip, kp);
+  if ((kw & SG__K_CONST) && !(n->const_str.s ? json_is_string(inst) && same_str(inst, &n->const_str)
+                                             : sg__json_equal(inst, n->const_)))
+    return value_fail(c, n, G_CONST, inst, ip, kp);
+  switch (json_typeof(inst)) {
+    case JSON_INTEGER:
+    case JSON_REAL:
+      if ((kw & SG__K_NUMBER) && !v_number(c, n, inst, ip, kp)) return 0;
+      break;
+    case JSON_STRING:
+      if ((kw & SG__K_STRING) && !v_string(c, n, inst, ip, kp)) return 0;
+      break;
+    default:
+      break;
+  }
+  return 1;
+}
+
+/* descend, with a leaf checked in place rather than through v_node. */
+static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const sg__edge_t *e,
+                                                              json_t *inst, const ipath_t *ip,
+                                                              const kpath_t *kp,
+                                                              const scope_t *sc) {
+  const sg__node_t *n = e->node;
+  if ((n->kw & SG__K_NOT_LEAF) || c->dynamic || c->aborted || c->depth >= SG__MAX_DEPTH)
+    return descend(c, e, inst, ip, kp, sc);
+  kpath_t k = {kp, e->path};
+  if (++c->depth > c->peak) c->peak = c->depth;
+  int ok = v_leaf(c, n, inst, ip, &k);
+  c->depth--;
+  return ok && !c->aborted;
+}
+
 static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
                    const kpath_t *kp, const scope_t *sc) {
   size_t size = json_array_size(inst);
@@ -728,7 +850,7 @@ static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *
       continue;
     }
     ipath_t p = {ip, NULL, 0, i};
-    if (!descend(c, e, json_array_get(inst, i), &p, kp, sc)) return 0;
+    if (!descend_fast(c, e, json_array_get(inst, i), &p, kp, sc)) return 0;
   }
   if (n->contains.node) {
     long min = n->min_contains >= 0 ? n->min_contains : 1, count = 0;
@@ -874,6 +996,32 @@ static int v_object_lookup(vctx_t *c, const sg__node_t *n, json_t *inst, const i
   return 1;
 }
 
+/* propertyNames, patternProperties and additionalProperties on one member; declared says
+   whether properties names it. */
+static int v_member_rest(vctx_t *c, const sg__node_t *n, const char *key, size_t klen, json_t *v,
+                         int declared, const ipath_t *ip, const kpath_t *kp, const scope_t *sc) {
+  char q[48];
+  ipath_t ipk = {ip, key, klen, 0};
+  if (n->property_names.node) {
+    int ok = v_name(c, n->property_names.node, key, klen, sc);
+    if (!ok)
+      return c->aborted ? 0
+                        : fail(c, ip, kp, "propertyNames", "property name \"%s\" is not allowed",
+                               clip(q, sizeof q, key, klen));
+  }
+  int matched = declared;
+  for (size_t i = 0; i < n->npatprops; i++) {
+    int m = sg__regex_search(n->patprops[i].re, key, klen);
+    if (m == SG__RE_LIMIT)
+      return abort_eval(c, &ipk, kp, "patternProperties", "pattern matching exceeded its limits");
+    if (m == SG__RE_NOMATCH) continue;
+    matched = 1;
+    if (!descend(c, &n->patprops[i].edge, v, &ipk, kp, sc)) return 0;
+  }
+  if (!matched && n->additional.node && !descend(c, &n->additional, v, &ipk, kp, sc)) return 0;
+  return 1;
+}
+
 /* The object keywords in one pass over the members: each is looked up in the node's name
    table, which says which names the object has and where the values of declared
    properties are. The keywords are then checked in the same order as with lookups
@@ -894,7 +1042,19 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
   json_t **vals = c->vals + c->nvals;
   uint64_t seen = 0;
   size_t declared = 0;
-  if (size * 2 > n->names.n * 5) {
+  const view_t *view = c->view && c->view->obj == inst ? c->view : NULL;
+  if (view) {
+    for (size_t i = 0; i < view->n; i++) {
+      const member_t *m = &view->m[i];
+      const sg__slot_t *e = sg__names_get(&n->names, m->key, m->len, m->head, m->hash);
+      if (e == NULL) continue;
+      seen |= (uint64_t)1 << e->id;
+      if (e->id < n->nprops) {
+        vals[e->id] = m->val;
+        declared++;
+      }
+    }
+  } else if (size * 2 > n->names.n * 5) {
     /* Many more members than names: a lookup per name costs less than a pass. */
     for (size_t i = 0; i < n->names.n; i++) {
       json_t *v = json_object_getn(inst, n->names.list[i].s, n->names.list[i].len);
@@ -937,37 +1097,27 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
       if (!((seen >> i) & 1)) continue;
       const sg__prop_t *p = &n->props[i];
       ipath_t ipk = {ip, p->name, p->len, 0};
-      ok = descend(c, &p->edge, vals[i], &ipk, kp, sc);
+      ok = descend_fast(c, &p->edge, vals[i], &ipk, kp, sc);
     }
     c->nvals -= n->nprops;
     if (!ok) return 0;
   }
   if (n->npatprops || n->property_names.node || (n->additional.node && declared < size)) {
-    const char *key;
-    size_t klen;
-    json_t *v;
-    json_object_keylen_foreach(inst, key, klen, v) {
-      ipath_t ipk = {ip, key, klen, 0};
-      if (n->property_names.node) {
-        int ok = v_name(c, n->property_names.node, key, klen, sc);
-        if (!ok)
-          return c->aborted
-                     ? 0
-                     : fail(c, ip, kp, "propertyNames", "property name \"%s\" is not allowed",
-                            clip(q, sizeof q, key, klen));
+    if (view) {
+      for (size_t i = 0; i < view->n; i++) {
+        const member_t *m = &view->m[i];
+        const sg__slot_t *e = sg__names_get(&n->names, m->key, m->len, m->head, m->hash);
+        if (!v_member_rest(c, n, m->key, m->len, m->val, e && e->id < n->nprops, ip, kp, sc))
+          return 0;
       }
-      const sg__slot_t *e = sg__names_find(&n->names, key, klen);
-      int matched = e && e->id < n->nprops;
-      for (size_t i = 0; i < n->npatprops; i++) {
-        int m = sg__regex_search(n->patprops[i].re, key, klen);
-        if (m == SG__RE_LIMIT)
-          return abort_eval(c, &ipk, kp, "patternProperties",
-                            "pattern matching exceeded its limits");
-        if (m == SG__RE_NOMATCH) continue;
-        matched = 1;
-        if (!descend(c, &n->patprops[i].edge, v, &ipk, kp, sc)) return 0;
+    } else {
+      const char *key;
+      size_t klen;
+      json_t *v;
+      json_object_keylen_foreach(inst, key, klen, v) {
+        const sg__slot_t *e = sg__names_find(&n->names, key, klen);
+        if (!v_member_rest(c, n, key, klen, v, e && e->id < n->nprops, ip, kp, sc)) return 0;
       }
-      if (!matched && n->additional.node && !descend(c, &n->additional, v, &ipk, kp, sc)) return 0;
     }
   }
   for (size_t i = 0; i < n->ndep_schemas; i++) {
@@ -1032,6 +1182,34 @@ static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_
   return c->filled;
 }
 
+/* The instance member a switch looks at (NULL when absent). */
+static json_t *switch_value(const vctx_t *c, const sg__switch_t *sw, json_t *inst) {
+  const view_t *v = c->view;
+  if (v && v->obj == inst) {
+    for (size_t i = 0; i < v->n; i++) {
+      const member_t *m = &v->m[i];
+      if (m->hash == sw->hash && m->len == sw->name.len && m->head == sw->head &&
+          (m->len <= 8 || memcmp(m->key + 8, sw->name.s + 8, m->len - 8) == 0))
+        return m->val;
+    }
+    return NULL;
+  }
+  return json_object_getn(inst, sw->name.s, sw->name.len);
+}
+
+/* Probes alternative i, unless the switch shows it fails (see sg__switch_t). Skipping it
+   leaves the outcome as it was: the checks it would run before failing cannot hit a
+   limit, and the depth kept in hand means that nothing skipped comes near the depth
+   limit either. */
+static int probe_alt(vctx_t *c, const sg__edge_t *alts, size_t i, const sg__switch_t *sw,
+                     json_t *tag, json_t *inst, const ipath_t *ip, const kpath_t *kp,
+                     const scope_t *sc) {
+  if (sw && sw->tag[i].s && c->depth + sw->depth[i] + 16 < SG__MAX_DEPTH &&
+      !(tag && json_is_string(tag) && same_str(tag, &sw->tag[i])))
+    return 0;
+  return probe_edge(c, &alts[i], inst, ip, kp, sc);
+}
+
 /* Sets *if_ok to the outcome of "if", when there is one. */
 static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
                          const kpath_t *kp, const scope_t *sc, int *if_ok) {
@@ -1043,8 +1221,10 @@ static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
   for (size_t i = 0; i < n->nall_of; i++)
     if (!descend(c, &n->all_of[i], inst, ip, kp, sc)) return 0;
   if (n->nany_of) {
+    const sg__switch_t *sw = c->legacy || !json_is_object(inst) ? NULL : n->any_switch;
+    json_t *tag = sw ? switch_value(c, sw, inst) : NULL;
     size_t i = 0;
-    while (i < n->nany_of && !probe_edge(c, &n->any_of[i], inst, ip, kp, sc)) i++;
+    while (i < n->nany_of && !probe_alt(c, n->any_of, i, sw, tag, inst, ip, kp, sc)) i++;
     if (c->aborted) return 0;
     if (i == n->nany_of) {
       if (best_alternative(c, n->any_of, n->nany_of, inst, ip, kp, sc)) return 0;
@@ -1052,9 +1232,11 @@ static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
     }
   }
   if (n->none_of) {
+    const sg__switch_t *sw = c->legacy || !json_is_object(inst) ? NULL : n->one_switch;
+    json_t *tag = sw ? switch_value(c, sw, inst) : NULL;
     size_t first = 0, count = 0;
     for (size_t i = 0; i < n->none_of && count < 2; i++) {
-      if (!probe_edge(c, &n->one_of[i], inst, ip, kp, sc)) continue;
+      if (!probe_alt(c, n->one_of, i, sw, tag, inst, ip, kp, sc)) continue;
       if (count == 0) {
         first = i;
       } else {
@@ -1107,6 +1289,17 @@ static int v_unevaluated_known(vctx_t *c, const sg__node_t *n, json_t *inst, con
   unsigned groups = SG__EV_ALWAYS;
   if (n->if_.node) groups |= if_ok ? SG__EV_IF : SG__EV_ELSE;
   c->used_evaluated = 1;
+  const view_t *view = c->view && c->view->obj == inst ? c->view : NULL;
+  if (view) {
+    for (size_t i = 0; i < view->n && !c->aborted; i++) {
+      const member_t *m = &view->m[i];
+      const sg__slot_t *e = sg__names_get(&n->evaluated, m->key, m->len, m->head, m->hash);
+      if (e && (e->id & groups)) continue;
+      ipath_t ipk = {ip, m->key, m->len, 0};
+      if (!descend(c, &n->unevaluated_props, m->val, &ipk, kp, sc)) return 0;
+    }
+    return !c->aborted;
+  }
   const char *key;
   size_t klen;
   json_t *v;
@@ -1157,96 +1350,20 @@ static int v_unevaluated(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
   return !c->aborted;
 }
 
-static __attribute__((noinline)) int v_false(vctx_t *c, const ipath_t *ip, const kpath_t *kp) {
-  if (!reporting(c)) return 0;
-  char q[48];
-  const char *kw = "false";
-  char first[64];
-  if (kp && kp->rel) {
-    size_t k = strcspn(kp->rel, "/");
-    snprintf(first, sizeof first, "%.*s", (int)k, kp->rel);
-    kw = first;
-  }
-  if (ip && ip->key)
-    return fail_here(c, ip, kp, kw, "property \"%s\" is not allowed",
-                     clip(q, sizeof q, ip->key, ip->keylen));
-  if (ip) return fail_here(c, ip, kp, kw, "item %zu is not allowed", ip->index);
-  return fail_here(c, ip, kp, kw, "no value is allowed here");
-}
-
-static int same_str(json_t *inst, const sg__str_t *s) {
-  return json_string_length(inst) == s->len && memcmp(json_string_value(inst), s->s, s->len) == 0;
-}
-
-static int in_enum(const sg__node_t *n, json_t *inst) {
-  if (n->enum_strs) {
-    if (!json_is_string(inst)) return 0;
-    for (size_t i = 0; i < n->nenum_strs; i++)
-      if (same_str(inst, &n->enum_strs[i])) return 1;
-    return 0;
-  }
-  size_t size = json_array_size(n->enum_);
-  for (size_t i = 0; i < size; i++)
-    if (sg__json_equal(inst, json_array_get(n->enum_, i))) return 1;
-  return 0;
-}
-
-enum { G_TYPE, G_ENUM, G_CONST };
-
-static __attribute__((noinline, cold)) int value_fail(vctx_t *c, const sg__node_t *n, int which,
-                                                      json_t *inst, const ipath_t *ip,
-                                                      const kpath_t *kp) {
-  char buf[160];
-  if (!reporting(c)) return 0;
-  switch (which) {
-    case G_TYPE:
-      type_list(buf, 80, n->types);
-      return fail(c, ip, kp, "type", "expected %s, got %s", buf, type_name(inst));
-    case G_ENUM:
-      if (values_text(buf, sizeof buf, n->enum_))
-        return fail(c, ip, kp, "enum", "value is not one of %s", buf);
-      return fail(c, ip, kp, "enum", "value is not one of the allowed values");
-    default:
-      if (scalar_text(buf, 64, n->const_)) return fail(c, ip, kp, "const", "value must be %s", buf);
-      return fail(c, ip, kp, "const", "value is not the required constant");
-  }
-}
-
-static __attribute__((noinline)) int v_slow(vctx_t *c, const sg__node_t *n, json_t *inst,
-                                            const ipath_t *ip, const kpath_t *kp,
-                                            const scope_t *sc);
-
 /* Checks n over inst: the keywords for inst's type, then the applicators. */
 static inline __attribute__((always_inline)) int v_body(vctx_t *c, const sg__node_t *n,
                                                         json_t *inst, const ipath_t *ip,
                                                         const kpath_t *kp, const scope_t *sc) {
   unsigned kw = n->kw;
-  if (kw & SG__K_FALSE) return v_false(c, ip, kp);
-  if ((kw & SG__K_TYPE) && !type_ok(n->types, inst)) return value_fail(c, n, G_TYPE, inst, ip, kp);
-  if ((kw & SG__K_ENUM) && !in_enum(n, inst)) return value_fail(c, n, G_ENUM, inst, ip, kp);
-  if ((kw & SG__K_CONST) && !(n->const_str.s ? json_is_string(inst) && same_str(inst, &n->const_str)
-                                             : sg__json_equal(inst, n->const_)))
-    return value_fail(c, n, G_CONST, inst, ip, kp);
-  switch (json_typeof(inst)) {
-    case JSON_INTEGER:
-    case JSON_REAL:
-      if ((kw & SG__K_NUMBER) && !v_number(c, n, inst, ip, kp)) return 0;
-      break;
-    case JSON_STRING:
-      if ((kw & SG__K_STRING) && !v_string(c, n, inst, ip, kp)) return 0;
-      break;
-    default:
-      break;
-  }
-  if (kw & (SG__K_ARRAY | SG__K_OBJECT | SG__K_APPLICATOR | SG__K_UNEVALUATED))
-    return v_slow(c, n, inst, ip, kp, sc);
+  if (kw & SG__K_REF_ONLY) return descend(c, &n->ref, inst, ip, kp, sc);
+  if (!v_leaf(c, n, inst, ip, kp)) return 0;
+  if (kw & SG__K_NOT_LEAF) return v_slow(c, n, inst, ip, kp, sc);
   return 1;
 }
 
-/* The keywords that descend into subschemas. */
-static __attribute__((noinline)) int v_slow(vctx_t *c, const sg__node_t *n, json_t *inst,
-                                            const ipath_t *ip, const kpath_t *kp,
-                                            const scope_t *sc) {
+static inline __attribute__((always_inline)) int v_slow_in(vctx_t *c, const sg__node_t *n,
+                                                           json_t *inst, const ipath_t *ip,
+                                                           const kpath_t *kp, const scope_t *sc) {
   unsigned kw = n->kw;
   int if_ok = 0;
   if (json_is_array(inst) && (kw & SG__K_ARRAY) && !v_array(c, n, inst, ip, kp, sc)) return 0;
@@ -1256,6 +1373,43 @@ static __attribute__((noinline)) int v_slow(vctx_t *c, const sg__node_t *n, json
   if (n->evaluated.slots && json_is_object(inst) && !c->legacy)
     return v_unevaluated_known(c, n, inst, ip, kp, sc, if_ok);
   return v_unevaluated(c, n, inst, ip, kp, sc);
+}
+
+/* Reads an object's members into a view; 0 when they do not fit. */
+static int view_build(vctx_t *c, json_t *obj, view_t *v) {
+  size_t size = json_object_size(obj);
+  if (size > sizeof c->members / sizeof c->members[0] - c->nmembers) return 0;
+  member_t *m = c->members + c->nmembers;
+  size_t i = 0;
+  for (void *it = json_object_iter(obj); it && i < size; it = json_object_iter_next(obj, it), i++) {
+    m[i].key = json_object_iter_key(it);
+    m[i].len = json_object_iter_key_len(it);
+    m[i].val = json_object_iter_value(it);
+    m[i].hash = sg__key_hash(m[i].key, m[i].len, &m[i].head);
+  }
+  v->obj = obj;
+  v->m = m;
+  v->n = i;
+  c->nmembers += i;
+  return 1;
+}
+
+/* The keywords that descend into subschemas. The first node to read an object's members
+   by name gives the object a view, which lasts as long as that node's evaluation, so
+   that the nodes it applies in place read the same view. */
+static __attribute__((noinline)) int v_slow(vctx_t *c, const sg__node_t *n, json_t *inst,
+                                            const ipath_t *ip, const kpath_t *kp,
+                                            const scope_t *sc) {
+  view_t own;
+  const view_t *up = c->view;
+  size_t mark = c->nmembers;
+  if ((n->kw & SG__K_MEMBERS) && json_is_object(inst) && !(up && up->obj == inst) &&
+      view_build(c, inst, &own))
+    c->view = &own;
+  int ok = v_slow_in(c, n, inst, ip, kp, sc);
+  c->view = up;
+  c->nmembers = mark;
+  return ok;
 }
 
 /* v_node where the dynamic scope is kept: enter pushes a frame for a new resource. */
@@ -1284,6 +1438,8 @@ static int v_node(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *i
 int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t *err) {
   vctx_t c;
   memset(&c, 0, offsetof(vctx_t, vals));
+  c.view = NULL;
+  c.nmembers = 0;
   c.out = err;
   c.dynamic = s ? s->dynamic : 0;
   if (err) {
@@ -1300,6 +1456,8 @@ int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t
        evaluation itself, and the depth limit applies there too: this close to it, the
        outcome is the one that working it out gives. */
     memset(&c, 0, offsetof(vctx_t, vals));
+    c.view = NULL;
+    c.nmembers = 0;
     c.out = err;
     c.dynamic = s->dynamic;
     c.legacy = 1;
