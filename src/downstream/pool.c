@@ -126,7 +126,8 @@ static int same_strv(char **a, char **b) {
 
 /* Whether two definitions of a server start the same process the same way. */
 static int same_server(const sg_server_conf_t *a, const sg_server_conf_t *b) {
-  return strcmp(a->command, b->command) == 0 && same_strv(a->argv, b->argv) &&
+  return a->transport == b->transport && strcmp(a->command, b->command) == 0 &&
+         same_strv(a->argv, b->argv) &&
          strcmp(a->cwd, b->cwd) == 0 && same_strv(a->env, b->env) &&
          same_strv(a->credentials, b->credentials) && a->call_timeout_ms == b->call_timeout_ms &&
          a->startup_timeout_ms == b->startup_timeout_ms;

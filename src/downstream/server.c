@@ -1,8 +1,10 @@
 /*
- * A stdio downstream MCP server: spawn, MCP client handshake, request forwarding with
- * gateway-owned ids, progress routing, timeouts, and restart with backoff. See
- * server.h for the state machine. Each spawned process lives in its own child_t so a
- * restart never waits for the previous process's handles to finish closing.
+ * A downstream MCP server: spawn or connect, MCP client handshake, request forwarding
+ * with gateway-owned ids, progress routing, timeouts, and restart with backoff. See
+ * server.h for the state machine. The state machine is the same for both transports;
+ * only carrying messages differs. A stdio server's process lives in its own child_t,
+ * an http server's session in its own sg_http_link_t (http.h), so a restart never waits
+ * for the previous process's or session's handles to finish closing.
  */
 #include "downstream/server.h"
 
@@ -15,6 +17,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "downstream/http.h"
 #include "json/frame.h"
 #include "json/parse.h"
 #include "json/rpc.h"
@@ -63,8 +66,9 @@ struct sg_downstream {
   char *env;
   char **extra_env; /* owned: credentials for this (tenant, env), "NAME=value" */
   ds_state_t state;
-  child_t *child;       /* the current process, NULL between processes */
-  int children_open;    /* processes whose handles are not all closed yet */
+  child_t *child;       /* stdio: the current process, NULL between processes */
+  sg_http_link_t *link; /* http: the current session, NULL between sessions */
+  int children_open;    /* processes and sessions whose handles are not all closed yet */
   uv_timer_t restart_timer, sweep_timer, kill_timer;
   int timers_open;
   sg_ds_request_t queue;    /* list head: waiting for READY */
@@ -139,6 +143,16 @@ static int child_send(child_t *c, json_t *msg) {
   return rc == SG_ENOMEM ? rc : rc ? SG_EDOWNSTREAM : 0;
 }
 
+/* Sends msg (borrowed) to the current process or session. */
+static int ds_send(sg_downstream_t *ds, json_t *msg) {
+  if (ds->conf->transport == SG_DS_HTTP) {
+    if (ds->link == NULL) return SG_EDOWNSTREAM;
+    int rc = sg_http_link_post(ds->link, msg);
+    return rc == SG_ENOMEM ? rc : rc ? SG_EDOWNSTREAM : 0;
+  }
+  return child_send(ds->child, msg);
+}
+
 static int send_request(sg_downstream_t *ds, sg_ds_request_t *r) {
   json_t *params = r->params;
   r->params = NULL;
@@ -153,7 +167,7 @@ static int send_request(sg_downstream_t *ds, sg_ds_request_t *r) {
   }
   json_t *id = json_integer(r->id);
   json_t *msg = sg_rpc_request(id, r->method, params);
-  int rc = child_send(ds->child, msg);
+  int rc = ds_send(ds, msg);
   json_decref(msg);
   json_decref(id);
   return rc;
@@ -190,12 +204,15 @@ static void schedule_restart(sg_downstream_t *ds) {
   ds->backoff_ms = ds->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ds->backoff_ms * 2;
 }
 
-/* The current process is gone (exited, or its output ended): fail what it was serving
- * and, unless the gateway is closing, restart it. */
+/* The current process or session is gone (exited, output ended, the endpoint failed):
+ * fail what it was serving and, unless the gateway is closing, restart it. */
 static void child_gone(sg_downstream_t *ds, const char *why) {
   child_t *c = ds->child;
-  if (c == NULL) return;
+  sg_http_link_t *link = ds->link;
+  if (c == NULL && link == NULL) return;
   ds->child = NULL;
+  ds->link = NULL;
+  if (link) sg_http_link_close(link); /* its on_closed counts children_open down */
   if (ds->state == DS_READY && sg_mono_us() - ds->ready_since_us > STABLE_AFTER_US)
     ds->backoff_ms = BACKOFF_FIRST_MS;
   ds->was_ready = 0;
@@ -283,8 +300,15 @@ static char **child_env(const sg_server_conf_t *conf, char **extra) {
   return env;
 }
 
+static void send_initialize(sg_downstream_t *ds);
+static void open_session(sg_downstream_t *ds);
+
 static void spawn_child(sg_downstream_t *ds) {
   if (ds->state == DS_CLOSING) return;
+  if (ds->conf->transport == SG_DS_HTTP) {
+    open_session(ds);
+    return;
+  }
   child_t *c = calloc(1, sizeof *c);
   c->ds = ds;
   sg_framer_init(&c->framer, MAX_LINE);
@@ -332,16 +356,102 @@ static void spawn_child(sg_downstream_t *ds) {
   uv_read_start((uv_stream_t *)&c->out, alloc_cb, read_cb);
   sg_info("downstream %s (tenant %s, env %s) started, pid %d", ds->conf->name, ds->tenant,
           ds->env, c->pid);
+  send_initialize(ds);
+}
 
+static void send_initialize(sg_downstream_t *ds) {
   ds->init_id = ds->next_id++;
   json_t *id = json_integer(ds->init_id);
   json_t *msg = sg_rpc_request(
       id, "initialize",
       json_pack("{s:s, s:{}, s:{s:s, s:s}}", "protocolVersion", CLIENT_PROTOCOL_VERSION,
                 "capabilities", "clientInfo", "name", "scopegate", "version", "0.1.0"));
-  child_send(c, msg);
+  ds_send(ds, msg);
   json_decref(msg);
   json_decref(id);
+}
+
+/* ---- http sessions ---- */
+
+static void handle_message(sg_downstream_t *ds, json_t *msg);
+static void abandon(sg_downstream_t *ds, int sig, const char *why);
+
+static void link_message(sg_http_link_t *link, json_t *msg, void *arg) {
+  sg_downstream_t *ds = arg;
+  if (ds->link == link) handle_message(ds, msg);
+}
+
+static sg_ds_request_t *find_inflight(sg_downstream_t *ds, json_t *id);
+
+static void link_unanswered(sg_http_link_t *link, int64_t id, void *arg) {
+  sg_downstream_t *ds = arg;
+  if (ds->link != link) return;
+  if ((ds->state == DS_STARTING && id == ds->init_id) ||
+      (ds->state == DS_LISTING && id == ds->list_id)) {
+    abandon(ds, 0, "ended its answer to the handshake without a response");
+    return;
+  }
+  json_t *jid = json_integer(id);
+  sg_ds_request_t *r = find_inflight(ds, jid);
+  json_decref(jid);
+  if (r == NULL) return;
+  char why[256];
+  snprintf(why, sizeof why, "downstream server \"%s\" ended its answer without a response",
+           ds->conf->name);
+  request_fail(r, SG_EDOWNSTREAM, why);
+}
+
+static void link_failed(sg_http_link_t *link, const char *why, void *arg) {
+  sg_downstream_t *ds = arg;
+  if (ds->link != link) return;
+  if (ds->state != DS_CLOSING)
+    sg_warn("downstream %s (tenant %s, env %s) %s", ds->conf->name, ds->tenant, ds->env, why);
+  /* An endpoint that cannot be reached says so at once, unlike a process that crashes
+   * while starting: calls waiting for the first handshake fail now, with the reason,
+   * rather than at the startup timeout. */
+  int failing_start = !ds->was_ready && ds->state != DS_CLOSING;
+  child_gone(ds, why);
+  if (failing_start) {
+    char msg[600];
+    snprintf(msg, sizeof msg, "downstream server \"%s\" %s", ds->conf->name, why);
+    fail_all(&ds->queue, SG_EDOWNSTREAM, msg);
+  }
+}
+
+static void link_closed(void *arg) {
+  sg_downstream_t *ds = arg;
+  ds->children_open--;
+  finish_close(ds);
+}
+
+static const sg_http_link_cbs_t link_cbs = {link_message, link_unanswered, link_failed,
+                                            link_closed};
+
+/* Opens a new MCP session with an http server: its own Mcp-Session-Id, carrying the
+ * catalog's headers and this (tenant, env)'s credentials, and nothing from the client. */
+static void open_session(sg_downstream_t *ds) {
+  sg_http_link_t *link = NULL;
+  int rc = sg_http_link_open(ds->loop, ds->conf->url, ds->conf->env, ds->extra_env,
+                             ds->conf->startup_timeout_ms, &link_cbs, ds, &link);
+  if (rc < 0) {
+    sg_error("downstream %s: cannot open a session with %s: %s", ds->conf->name, ds->conf->url,
+             sg_strerror(rc));
+    schedule_restart(ds);
+    return;
+  }
+  ds->link = link;
+  ds->children_open++;
+  ds->state = DS_STARTING;
+  ds->startup_deadline_us = sg_mono_us() + ds->conf->startup_timeout_ms * 1000u;
+  sg_info("downstream %s (tenant %s, env %s) connecting to %s", ds->conf->name, ds->tenant,
+          ds->env, ds->conf->url);
+  send_initialize(ds);
+}
+
+/* Gives up on the current process (sending it sig) or session. */
+static void abandon(sg_downstream_t *ds, int sig, const char *why) {
+  if (ds->child && sig) uv_process_kill(&ds->child->proc, sig);
+  child_gone(ds, why);
 }
 
 static void send_tools_list(sg_downstream_t *ds, const char *cursor) {
@@ -349,7 +459,7 @@ static void send_tools_list(sg_downstream_t *ds, const char *cursor) {
   json_t *id = json_integer(ds->list_id);
   json_t *params = cursor ? json_pack("{s:s}", "cursor", cursor) : NULL;
   json_t *msg = sg_rpc_request(id, "tools/list", params);
-  child_send(ds->child, msg);
+  ds_send(ds, msg);
   json_decref(msg);
   json_decref(id);
 }
@@ -422,12 +532,12 @@ static void initialized(sg_downstream_t *ds, json_t *result) {
   if (!ok) {
     sg_error("downstream %s answered initialize with unsupported protocol version %s",
              ds->conf->name, version ? version : "(none)");
-    uv_process_kill(&ds->child->proc, SIGTERM);
-    child_gone(ds, "speaks an unsupported protocol version");
+    abandon(ds, SIGTERM, "speaks an unsupported protocol version");
     return;
   }
+  if (ds->link) sg_http_link_set_protocol(ds->link, version);
   json_t *note = sg_rpc_notification("notifications/initialized", NULL);
-  child_send(ds->child, note);
+  ds_send(ds, note);
   json_decref(note);
   sg_debug("downstream %s initialized (protocol %s)", ds->conf->name, version);
   start_listing(ds);
@@ -442,6 +552,7 @@ static sg_ds_request_t *find_inflight(sg_downstream_t *ds, json_t *id) {
 }
 
 static void handle_line(sg_downstream_t *ds, child_t *c, const char *line, size_t len) {
+  (void)c;
   sg_json_limits_t lim = {MAX_LINE, 256};
   char err[256];
   json_t *msg = NULL;
@@ -449,10 +560,16 @@ static void handle_line(sg_downstream_t *ds, child_t *c, const char *line, size_
     sg_warn("downstream %s sent invalid JSON (%s); ignored", ds->conf->name, err);
     return;
   }
+  handle_message(ds, msg);
+  json_decref(msg);
+}
+
+/* One message from the server (borrowed), whichever transport carried it. */
+static void handle_message(sg_downstream_t *ds, json_t *msg) {
+  char err[256];
   sg_rpc_msg_t m;
   if (sg_rpc_classify(msg, &m, err, sizeof err) != 0) {
     sg_warn("downstream %s sent an invalid message (%s); ignored", ds->conf->name, err);
-    json_decref(msg);
     return;
   }
   switch (m.kind) {
@@ -474,8 +591,7 @@ static void handle_line(sg_downstream_t *ds, child_t *c, const char *line, size_
           initialized(ds, m.result);
         } else {
           sg_error("downstream %s refused initialize", ds->conf->name);
-          uv_process_kill(&c->proc, SIGTERM);
-          child_gone(ds, "refused to initialize");
+          abandon(ds, SIGTERM, "refused to initialize");
         }
         break;
       }
@@ -496,7 +612,7 @@ static void handle_line(sg_downstream_t *ds, child_t *c, const char *line, size_
       json_t *reply = strcmp(m.method, "ping") == 0
                           ? sg_rpc_result(m.id, json_object())
                           : sg_rpc_error(m.id, -32601, "method not found", NULL);
-      child_send(c, reply);
+      ds_send(ds, reply);
       json_decref(reply);
       break;
     }
@@ -516,7 +632,6 @@ static void handle_line(sg_downstream_t *ds, child_t *c, const char *line, size_
       }
       break;
   }
-  json_decref(msg);
 }
 
 /* ---- timers ---- */
@@ -541,24 +656,23 @@ static void sweep_cb(uv_timer_t *t) {
     json_t *note = sg_rpc_notification(
         "notifications/cancelled", json_pack("{s:I, s:s}", "requestId", (json_int_t)r->id,
                                              "reason", "timed out at the gateway"));
-    child_send(ds->child, note);
+    ds_send(ds, note);
     json_decref(note);
+    if (ds->link) sg_http_link_forget(ds->link, r->id);
     request_fail(r, SG_EDOWNSTREAM_TIMEOUT, why);
     next = ds->inflight.next;
   }
-  if (ds->state == DS_LISTING && ds->child && now > ds->listing_deadline_us) {
+  if (ds->state == DS_LISTING && (ds->child || ds->link) && now > ds->listing_deadline_us) {
     sg_error("downstream %s did not answer tools/list in time", ds->conf->name);
     if (!ds->was_ready) {
-      uv_process_kill(&ds->child->proc, SIGKILL);
-      child_gone(ds, "did not list its tools in time");
+      abandon(ds, SIGKILL, "did not list its tools in time");
     } else {
       finish_listing(ds, NULL);
     }
   }
-  if (ds->state == DS_STARTING && ds->child && now > ds->startup_deadline_us) {
+  if (ds->state == DS_STARTING && (ds->child || ds->link) && now > ds->startup_deadline_us) {
     sg_error("downstream %s did not answer initialize in time", ds->conf->name);
-    uv_process_kill(&ds->child->proc, SIGKILL);
-    child_gone(ds, "did not initialize in time");
+    abandon(ds, SIGKILL, "did not initialize in time");
   }
 }
 
@@ -649,12 +763,13 @@ int sg_downstream_request(sg_downstream_t *ds, const char *method, json_t *param
 
 void sg_downstream_cancel(sg_ds_request_t *r, const char *reason) {
   sg_downstream_t *ds = r->ds;
-  if (r->params == NULL && ds->child) {
+  if (r->params == NULL && (ds->child || ds->link)) {
     json_t *note = sg_rpc_notification(
         "notifications/cancelled",
         json_pack("{s:I, s:s}", "requestId", (json_int_t)r->id, "reason", reason));
-    child_send(ds->child, note);
+    ds_send(ds, note);
     json_decref(note);
+    if (ds->link) sg_http_link_forget(ds->link, r->id);
   }
   request_fail(r, SG_ECANCELLED, reason);
 }
@@ -704,6 +819,12 @@ void sg_downstream_close(sg_downstream_t *ds, void (*done)(void *arg), void *arg
     /* Closing stdin is the polite way to ask an MCP stdio server to exit. */
     if (!uv_is_closing((uv_handle_t *)&c->in)) uv_close((uv_handle_t *)&c->in, child_handle_closed);
     uv_timer_start(&ds->kill_timer, kill_cb, TERM_AFTER_MS, 1);
+  }
+  if (ds->link) {
+    /* Ends the session (DELETE); link_closed counts it down. */
+    sg_http_link_t *link = ds->link;
+    ds->link = NULL;
+    sg_http_link_close(link);
   }
   finish_close(ds);
 }

@@ -1,8 +1,11 @@
 /*
- * One downstream MCP server reached over stdio: scopegate spawns it with uv_spawn,
- * initializes it as an MCP client would, forwards requests with gateway-owned ids, and
- * restarts it with backoff when it exits. A downstream instance serves exactly one
- * (server, tenant, environment); the pool (pool.h) keeps them apart.
+ * One downstream MCP server reached over stdio or Streamable HTTP: scopegate spawns it
+ * with uv_spawn (or opens an MCP session with its endpoint, see http.h), initializes it
+ * as an MCP client would, forwards requests with gateway-owned ids, and restarts it (or
+ * opens a new session) with backoff when it exits or fails. A downstream instance serves
+ * exactly one (server, tenant, environment); the pool (pool.h) keeps them apart. Both
+ * transports share the state machine below; "spawn" and "exits" stand for opening and
+ * losing the session of an http server.
  *
  * State machine (performed by the named functions):
  *
@@ -46,7 +49,8 @@ typedef void (*sg_ds_tools_cb)(sg_downstream_t *ds, json_t *tools, void *arg);
 
 /* Creates and starts a downstream for conf (borrowed from a catalog the caller keeps
  * alive until sg_downstream_close completes). extra_env (stolen, may be NULL) holds the
- * credentials for this (tenant, env) as "NAME=value" entries. */
+ * credentials for this (tenant, env) as "NAME=value" entries: environment variables of
+ * a stdio server's process, headers ("NAME: value") of an http server's requests. */
 int sg_downstream_start(uv_loop_t *loop, const sg_server_conf_t *conf, const char *tenant,
                         const char *env, char **extra_env, sg_ds_tools_cb on_tools,
                         void *on_tools_arg, sg_downstream_t **out);
@@ -62,7 +66,7 @@ int sg_downstream_request(sg_downstream_t *ds, const char *method, json_t *param
 void sg_downstream_cancel(sg_ds_request_t *req, const char *reason);
 
 /* Fails what is pending with SG_ESHUTDOWN, stops the server (stdin closed, then SIGTERM,
- * then SIGKILL) and frees ds once every handle is closed; then calls done(arg). done may
+ * then SIGKILL; an http server's session is DELETEd) and frees ds once every handle is closed; then calls done(arg). done may
  * be NULL to keep the callback given to sg_downstream_retire. Closing twice is harmless. */
 void sg_downstream_close(sg_downstream_t *ds, void (*done)(void *arg), void *arg);
 
@@ -81,6 +85,7 @@ const sg_server_conf_t *sg_downstream_conf(const sg_downstream_t *ds);
 void sg_downstream_set_quarantine(sg_downstream_t *ds, json_t *quarantine);
 /* Why tool (the downstream's name) may not be called, or NULL when it may. */
 const char *sg_downstream_quarantined(const sg_downstream_t *ds, const char *tool);
+/* The current process's pid; 0 between processes and for an http server. */
 int sg_downstream_pid(const sg_downstream_t *ds);
 int sg_downstream_matches(const sg_downstream_t *ds, const sg_server_conf_t *conf,
                           const char *tenant, const char *env);
