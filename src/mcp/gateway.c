@@ -56,6 +56,9 @@ int sg_gateway_reload(sg_gateway_t *gw, const char *dir) {
   sg_buf_init(&errors);
   if (sg_catalog_load(dir, &fresh, &errors) != 0) {
     sg_error("catalog reload refused; the current catalog stays:\n%s", errors.data ? errors.data : "");
+    if (sg_store_audit_note(gw->store, "catalog_reload", NULL, NULL, NULL, "catalog_refused",
+                            errors.data) != 0)
+      sg_error("audit: could not record the refused reload: %s", sg_store_errmsg(gw->store));
     sg_buf_free(&errors);
     return SG_ECATALOG;
   }
@@ -65,6 +68,8 @@ int sg_gateway_reload(sg_gateway_t *gw, const char *dir) {
   sg_pool_set_catalog(gw->pool, fresh);
   sg_catalog_unref(old); /* calls in flight hold their own references */
   sg_info("catalog reloaded from %s", dir);
+  if (sg_store_audit_note(gw->store, "catalog_reload", NULL, NULL, NULL, "catalog_loaded", dir) != 0)
+    sg_error("audit: could not record the reload: %s", sg_store_errmsg(gw->store));
   return 0;
 }
 

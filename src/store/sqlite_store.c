@@ -184,7 +184,7 @@ static const char sql_tail[] =
 
 static const char *const decisions[] = {"allow", "deny", NULL};
 static const char *const outcomes[] = {"ok", "tool_error", "error", "cancelled", "timeout", NULL};
-static const char *const notes[] = {"drift", NULL};
+static const char *const notes[] = {"drift", "catalog_reload", NULL};
 
 static void set_err(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -152,7 +152,8 @@ int sg_store_flush(sg_store_t *st);
 size_t sg_store_pending(const sg_store_t *st);
 
 /* An event that is not part of a call: "drift" (a downstream tool no longer matches its
- * pin). Committed before it returns, with any queued outcomes. */
+ * pin) or "catalog_reload" (reason "catalog_loaded" or "catalog_refused"). Committed
+ * before it returns, with any queued outcomes. */
 int sg_store_audit_note(sg_store_t *st, const char *event, const char *tenant, const char *env,
                         const char *tool, const char *reason, const char *detail);
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeWorld, connect, until, refusal } from './peers.mjs';
+import { makeWorld, connect, until, refusal, auditRows } from './peers.mjs';
 
 const pidsOf = (log, server) => [...log.matchAll(new RegExp(`downstream ${server} \\(tenant acme, env test\\) started, pid (\\d+)`, 'g'))].map((m) => Number(m[1]));
 
@@ -39,6 +39,9 @@ test('SIGHUP swaps in a valid catalog and keeps the old one when the new is brok
     assert.equal((await refusal(gw.client.callTool({ name: 'echo', arguments: { message: 'x' } }))).data.reason, 'not_granted');
     const sum = await gw.client.callTool({ name: 'add', arguments: { a: 1, b: 2 } });
     assert.match(sum.content[0].text, /3/);
+    // Both reloads are in the audit.
+    const reloads = auditRows(world).filter((r) => r.event === 'catalog_reload').map((r) => r.reason);
+    assert.deepEqual(reloads, ['catalog_loaded', 'catalog_refused']);
   } finally {
     await gw.client.close();
   }
