@@ -148,3 +148,37 @@ test('kill -9 while a write waits: decided rows survive and no approval is usabl
     await again.client.close();
   }
 });
+
+test('auto grants spend a per-subject budget, and sensitive arguments never reach the audit', async () => {
+  const world = makeWorld();
+  const matrixPath = join(world.catalog, 'matrix.json');
+  const matrix = JSON.parse(readFileSync(matrixPath, 'utf8'));
+  matrix.roles.editor.tools.write_file.approval = { mode: 'auto', budget: { calls: 2, window_seconds: 3600 } };
+  writeFileSync(matrixPath, JSON.stringify(matrix));
+  const toolPath = join(world.catalog, 'tools', 'write_file.json');
+  const tool = JSON.parse(readFileSync(toolPath, 'utf8'));
+  tool.sensitive = ['content'];
+  writeFileSync(toolPath, JSON.stringify(tool));
+  const secret = 'hunter2-very-secret';
+  const bob = await connect(world, { role: 'editor', subject: 'bob' });
+  try {
+    await write(bob, `${secret} 1`);
+    await write(bob, `${secret} 2`);
+    const e = await refusal(write(bob, `${secret} 3`));
+    assert.equal(e.data.reason, 'budget_exceeded');
+  } finally {
+    await bob.client.close();
+  }
+  // The budget is per subject: another caller still has its own.
+  const dora = await connect(world, { role: 'editor', subject: 'dora' });
+  try {
+    await write(dora, 'dora writes');
+  } finally {
+    await dora.client.close();
+  }
+  assert.equal(receivedToolCalls(world, 'files').length, 3);
+  const exported = cli(world, 'audit', 'export', '--jsonl');
+  assert.equal(exported.status, 0, exported.stderr);
+  assert.doesNotMatch(exported.stdout, /hunter2/);
+  assert.match(exported.stdout, /redacted sha256:[0-9a-f]{64}/);
+});
