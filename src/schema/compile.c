@@ -581,6 +581,7 @@ static int c_string(cc_t *c, const loc_t *l, sg__node_t *n) {
   if (v) {
     if (!json_is_string(v)) return fail(c, l->ptr, "pattern", "\"pattern\" must be a string");
     n->pattern_src = json_string_value(v);
+    n->pattern_len = json_string_length(v);
     int rc = regex(c, l, "pattern", n->pattern_src, json_string_length(v), &n->pattern);
     if (rc) return rc;
   }

@@ -57,10 +57,11 @@ enum { SG__K_NOT_LEAF = SG__K_ARRAY | SG__K_OBJECT | SG__K_APPLICATOR | SG__K_UN
    holds (by "if" or "then"); when it does not (by "else"). */
 enum { SG__EV_ALWAYS = 1, SG__EV_IF = 2, SG__EV_ELSE = 4 };
 
-/* A string from the schema, with its length. */
+/* A string from the schema, with its length; head as sg__head gives it, where set. */
 typedef struct {
   const char *s;
   size_t len;
+  uint64_t head;
 } sg__str_t;
 
 /* Formats asserted when sg_schema_opts_t.format_assert is set. */
@@ -172,9 +173,26 @@ static inline uint64_t sg__load_le(const char *p, size_t n) {
   return w;
 }
 
-/* Hashes a member name and sets *head to its first eight bytes (fewer for a shorter
-   name, as a little-endian number), so that names of up to eight bytes compare as
-   numbers. Every table and every object's members use this one function. */
+/* The first eight bytes of a string (fewer for a shorter one, as a little-endian
+   number), so that strings of up to eight bytes and the same length compare as numbers. */
+static inline uint64_t sg__head(const char *k, size_t len) {
+  if (len >= 8) return sg__load_le(k, 8);
+  if (len >= 4) /* Two loads that overlap when len < 8; the shared bytes land in the same place. */
+    return sg__load_le(k, 4) | sg__load_le(k + len - 4, 4) << (8 * (len - 4));
+  if (len)
+    return (uint64_t)(unsigned char)k[0] | (uint64_t)(unsigned char)k[len / 2] << (8 * (len / 2)) |
+           (uint64_t)(unsigned char)k[len - 1] << (8 * (len - 1));
+  return 0;
+}
+
+/* Whether p (len bytes) is the string s, whose head is set. */
+static inline int sg__str_eq(const sg__str_t *s, const char *p, size_t len) {
+  return len == s->len && sg__head(p, len) == s->head &&
+         (len <= 8 || memcmp(p + 8, s->s + 8, len - 8) == 0);
+}
+
+/* Hashes a member name and sets *head to sg__head's. Every table and every object's
+   members use this one function. */
 static inline uint32_t sg__key_hash(const char *k, size_t len, uint64_t *head) {
   uint64_t h0, tail = 0;
   if (len >= 8) {
@@ -262,6 +280,8 @@ struct sg__node {
   long min_length, max_length; /* -1 when absent */
   pcre2_code *pattern;
   const char *pattern_src;
+  size_t pattern_len;
+  const sg__simple_re_t *pattern_simple; /* NULL unless the pattern is that simple */
   sg__format_t format;
   const char *format_name;
 

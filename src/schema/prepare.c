@@ -183,6 +183,13 @@ int sg__node_prepare(sg__arena_t *a, sg__node_t *n) {
   if (n->kw == SG__K_APPLICATOR && n->ref.node && !n->dynamic_ref.node && !n->nall_of &&
       !n->nany_of && !n->none_of && !n->not_.node && !n->if_.node)
     n->kw |= SG__K_REF_ONLY;
+  sg__simple_re_t simple;
+  if (n->pattern && sg__regex_simple(n->pattern_src, n->pattern_len, &simple)) {
+    sg__simple_re_t *re = sg__arena_alloc(a, sizeof *re);
+    if (re == NULL) return SG_ENOMEM;
+    *re = simple;
+    n->pattern_simple = re;
+  }
   num_exact(&n->minimum);
   num_exact(&n->maximum);
   num_exact(&n->ex_minimum);
@@ -191,6 +198,7 @@ int sg__node_prepare(sg__arena_t *a, sg__node_t *n) {
   if (n->has_const && json_is_string(n->const_)) {
     n->const_str.s = json_string_value(n->const_);
     n->const_str.len = json_string_length(n->const_);
+    n->const_str.head = sg__head(n->const_str.s, n->const_str.len);
   }
   size_t size = json_array_size(n->enum_);
   for (size_t i = 0; i < size; i++)
@@ -202,6 +210,7 @@ int sg__node_prepare(sg__arena_t *a, sg__node_t *n) {
       json_t *e = json_array_get(n->enum_, i);
       v[i].s = json_string_value(e);
       v[i].len = json_string_length(e);
+      v[i].head = sg__head(v[i].s, v[i].len);
     }
     n->enum_strs = v;
     n->nenum_strs = size;
@@ -309,8 +318,25 @@ static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg
   return 0;
 }
 
+/* Whether a subschema applied in place reads the object's members: then n gives the
+   object a view (see validate.c) for its subschemas to share. */
+static int members_below(const sg__node_t *n) {
+  const sg__edge_t *single[] = {&n->ref, &n->not_, &n->if_, &n->then_, &n->else_};
+  for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
+    if (single[i]->node && (single[i]->node->kw & SG__K_MEMBERS)) return 1;
+  const struct {
+    const sg__edge_t *e;
+    size_t n;
+  } lists[] = {{n->all_of, n->nall_of}, {n->any_of, n->nany_of}, {n->one_of, n->none_of}};
+  for (size_t l = 0; l < 3; l++)
+    for (size_t i = 0; i < lists[l].n; i++)
+      if (lists[l].e[i].node->kw & SG__K_MEMBERS) return 1;
+  return 0;
+}
+
 int sg__node_link(sg__arena_t *a, sg__node_t *n) {
   if (n->boolean >= 0) return 0;
+  if (!(n->kw & SG__K_REF_ONLY) && members_below(n)) n->kw |= SG__K_MEMBERS;
   if (switch_for(a, n->any_of, n->nany_of, &n->any_switch) ||
       switch_for(a, n->one_of, n->none_of, &n->one_switch))
     return SG_ENOMEM;

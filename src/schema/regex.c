@@ -409,3 +409,347 @@ void sg__regex_thread_cleanup(void) {
   tl_mc = NULL;
   tl_js = NULL;
 }
+
+/* ---- the simplest patterns ----
+ *
+ * A simple pattern is a sequence of atoms (one byte, ".", a class), each with a
+ * quantifier. Atom x{m,n} becomes m elements that must match and n - m optional ones; x*
+ * and x+ end in an element that repeats. Position i lies before element i, and the
+ * positions reachable after each byte form a 64-bit mask: a byte moves each position whose
+ * element matches it one step on (or keeps it, for a repeating element), then the
+ * optional elements are skipped: for each run of them, every position from the first one
+ * reached to the end of the run is reachable. The subject matches when the position after
+ * the last element is reached (at the end of the subject, with "$"). The masks reachable
+ * from the start become the states of the automaton.
+ */
+
+#define SIMPLE_ELEMENTS 63
+/* The bound on the steps PCRE2 may take on a simple pattern that max_len is derived from:
+   a tenth of its match limit. */
+#define SIMPLE_STEPS (SG__RE_MATCH_LIMIT / 10)
+
+typedef struct {
+  uint64_t w[2]; /* ASCII bytes */
+} cset_t;
+
+static void cs_add(cset_t *s, unsigned c) {
+  s->w[c >> 6] |= (uint64_t)1 << (c & 63);
+}
+
+static void cs_range(cset_t *s, unsigned a, unsigned b) {
+  for (unsigned c = a; c <= b; c++) cs_add(s, c);
+}
+
+/* \d, \w, \s and their complements, over ASCII: the ECMA meanings. */
+static int cs_escape_class(cset_t *s, char e) {
+  cset_t t = {{0, 0}};
+  switch (e | 0x20) {
+    case 'd':
+      cs_range(&t, '0', '9');
+      break;
+    case 'w':
+      cs_range(&t, '0', '9');
+      cs_range(&t, 'a', 'z');
+      cs_range(&t, 'A', 'Z');
+      cs_add(&t, '_');
+      break;
+    case 's':
+      cs_range(&t, '\t', '\r');
+      cs_add(&t, ' ');
+      break;
+    default:
+      return 0;
+  }
+  if (e >= 'A' && e <= 'Z') {
+    t.w[0] = ~t.w[0];
+    t.w[1] = ~t.w[1];
+  }
+  s->w[0] |= t.w[0];
+  s->w[1] |= t.w[1];
+  return 1;
+}
+
+/* The byte an escape stands for, when it stands for one byte; -1 otherwise. */
+static int escaped_byte(char e) {
+  switch (e) {
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 't':
+      return '\t';
+    case 'f':
+      return '\f';
+    case 'v':
+      return '\v';
+    default:
+      if (e > 0x20 && e < 0x7f && !is_letter(e) && !(e >= '0' && e <= '9')) return e;
+      return -1;
+  }
+}
+
+static int plain(char c) {
+  return c >= 0x20 && c < 0x7f;
+}
+
+/* A range starts here: "-" followed by something other than "]". */
+static int range_next(const char *p, const char *end) {
+  return end - p >= 2 && p[0] == '-' && p[1] != ']';
+}
+
+/* Reads the class after "[" at p into s; returns the position after "]", or NULL. */
+static const char *simple_class(const char *p, const char *end, cset_t *s) {
+  int negate = 0;
+  if (p < end && *p == '^') {
+    negate = 1;
+    p++;
+  }
+  if (p < end && *p == ']') return NULL; /* [] and [^] */
+  while (p < end && *p != ']') {
+    char c = *p;
+    if (c == '\\') {
+      if (end - p < 2) return NULL;
+      char e = p[1];
+      p += 2;
+      if (range_next(p, end)) return NULL;
+      if (cs_escape_class(s, e)) continue;
+      int b = escaped_byte(e);
+      if (b < 0) return NULL;
+      cs_add(s, (unsigned)b);
+      continue;
+    }
+    if (!plain(c)) return NULL;
+    p++;
+    if (range_next(p, end)) {
+      char d = p[1];
+      if (d == '\\' || !plain(d) || (unsigned char)d < (unsigned char)c) return NULL;
+      cs_range(s, (unsigned char)c, (unsigned char)d);
+      p += 2;
+      if (range_next(p, end)) return NULL;
+      continue;
+    }
+    cs_add(s, (unsigned char)c);
+  }
+  if (p == end) return NULL;
+  if (negate) {
+    s->w[0] = ~s->w[0];
+    s->w[1] = ~s->w[1];
+  }
+  return p + 1;
+}
+
+/* Reads one atom at p into s; returns the position after it, or NULL. */
+static const char *simple_atom(const char *p, const char *end, cset_t *s) {
+  char c = *p;
+  if (c == '.') {
+    s->w[0] = s->w[1] = ~(uint64_t)0;
+    s->w[0] &= ~((uint64_t)1 << '\n' | (uint64_t)1 << '\r');
+    return p + 1;
+  }
+  if (c == '[') return simple_class(p + 1, end, s);
+  if (c == '\\') {
+    if (end - p < 2) return NULL;
+    if (cs_escape_class(s, p[1])) return p + 2;
+    int b = escaped_byte(p[1]);
+    if (b < 0) return NULL;
+    cs_add(s, (unsigned)b);
+    return p + 2;
+  }
+  if (!plain(c) || strchr("^$.*+?()[]{}|", c)) return NULL;
+  cs_add(s, (unsigned char)c);
+  return p + 1;
+}
+
+/* Reads a number of at most four digits; NULL when there is none. */
+static const char *simple_count(const char *p, const char *end, unsigned *n) {
+  const char *start = p;
+  *n = 0;
+  while (p < end && *p >= '0' && *p <= '9' && p - start < 4) *n = *n * 10 + (unsigned)(*p++ - '0');
+  if (p == start || (p < end && *p >= '0' && *p <= '9')) return NULL;
+  return p;
+}
+
+/* Reads the quantifier at p, if any; max is UINT32_MAX for no bound. */
+static const char *simple_quantifier(const char *p, const char *end, unsigned *min, unsigned *max) {
+  *min = *max = 1;
+  if (p == end) return p;
+  switch (*p) {
+    case '?':
+      *min = 0;
+      p++;
+      break;
+    case '*':
+      *min = 0;
+      *max = UINT32_MAX;
+      p++;
+      break;
+    case '+':
+      *max = UINT32_MAX;
+      p++;
+      break;
+    case '{':
+      if ((p = simple_count(p + 1, end, min)) == NULL || p == end) return NULL;
+      if (*p == ',') {
+        p++;
+        if (p < end && *p == '}') {
+          *max = UINT32_MAX;
+        } else if ((p = simple_count(p, end, max)) == NULL || *max < *min) {
+          return NULL;
+        }
+      } else {
+        *max = *min;
+      }
+      if (p == end || *p != '}') return NULL;
+      p++;
+      break;
+    default:
+      return p;
+  }
+  if (p < end && *p == '?') p++; /* lazy: the same strings match */
+  if (p < end && strchr("*+?{", *p)) return NULL;
+  return p;
+}
+
+/* The positions the sequence of elements describes (see above). */
+typedef struct {
+  uint64_t cls[128];
+  uint64_t repeat;
+  uint64_t skip_lo[8], skip_all[8];
+  size_t nskips;
+  uint64_t start, accept;
+  int anchored_start;
+} nfa_t;
+
+static uint64_t nfa_closure(const nfa_t *a, uint64_t m) {
+  for (size_t k = 0; k < a->nskips; k++) {
+    uint64_t x = m & a->skip_lo[k];
+    if (x) m |= a->skip_all[k] & ~((x & (0 - x)) - 1);
+  }
+  return m;
+}
+
+static uint64_t nfa_step(const nfa_t *a, uint64_t m, unsigned c) {
+  uint64_t x = m & a->cls[c];
+  m = nfa_closure(a, ((x & ~a->repeat) << 1) | (x & a->repeat));
+  return a->anchored_start ? m : m | a->start;
+}
+
+/* Turns the positions into states; 0 when there are too many. */
+static int determinize(const nfa_t *a, sg__simple_re_t *out) {
+  /* Bytes that every element treats alike share a class. */
+  uint64_t cols[SG__SIMPLE_CLASSES];
+  unsigned ncls = 0;
+  for (unsigned c = 0; c < 128; c++) {
+    unsigned k = 0;
+    while (k < ncls && cols[k] != a->cls[c]) k++;
+    if (k == ncls) {
+      if (ncls == SG__SIMPLE_CLASSES) return 0;
+      cols[ncls++] = a->cls[c];
+    }
+    out->byte_class[c] = (unsigned char)k;
+  }
+  unsigned char rep[SG__SIMPLE_CLASSES];
+  for (unsigned c = 128; c-- > 0;) rep[out->byte_class[c]] = (unsigned char)c;
+  uint64_t states[SG__SIMPLE_STATES];
+  unsigned n = 0;
+  states[n++] = a->start;
+  out->start = 0;
+  for (unsigned i = 0; i < n; i++) {
+    for (unsigned k = 0; k < ncls; k++) {
+      uint64_t m = nfa_step(a, states[i], rep[k]);
+      unsigned j = 0;
+      while (j < n && states[j] != m) j++;
+      if (j == n) {
+        if (n == SG__SIMPLE_STATES) return 0;
+        states[n++] = m;
+      }
+      out->next[i][k] = (unsigned char)j;
+    }
+  }
+  for (unsigned i = 0; i < n; i++) {
+    out->accepting[i] = (states[i] & a->accept) != 0;
+    out->dead[i] = states[i] == 0;
+  }
+  return 1;
+}
+
+int sg__regex_simple(const char *src, size_t len, sg__simple_re_t *out) {
+  const char *p = src, *end = src + len;
+  nfa_t a;
+  memset(&a, 0, sizeof a);
+  memset(out, 0, sizeof *out);
+  unsigned e = 0;
+  uint64_t skip = 0;
+  double ranges[SIMPLE_ELEMENTS]; /* of the atoms with a choice: max - min, or -1: no bound */
+  size_t nranges = 0, natoms = 0;
+  if (p < end && *p == '^') {
+    a.anchored_start = 1;
+    p++;
+  }
+  while (p < end) {
+    if (*p == '$' && p + 1 == end) {
+      out->anchored_end = 1;
+      break;
+    }
+    cset_t s = {{0, 0}};
+    unsigned min, max;
+    if ((p = simple_atom(p, end, &s)) == NULL) return 0;
+    if ((p = simple_quantifier(p, end, &min, &max)) == NULL) return 0;
+    unsigned add = max == UINT32_MAX ? min + 1 : max;
+    if (add > SIMPLE_ELEMENTS - e) return 0;
+    natoms++;
+    if (max != min) ranges[nranges++] = max == UINT32_MAX ? -1 : (double)(max - min);
+    for (unsigned i = 0; i < add; i++, e++) {
+      for (unsigned c = 0; c < 128; c++)
+        if ((s.w[c >> 6] >> (c & 63)) & 1) a.cls[c] |= (uint64_t)1 << e;
+      if (i >= min) skip |= (uint64_t)1 << e;
+      if (i == min && max == UINT32_MAX) a.repeat |= (uint64_t)1 << e;
+    }
+  }
+  /* The runs of optional elements. */
+  for (unsigned i = 0; i < e;) {
+    if (!((skip >> i) & 1)) {
+      i++;
+      continue;
+    }
+    unsigned j = i;
+    while (j < e && ((skip >> j) & 1)) j++;
+    if (a.nskips == sizeof a.skip_lo / sizeof a.skip_lo[0]) return 0;
+    uint64_t run = (((uint64_t)1 << (j - i)) - 1) << i;
+    a.skip_lo[a.nskips] = run;
+    a.skip_all[a.nskips] = run | (uint64_t)1 << j;
+    a.nskips++;
+    i = j;
+  }
+  a.start = nfa_closure(&a, 1);
+  a.accept = (uint64_t)1 << e;
+  if (!determinize(&a, out)) return 0;
+  /* The longest subject on which a backtracking matcher takes at most SIMPLE_STEPS steps:
+     one per combination of the choices of the atoms, at each start position. */
+  size_t lo = 0, hi = 65536;
+  while (lo < hi) {
+    size_t n = (lo + hi + 1) / 2;
+    double steps = (double)(natoms + 1) * (a.anchored_start ? 1.0 : (double)n + 1);
+    for (size_t k = 0; k < nranges; k++)
+      steps *= (ranges[k] < 0 || ranges[k] > (double)n ? (double)n : ranges[k]) + 1;
+    if (steps <= SIMPLE_STEPS) {
+      lo = n;
+    } else {
+      hi = n - 1;
+    }
+  }
+  if (lo == 0) return 0;
+  out->max_len = lo;
+  return 1;
+}
+
+int sg__regex_simple_search(const sg__simple_re_t *re, const char *s, size_t len) {
+  if (len > re->max_len || !ascii(s, len)) return SG__RE_UNKNOWN;
+  unsigned st = re->start;
+  for (size_t i = 0; i < len; i++) {
+    if (!re->anchored_end && re->accepting[st]) return SG__RE_MATCH;
+    st = re->next[st][re->byte_class[(unsigned char)s[i]]];
+    if (re->dead[st]) return SG__RE_NOMATCH;
+  }
+  return re->accepting[st] ? SG__RE_MATCH : SG__RE_NOMATCH;
+}

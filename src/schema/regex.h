@@ -12,6 +12,7 @@
 #define SG_SCHEMA_REGEX_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifndef PCRE2_CODE_UNIT_WIDTH
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -45,6 +46,33 @@ int sg__regex_compile(const char *src, size_t len, pcre2_code **out, char *msg, 
 /* Searches s (valid UTF-8) for the pattern: SG__RE_MATCH, SG__RE_NOMATCH, or SG__RE_LIMIT
    when a limit was hit or matching could not run. */
 int sg__regex_search(const pcre2_code *re, const char *s, size_t len);
+
+/* The simplest patterns, matched without PCRE2: a sequence of single characters, "."
+   and classes like [a-z0-9_-], \d, \w or \s, each with an optional quantifier, maybe
+   anchored by "^" at the start and "$" at the end. They are turned into a small
+   deterministic automaton over ASCII (one table lookup per subject byte), used for ASCII
+   subjects of up to max_len bytes: short enough that PCRE2 could not have hit its match
+   limits on them, so the answer is always the one PCRE2 gives. */
+#define SG__SIMPLE_STATES 64
+#define SG__SIMPLE_CLASSES 16
+typedef struct {
+  unsigned char byte_class[128]; /* bytes that every state treats alike share a class */
+  unsigned char next[SG__SIMPLE_STATES][SG__SIMPLE_CLASSES];
+  unsigned char accepting[SG__SIMPLE_STATES];
+  unsigned char dead[SG__SIMPLE_STATES]; /* no way on to a match */
+  unsigned char start;
+  int anchored_end;
+  size_t max_len;
+} sg__simple_re_t;
+
+/* Fills *out and returns 1 when the ECMA-262 pattern src (len bytes) is that simple; 0
+   otherwise. */
+int sg__regex_simple(const char *src, size_t len, sg__simple_re_t *out);
+
+/* SG__RE_MATCH or SG__RE_NOMATCH; SG__RE_UNKNOWN when s is not ASCII or longer than
+   max_len, and PCRE2 must answer. */
+enum { SG__RE_UNKNOWN = -2 };
+int sg__regex_simple_search(const sg__simple_re_t *re, const char *s, size_t len);
 
 void sg__regex_thread_cleanup(void);
 

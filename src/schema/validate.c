@@ -624,7 +624,7 @@ typedef struct {
 } inum_t;
 
 /* Compares an instance number with a schema number: -1, 0 or 1, exactly. */
-static int inum_cmp(const inum_t *a, const sg__num_t *n) {
+static inline __attribute__((always_inline)) int inum_cmp(const inum_t *a, const sg__num_t *n) {
   const json_int_t lim = (json_int_t)1 << 53;
   if (a->is_int) {
     if (n->is_int) return (a->i > n->i) - (a->i < n->i);
@@ -718,7 +718,8 @@ static int v_string(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
       sg__utf8_length(s, len) > (size_t)n->max_length)
     return string_fail(c, n, S_MAX, ip, kp);
   if (n->pattern) {
-    int m = sg__regex_search(n->pattern, s, len);
+    int m = n->pattern_simple ? sg__regex_simple_search(n->pattern_simple, s, len) : SG__RE_UNKNOWN;
+    if (m == SG__RE_UNKNOWN) m = sg__regex_search(n->pattern, s, len);
     if (m == SG__RE_LIMIT)
       return abort_eval(c, ip, kp, "pattern", "pattern matching exceeded its limits");
     if (m == SG__RE_NOMATCH) return string_fail(c, n, S_PATTERN, ip, kp);
@@ -746,7 +747,7 @@ static __attribute__((noinline)) int v_false(vctx_t *c, const ipath_t *ip, const
 }
 
 static int same_str(json_t *inst, const sg__str_t *s) {
-  return json_string_length(inst) == s->len && memcmp(json_string_value(inst), s->s, s->len) == 0;
+  return sg__str_eq(s, json_string_value(inst), json_string_length(inst));
 }
 
 static int in_enum(const sg__node_t *n, json_t *inst) {
@@ -899,7 +900,9 @@ static int v_name(vctx_t *c, const sg__node_t *n, const char *key, size_t klen, 
   if (n->min_length >= 0 && sg__utf8_length(key, klen) < (size_t)n->min_length) goto done;
   if (n->max_length >= 0 && sg__utf8_length(key, klen) > (size_t)n->max_length) goto done;
   if (n->pattern) {
-    int m = sg__regex_search(n->pattern, key, klen);
+    int m =
+        n->pattern_simple ? sg__regex_simple_search(n->pattern_simple, key, klen) : SG__RE_UNKNOWN;
+    if (m == SG__RE_UNKNOWN) m = sg__regex_search(n->pattern, key, klen);
     if (m == SG__RE_LIMIT)
       abort_eval(c, NULL, NULL, "pattern", "pattern matching exceeded its limits");
     if (m != SG__RE_MATCH) goto done;
@@ -1183,7 +1186,7 @@ static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_
 }
 
 /* The instance member a switch looks at (NULL when absent). */
-static json_t *switch_value(const vctx_t *c, const sg__switch_t *sw, json_t *inst) {
+static json_t *switch_member(const vctx_t *c, const sg__switch_t *sw, json_t *inst) {
   const view_t *v = c->view;
   if (v && v->obj == inst) {
     for (size_t i = 0; i < v->n; i++) {
@@ -1197,15 +1200,29 @@ static json_t *switch_value(const vctx_t *c, const sg__switch_t *sw, json_t *ins
   return json_object_getn(inst, sw->name.s, sw->name.len);
 }
 
+/* The string the switch compares with the alternatives' tags; s NULL when the member is
+   absent or not a string. */
+static sg__str_t switch_value(const vctx_t *c, const sg__switch_t *sw, json_t *inst) {
+  sg__str_t t = {NULL, 0, 0};
+  json_t *v = switch_member(c, sw, inst);
+  if (v && json_is_string(v)) {
+    t.s = json_string_value(v);
+    t.len = json_string_length(v);
+    t.head = sg__head(t.s, t.len);
+  }
+  return t;
+}
+
 /* Probes alternative i, unless the switch shows it fails (see sg__switch_t). Skipping it
    leaves the outcome as it was: the checks it would run before failing cannot hit a
    limit, and the depth kept in hand means that nothing skipped comes near the depth
    limit either. */
 static int probe_alt(vctx_t *c, const sg__edge_t *alts, size_t i, const sg__switch_t *sw,
-                     json_t *tag, json_t *inst, const ipath_t *ip, const kpath_t *kp,
+                     const sg__str_t *tag, json_t *inst, const ipath_t *ip, const kpath_t *kp,
                      const scope_t *sc) {
   if (sw && sw->tag[i].s && c->depth + sw->depth[i] + 16 < SG__MAX_DEPTH &&
-      !(tag && json_is_string(tag) && same_str(tag, &sw->tag[i])))
+      !(tag->s && tag->len == sw->tag[i].len && tag->head == sw->tag[i].head &&
+        (tag->len <= 8 || memcmp(tag->s + 8, sw->tag[i].s + 8, tag->len - 8) == 0)))
     return 0;
   return probe_edge(c, &alts[i], inst, ip, kp, sc);
 }
@@ -1222,9 +1239,9 @@ static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
     if (!descend(c, &n->all_of[i], inst, ip, kp, sc)) return 0;
   if (n->nany_of) {
     const sg__switch_t *sw = c->legacy || !json_is_object(inst) ? NULL : n->any_switch;
-    json_t *tag = sw ? switch_value(c, sw, inst) : NULL;
+    sg__str_t tag = sw ? switch_value(c, sw, inst) : (sg__str_t){NULL, 0, 0};
     size_t i = 0;
-    while (i < n->nany_of && !probe_alt(c, n->any_of, i, sw, tag, inst, ip, kp, sc)) i++;
+    while (i < n->nany_of && !probe_alt(c, n->any_of, i, sw, &tag, inst, ip, kp, sc)) i++;
     if (c->aborted) return 0;
     if (i == n->nany_of) {
       if (best_alternative(c, n->any_of, n->nany_of, inst, ip, kp, sc)) return 0;
@@ -1233,10 +1250,10 @@ static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
   }
   if (n->none_of) {
     const sg__switch_t *sw = c->legacy || !json_is_object(inst) ? NULL : n->one_switch;
-    json_t *tag = sw ? switch_value(c, sw, inst) : NULL;
+    sg__str_t tag = sw ? switch_value(c, sw, inst) : (sg__str_t){NULL, 0, 0};
     size_t first = 0, count = 0;
     for (size_t i = 0; i < n->none_of && count < 2; i++) {
-      if (!probe_alt(c, n->one_of, i, sw, tag, inst, ip, kp, sc)) continue;
+      if (!probe_alt(c, n->one_of, i, sw, &tag, inst, ip, kp, sc)) continue;
       if (count == 0) {
         first = i;
       } else {
