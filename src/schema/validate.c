@@ -97,6 +97,60 @@ static size_t put(char *out, size_t cap, size_t pos, const char *s, size_t n) {
   return pos + n;
 }
 
+/* Writes v in decimal at buf's end (buf holds 24 bytes); returns where it starts. */
+static char *decimal(char *buf, unsigned long long v) {
+  char *p = buf + 24;
+  do {
+    *--p = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  return p;
+}
+
+static size_t put_decimal(char *out, size_t cap, size_t pos, unsigned long long v, int minus) {
+  char buf[24];
+  char *d = decimal(buf, v);
+  if (minus) *--d = '-';
+  return put(out, cap, pos, d, (size_t)(buf + 24 - d));
+}
+
+/* vsnprintf for the conversions messages use (%s, %ld, %zu, %%), without the cost of the
+   general one, which still does anything else. */
+static void format(char *out, size_t cap, const char *fmt, va_list ap) {
+  va_list again;
+  va_copy(again, ap);
+  size_t pos = 0;
+  out[0] = '\0';
+  for (const char *f = fmt; *f;) {
+    const char *pct = strchr(f, '%');
+    size_t run = pct ? (size_t)(pct - f) : strlen(f);
+    pos = put(out, cap, pos, f, run);
+    if (pct == NULL) break;
+    f = pct + 1;
+    if (f[0] == 's') {
+      const char *v = va_arg(ap, const char *);
+      if (v == NULL) v = "(null)";
+      pos = put(out, cap, pos, v, strlen(v));
+      f += 1;
+    } else if (f[0] == 'l' && f[1] == 'd') {
+      long v = va_arg(ap, long);
+      unsigned long long m = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+      pos = put_decimal(out, cap, pos, m, v < 0);
+      f += 2;
+    } else if (f[0] == 'z' && f[1] == 'u') {
+      pos = put_decimal(out, cap, pos, va_arg(ap, size_t), 0);
+      f += 2;
+    } else if (f[0] == '%') {
+      pos = put(out, cap, pos, "%", 1);
+      f += 1;
+    } else {
+      vsnprintf(out, cap, fmt, again);
+      break;
+    }
+  }
+  va_end(again);
+}
+
 static size_t put_ipath(char *out, size_t cap, const ipath_t *p) {
   if (p == NULL) return 0;
   size_t pos = put_ipath(out, cap, p->up);
@@ -105,9 +159,7 @@ static size_t put_ipath(char *out, size_t cap, const ipath_t *p) {
     if (pos < cap) sg__ptr_escape(out + pos, cap - pos, p->key, p->keylen);
     return pos + strlen(out + pos);
   }
-  char num[32];
-  int n = snprintf(num, sizeof num, "%zu", p->index);
-  return put(out, cap, pos, num, (size_t)n);
+  return put_decimal(out, cap, pos, p->index, 0);
 }
 
 static size_t put_kpath(char *out, size_t cap, const kpath_t *p) {
@@ -145,8 +197,8 @@ static void vreport(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char 
     pos = put(e->keyword_location, sizeof e->keyword_location, pos, "/", 1);
     put(e->keyword_location, sizeof e->keyword_location, pos, kw, strlen(kw));
   }
-  snprintf(e->keyword, sizeof e->keyword, "%s", kw ? kw : "");
-  vsnprintf(e->message, sizeof e->message, fmt, ap);
+  put(e->keyword, sizeof e->keyword, 0, kw ? kw : "", kw ? strlen(kw) : 0);
+  format(e->message, sizeof e->message, fmt, ap);
   c->filled = 1;
 }
 
@@ -277,7 +329,8 @@ static void real_text(char *buf, size_t cap, double d) {
 
 static void num_text(char *buf, size_t cap, const sg__num_t *n) {
   if (n->is_int) {
-    snprintf(buf, cap, "%lld", (long long)n->i);
+    long long v = (long long)n->i;
+    put_decimal(buf, cap, 0, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, v < 0);
   } else {
     real_text(buf, cap, n->d);
   }
@@ -323,19 +376,26 @@ static int scalar_text(char *buf, size_t cap, json_t *v) {
       size_t len = json_string_length(v);
       for (size_t i = 0; i < len; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\') return 0;
-      snprintf(buf, cap, "\"%s\"", clip(q, 24, s, len));
+      clip(q, 24, s, len);
+      size_t pos = put(buf, cap, 0, "\"", 1);
+      pos = put(buf, cap, pos, q, strlen(q));
+      put(buf, cap, pos, "\"", 1);
       return 1;
     }
-    case JSON_INTEGER:
-      snprintf(buf, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_INTEGER: {
+      json_int_t i = json_integer_value(v);
+      put_decimal(buf, cap, 0, i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i, i < 0);
       return 1;
+    }
     case JSON_REAL:
       real_text(buf, cap, json_real_value(v));
       return 1;
     case JSON_TRUE:
     case JSON_FALSE:
-    case JSON_NULL:
-      snprintf(buf, cap, "%s", json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null");
+    case JSON_NULL: {
+      const char *w = json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null";
+      put(buf, cap, 0, w, strlen(w));
+    }
       return 1;
     default:
       return 0;
@@ -736,7 +796,7 @@ static __attribute__((noinline)) int v_false(vctx_t *c, const ipath_t *ip, const
   char first[64];
   if (kp && kp->rel) {
     size_t k = strcspn(kp->rel, "/");
-    snprintf(first, sizeof first, "%.*s", (int)k, kp->rel);
+    put(first, sizeof first, 0, kp->rel, k);
     kw = first;
   }
   if (ip && ip->key)
