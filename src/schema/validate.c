@@ -67,6 +67,10 @@ typedef struct {
   int depth;
   int dynamic; /* the schema has a dynamic $dynamicRef: keep track of the dynamic scope */
   int peak;    /* the deepest depth reached */
+  /* While best_alternative weighs the alternatives: an error is not written, only its
+     score kept (see error_score). */
+  int scoring;
+  size_t score;
   /* sg__node_t.evaluated was used in place of working out what was evaluated, which
      enters fewer nodes; legacy turns that off (see sg_schema_validate). */
   int used_evaluated, legacy;
@@ -188,9 +192,16 @@ static const char *clip(char *buf, size_t cap, const char *s, size_t len) {
 /* Fills the error; the keyword location is kp's path followed by kw, unless here is set:
    then the failing schema is kp itself (a false schema) and kw only names the keyword
    that led to it. */
+static size_t error_score(const ipath_t *ip, const char *kw);
+
 static void vreport(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw, int here,
                     const char *fmt, va_list ap) {
   sg_schema_error_t *e = c->out;
+  if (c->scoring) {
+    c->score = error_score(ip, kw);
+    c->filled = 1;
+    return;
+  }
   put_ipath(e->instance_location, sizeof e->instance_location, ip);
   size_t pos = put_kpath(e->keyword_location, sizeof e->keyword_location, kp);
   if (kw && *kw && !here) {
@@ -234,7 +245,10 @@ static int abort_eval(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const cha
 
 static int abort_eval(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
                       const char *fmt, ...) {
-  if (c->out && !c->aborted) {
+  if (c->out && !c->aborted && c->scoring) {
+    c->score = 0; /* the outcome is settled: nothing is weighed any more */
+    c->filled = 1;
+  } else if (c->out && !c->aborted) {
     memset(c->out, 0, sizeof *c->out);
     va_list ap;
     va_start(ap, fmt);
@@ -1193,10 +1207,23 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
 /* How far an alternative got before failing: errors deeper inside the value score
    higher, and at the same depth an error on anything but const or enum scores higher
    (a const or enum mismatch is usually a discriminator saying "not this one"). */
-static size_t error_score(const sg_schema_error_t *e) {
-  size_t d = 0;
-  for (const char *p = e->instance_location; *p; p++) d += *p == '/';
-  int weak = strcmp(e->keyword, "const") == 0 || strcmp(e->keyword, "enum") == 0;
+static size_t error_score(const ipath_t *ip, const char *kw) {
+  /* d is the number of "/" in the instance location: one per step, unless the location
+     is cut to fit, and then the cut one is counted. */
+  size_t d = 0, len = 0;
+  for (const ipath_t *p = ip; p; p = p->up) {
+    char buf[24];
+    d++;
+    len += 1 + (p->key ? sg__ptr_escape(NULL, 0, p->key, p->keylen)
+                       : (size_t)(buf + 24 - decimal(buf, p->index)));
+  }
+  if (len >= sizeof((sg_schema_error_t *)0)->instance_location) {
+    char loc[sizeof((sg_schema_error_t *)0)->instance_location] = "";
+    put_ipath(loc, sizeof loc, ip);
+    d = 0;
+    for (const char *p = loc; *p; p++) d += *p == '/';
+  }
+  int weak = kw && (strcmp(kw, "const") == 0 || strcmp(kw, "enum") == 0);
   return d * 2 + (weak ? 0 : 1);
 }
 
@@ -1218,17 +1245,16 @@ static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_
       typed_at = i;
     }
   }
-  sg_schema_error_t *out = c->out, cur;
   size_t best_score = 0, best_at = 0, ties = 0;
   if (typed == 1) {
     best_at = typed_at;
   } else {
+    int scoring = c->scoring;
+    c->scoring = 1;
     for (size_t i = 0; i < n; i++) {
-      memset(&cur, 0, sizeof cur);
-      c->out = &cur;
       c->filled = 0;
       descend(c, &alts[i], inst, ip, kp, sc);
-      size_t score = c->filled ? error_score(&cur) + 1 : 0;
+      size_t score = c->filled ? c->score + 1 : 0;
       if (score > best_score) {
         best_score = score;
         best_at = i;
@@ -1237,7 +1263,7 @@ static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_
         ties++;
       }
     }
-    c->out = out;
+    c->scoring = scoring;
     c->filled = 0;
     if (best_score == 0 || ties) return 0;
   }
