@@ -252,8 +252,11 @@ typedef struct {
   sg__str_t name; /* P */
   uint64_t head;  /* and its sg__key_hash */
   uint32_t hash;
-  const sg__str_t *tag; /* per alternative: the constant; s NULL when it has none */
-  const int *depth;     /* per alternative: how deep its checks before P enter, at most */
+  const sg__str_t *tags; /* the constants, each once */
+  const uint64_t *cand;  /* per constant: the alternatives that give P that constant */
+  size_t ntags;
+  uint64_t always; /* the alternatives checked whatever P is */
+  int depth_below; /* skipping needs the evaluation depth below this (see prepare.c) */
 } sg__switch_t;
 
 struct sg__node {

@@ -278,7 +278,7 @@ static const sg__prop_t *tagged(const sg__node_t *a, const sg__str_t *name, size
 }
 
 static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg__switch_t **out) {
-  if (n < 2) return 0;
+  if (n < 2 || n > 64) return 0;
   /* The candidates for P: the names of the first alternative's properties. */
   const sg__node_t *first = alts[0].node;
   if (first->boolean >= 0) return 0;
@@ -292,8 +292,10 @@ static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg
     if (tags < 2) continue;
     sg__switch_t *sw = sg__arena_alloc(a, sizeof *sw);
     sg__str_t *tag = sg__arena_alloc(a, n * sizeof *tag);
-    int *depth = sg__arena_alloc(a, n * sizeof *depth);
-    if (sw == NULL || tag == NULL || depth == NULL) return SG_ENOMEM;
+    uint64_t *cand = sg__arena_alloc(a, n * sizeof *cand);
+    if (sw == NULL || tag == NULL || cand == NULL) return SG_ENOMEM;
+    sw->always = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+    sw->depth_below = SG__MAX_DEPTH;
     for (size_t i = 0; i < n; i++) {
       size_t at;
       const sg__prop_t *t = tagged(alts[i].node, &name, &at);
@@ -305,13 +307,26 @@ static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg
         d = e < 0 ? -1 : e > d ? e : d;
       }
       if (d < 0) continue;
-      tag[i] = t->edge.node->const_str;
-      depth[i] = d + 2; /* the alternative and the property's schema */
+      /* Skipping it must not hide a depth limit: its checks enter d + 2 levels (the
+         alternative, then the properties' schemas), and 16 more are kept in hand for a
+         "then" working out what was evaluated (see validate.c). */
+      if (SG__MAX_DEPTH - 16 - (d + 2) < sw->depth_below)
+        sw->depth_below = SG__MAX_DEPTH - 16 - (d + 2);
+      sw->always &= ~((uint64_t)1 << i);
+      const sg__str_t *v = &t->edge.node->const_str;
+      size_t k = 0;
+      while (k < sw->ntags && !(tag[k].len == v->len && memcmp(tag[k].s, v->s, v->len) == 0)) k++;
+      if (k == sw->ntags) {
+        tag[k] = *v;
+        cand[k] = 0;
+        sw->ntags++;
+      }
+      cand[k] |= (uint64_t)1 << i;
     }
     sw->name = name;
     sw->hash = sg__key_hash(name.s, name.len, &sw->head);
-    sw->tag = tag;
-    sw->depth = depth;
+    sw->tags = tag;
+    sw->cand = cand;
     *out = sw;
     return 0;
   }

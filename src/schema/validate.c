@@ -894,11 +894,12 @@ static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const s
                                                               const kpath_t *kp,
                                                               const scope_t *sc) {
   const sg__node_t *n = e->node;
-  if ((n->kw & SG__K_NOT_LEAF) || c->dynamic || c->aborted || c->depth >= SG__MAX_DEPTH)
+  unsigned kw = n->kw;
+  if ((kw & SG__K_REF_ONLY) || c->dynamic || c->aborted || c->depth >= SG__MAX_DEPTH)
     return descend(c, e, inst, ip, kp, sc);
   kpath_t k = {kp, e->path};
   if (++c->depth > c->peak) c->peak = c->depth;
-  int ok = v_leaf(c, n, inst, ip, &k);
+  int ok = v_leaf(c, n, inst, ip, &k) && (!(kw & SG__K_NOT_LEAF) || v_slow(c, n, inst, ip, &k, sc));
   c->depth--;
   return ok && !c->aborted;
 }
@@ -1299,18 +1300,19 @@ static sg__str_t switch_value(const vctx_t *c, const sg__switch_t *sw, json_t *i
   return t;
 }
 
-/* Probes alternative i, unless the switch shows it fails (see sg__switch_t). Skipping it
-   leaves the outcome as it was: the checks it would run before failing cannot hit a
-   limit, and the depth kept in hand means that nothing skipped comes near the depth
-   limit either. */
-static int probe_alt(vctx_t *c, const sg__edge_t *alts, size_t i, const sg__switch_t *sw,
-                     const sg__str_t *tag, json_t *inst, const ipath_t *ip, const kpath_t *kp,
-                     const scope_t *sc) {
-  if (sw && sw->tag[i].s && c->depth + sw->depth[i] + 16 < SG__MAX_DEPTH &&
-      !(tag->s && tag->len == sw->tag[i].len && tag->head == sw->tag[i].head &&
-        (tag->len <= 8 || memcmp(tag->s + 8, sw->tag[i].s + 8, tag->len - 8) == 0)))
-    return 0;
-  return probe_edge(c, &alts[i], inst, ip, kp, sc);
+/* The alternatives of n alternatives worth probing: all of them, but for those the switch
+   shows to fail (see sg__switch_t). Skipping those leaves the outcome as it was: the
+   checks they would run before failing cannot hit a limit, and the depth kept in hand
+   means that nothing skipped comes near the depth limit either. */
+static uint64_t candidates(const vctx_t *c, const sg__switch_t *sw, size_t n, json_t *inst) {
+  if (sw == NULL || c->legacy || c->depth >= sw->depth_below || !json_is_object(inst))
+    return n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+  uint64_t cand = sw->always;
+  sg__str_t v = switch_value(c, sw, inst);
+  if (v.s)
+    for (size_t k = 0; k < sw->ntags; k++)
+      if (sg__str_eq(&sw->tags[k], v.s, v.len)) return cand | sw->cand[k];
+  return cand;
 }
 
 /* Sets *if_ok to the outcome of "if", when there is one. */
@@ -1324,10 +1326,12 @@ static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
   for (size_t i = 0; i < n->nall_of; i++)
     if (!descend(c, &n->all_of[i], inst, ip, kp, sc)) return 0;
   if (n->nany_of) {
-    const sg__switch_t *sw = c->legacy || !json_is_object(inst) ? NULL : n->any_switch;
-    sg__str_t tag = sw ? switch_value(c, sw, inst) : (sg__str_t){NULL, 0, 0};
+    uint64_t cand = candidates(c, n->any_switch, n->nany_of, inst);
     size_t i = 0;
-    while (i < n->nany_of && !probe_alt(c, n->any_of, i, sw, &tag, inst, ip, kp, sc)) i++;
+    for (; i < n->nany_of; i++) {
+      if (i < 64 && !((cand >> i) & 1)) continue;
+      if (probe_edge(c, &n->any_of[i], inst, ip, kp, sc)) break;
+    }
     if (c->aborted) return 0;
     if (i == n->nany_of) {
       if (best_alternative(c, n->any_of, n->nany_of, inst, ip, kp, sc)) return 0;
@@ -1335,11 +1339,11 @@ static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
     }
   }
   if (n->none_of) {
-    const sg__switch_t *sw = c->legacy || !json_is_object(inst) ? NULL : n->one_switch;
-    sg__str_t tag = sw ? switch_value(c, sw, inst) : (sg__str_t){NULL, 0, 0};
+    uint64_t cand = candidates(c, n->one_switch, n->none_of, inst);
     size_t first = 0, count = 0;
     for (size_t i = 0; i < n->none_of && count < 2; i++) {
-      if (!probe_alt(c, n->one_of, i, sw, &tag, inst, ip, kp, sc)) continue;
+      if (i < 64 && !((cand >> i) & 1)) continue;
+      if (!probe_edge(c, &n->one_of[i], inst, ip, kp, sc)) continue;
       if (count == 0) {
         first = i;
       } else {
