@@ -312,6 +312,7 @@ struct sg__node {
   const char **required;
   size_t nrequired;
   unsigned char *required_ids; /* the ids of required in names */
+  uint64_t required_mask;      /* and their bits */
   sg__names_t names;
   sg__depreq_t *dep_required;
   size_t ndep_required;

@@ -100,8 +100,10 @@ static int object_names(sg__arena_t *a, sg__node_t *n) {
   l.n = n->nprops;
   n->required_ids = sg__arena_alloc(a, n->nrequired + 1);
   if (n->required_ids == NULL) return SG_ENOMEM;
-  for (size_t i = 0; i < n->nrequired; i++)
+  for (size_t i = 0; i < n->nrequired; i++) {
     n->required_ids[i] = (unsigned char)name_id(&l, n->required[i], strlen(n->required[i]));
+    n->required_mask |= (uint64_t)1 << n->required_ids[i];
+  }
   for (size_t i = 0; i < n->ndep_required; i++) {
     sg__depreq_t *d = &n->dep_required[i];
     d->id = name_id(&l, d->name, strlen(d->name));

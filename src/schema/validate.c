@@ -25,6 +25,27 @@
 #include "schema/internal.h"
 #include "schema/uri.h"
 
+/* The jansson accessors validation calls for every member, item and value, declared again
+   so that GCC calls them through the GOT rather than a PLT stub (a mismatch with jansson.h
+   fails to compile). */
+#if defined(__has_attribute)
+#if __has_attribute(noplt)
+#define NOPLT __attribute__((noplt))
+size_t json_object_size(const json_t *object) NOPLT;
+void *json_object_iter(json_t *object) NOPLT;
+void *json_object_iter_next(json_t *object, void *iter) NOPLT;
+const char *json_object_iter_key(void *iter) NOPLT;
+size_t json_object_iter_key_len(void *iter) NOPLT;
+json_t *json_object_iter_value(void *iter) NOPLT;
+size_t json_array_size(const json_t *array) NOPLT;
+json_t *json_array_get(const json_t *array, size_t index) NOPLT;
+const char *json_string_value(const json_t *string) NOPLT;
+size_t json_string_length(const json_t *string) NOPLT;
+json_int_t json_integer_value(const json_t *integer) NOPLT;
+double json_real_value(const json_t *real) NOPLT;
+#endif
+#endif
+
 typedef struct ipath {
   const struct ipath *up;
   const char *key; /* NULL: an array index */
@@ -736,8 +757,9 @@ static __attribute__((noinline, cold)) int number_fail(vctx_t *c, const sg__node
   }
 }
 
-static int v_number(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
-                    const kpath_t *kp) {
+static inline __attribute__((always_inline)) int v_number(vctx_t *c, const sg__node_t *n,
+                                                          json_t *inst, const ipath_t *ip,
+                                                          const kpath_t *kp) {
   inum_t a;
   a.is_int = json_is_integer(inst);
   if (a.is_int) {
@@ -780,8 +802,9 @@ static __attribute__((noinline, cold)) int string_fail(vctx_t *c, const sg__node
   }
 }
 
-static int v_string(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
-                    const kpath_t *kp) {
+static inline __attribute__((always_inline)) int v_string(vctx_t *c, const sg__node_t *n,
+                                                          json_t *inst, const ipath_t *ip,
+                                                          const kpath_t *kp) {
   const char *s = json_string_value(inst);
   size_t len = json_string_length(inst);
   /* A string has at most as many code points as bytes, and at least a quarter as many. */
@@ -895,6 +918,13 @@ static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const s
                                                               const scope_t *sc) {
   const sg__node_t *n = e->node;
   unsigned kw = n->kw;
+  if (!(kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) && c->depth < SG__MAX_DEPTH) {
+    /* A leaf enters no node below it and reads neither the depth nor the dynamic scope:
+       only the depth limit applies (the peak depth is taken to be one more than that of
+       the other nodes). After a limit was hit it may run, but still fails. */
+    kpath_t k = {kp, e->path};
+    return v_leaf(c, n, inst, ip, &k) && !c->aborted;
+  }
   if ((kw & SG__K_REF_ONLY) || c->dynamic || c->aborted || c->depth >= SG__MAX_DEPTH)
     return descend(c, e, inst, ip, kp, sc);
   kpath_t k = {kp, e->path};
@@ -1155,10 +1185,11 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
       }
     }
   }
-  for (size_t i = 0; i < n->nrequired; i++)
-    if (!((seen >> n->required_ids[i]) & 1))
-      return fail(c, ip, kp, "required", "required property \"%s\" is missing",
-                  clip(q, sizeof q, n->required[i], strlen(n->required[i])));
+  if ((seen & n->required_mask) != n->required_mask)
+    for (size_t i = 0; i < n->nrequired; i++)
+      if (!((seen >> n->required_ids[i]) & 1))
+        return fail(c, ip, kp, "required", "required property \"%s\" is missing",
+                    clip(q, sizeof q, n->required[i], strlen(n->required[i])));
   for (size_t i = 0; i < n->ndep_required; i++) {
     const sg__depreq_t *d = &n->dep_required[i];
     if (!((seen >> d->id) & 1)) continue;
@@ -1171,8 +1202,10 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
   if (declared) {
     int ok = 1;
     c->nvals += n->nprops;
-    for (size_t i = 0; ok && i < n->nprops; i++) {
-      if (!((seen >> i) & 1)) continue;
+    uint64_t present = n->nprops == 64 ? seen : seen & (((uint64_t)1 << n->nprops) - 1);
+    while (ok && present) {
+      unsigned i = (unsigned)__builtin_ctzll(present);
+      present &= present - 1;
       const sg__prop_t *p = &n->props[i];
       ipath_t ipk = {ip, p->name, p->len, 0};
       ok = descend_fast(c, &p->edge, vals[i], &ipk, kp, sc);
@@ -1558,7 +1591,7 @@ int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t
     return SG_EINVALID_ARGS;
   }
   int ok = v_node(&c, s->root, instance, NULL, NULL, NULL);
-  if (c.used_evaluated && c.peak >= SG__MAX_DEPTH - 16) {
+  if (c.used_evaluated && c.peak + 1 >= SG__MAX_DEPTH - 16) {
     /* Working out what was evaluated enters nodes up to ten levels deeper than the
        evaluation itself, and the depth limit applies there too: this close to it, the
        outcome is the one that working it out gives. */
