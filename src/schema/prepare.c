@@ -178,10 +178,6 @@ int sg__node_prepare(sg__arena_t *a, sg__node_t *n) {
   if (n->boolean >= 0) return 0;
   if ((n->kw & SG__K_OBJECT) && object_names(a, n)) return SG_ENOMEM;
   if (evaluated_names(a, n)) return SG_ENOMEM;
-  if ((n->names.slots &&
-       (n->names.n || n->npatprops || n->additional.node || n->property_names.node)) ||
-      n->evaluated.slots)
-    n->kw |= SG__K_MEMBERS;
   if (n->kw == SG__K_APPLICATOR && n->ref.node && !n->dynamic_ref.node && !n->nall_of &&
       !n->nany_of && !n->none_of && !n->not_.node && !n->if_.node)
     n->kw |= SG__K_REF_ONLY;
@@ -335,27 +331,38 @@ static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg
   return 0;
 }
 
-/* Whether a subschema applied in place reads the object's members: then n gives the
-   object a view (see validate.c) for its subschemas to share. */
-static int members_below(const sg__node_t *n) {
+/* How many times n reads an object's members by name: its object keywords,
+   unevaluatedProperties, the switch of its anyOf or oneOf; a node that gives the object
+   a view counts once. */
+static int member_reads(const sg__node_t *n) {
+  if (n == NULL || n->boolean >= 0) return 0;
+  if (n->kw & SG__K_MEMBERS) return 1;
+  return (n->names.slots &&
+          (n->names.n || n->npatprops || n->additional.node || n->property_names.node)) +
+         (n->evaluated.slots != NULL) + (n->any_switch != NULL) + (n->one_switch != NULL);
+}
+
+/* Whether an object should get a view (see validate.c) at n: when n and the subschemas
+   it applies in place read its members more than once between them. */
+static int shared_reads(const sg__node_t *n) {
+  int reads = member_reads(n);
   const sg__edge_t *single[] = {&n->ref, &n->not_, &n->if_, &n->then_, &n->else_};
   for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
-    if (single[i]->node && (single[i]->node->kw & SG__K_MEMBERS)) return 1;
+    reads += member_reads(single[i]->node);
   const struct {
     const sg__edge_t *e;
     size_t n;
   } lists[] = {{n->all_of, n->nall_of}, {n->any_of, n->nany_of}, {n->one_of, n->none_of}};
   for (size_t l = 0; l < 3; l++)
-    for (size_t i = 0; i < lists[l].n; i++)
-      if (lists[l].e[i].node->kw & SG__K_MEMBERS) return 1;
-  return 0;
+    for (size_t i = 0; i < lists[l].n; i++) reads += member_reads(lists[l].e[i].node);
+  return reads >= 2;
 }
 
 int sg__node_link(sg__arena_t *a, sg__node_t *n) {
   if (n->boolean >= 0) return 0;
-  if (!(n->kw & SG__K_REF_ONLY) && members_below(n)) n->kw |= SG__K_MEMBERS;
   if (switch_for(a, n->any_of, n->nany_of, &n->any_switch) ||
       switch_for(a, n->one_of, n->none_of, &n->one_switch))
     return SG_ENOMEM;
+  if (!(n->kw & SG__K_REF_ONLY) && shared_reads(n)) n->kw |= SG__K_MEMBERS;
   return 0;
 }

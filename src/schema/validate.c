@@ -1139,7 +1139,8 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
                     const kpath_t *kp, const scope_t *sc) {
   if (n->names.slots == NULL || c->nvals + n->nprops > sizeof c->vals / sizeof c->vals[0])
     return v_object_lookup(c, n, inst, ip, kp, sc);
-  size_t size = json_object_size(inst);
+  const view_t *view = c->view && c->view->obj == inst ? c->view : NULL;
+  size_t size = view ? view->n : json_object_size(inst);
   char q[48], r[48];
   if (n->min_props >= 0 && size < (size_t)n->min_props)
     return fail(c, ip, kp, "minProperties", "object has fewer than %ld propert%s", n->min_props,
@@ -1150,7 +1151,6 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
   json_t **vals = c->vals + c->nvals;
   uint64_t seen = 0;
   size_t declared = 0;
-  const view_t *view = c->view && c->view->obj == inst ? c->view : NULL;
   if (view) {
     for (size_t i = 0; i < view->n; i++) {
       const member_t *m = &view->m[i];
@@ -1343,8 +1343,12 @@ static uint64_t candidates(const vctx_t *c, const sg__switch_t *sw, size_t n, js
   uint64_t cand = sw->always;
   sg__str_t v = switch_value(c, sw, inst);
   if (v.s)
-    for (size_t k = 0; k < sw->ntags; k++)
-      if (sg__str_eq(&sw->tags[k], v.s, v.len)) return cand | sw->cand[k];
+    for (size_t k = 0; k < sw->ntags; k++) {
+      const sg__str_t *t = &sw->tags[k];
+      if (t->len == v.len && t->head == v.head &&
+          (v.len <= 8 || memcmp(t->s + 8, v.s + 8, v.len - 8) == 0))
+        return cand | sw->cand[k];
+    }
   return cand;
 }
 
