@@ -148,9 +148,10 @@ typedef struct {
 } sg__slot_t;
 
 typedef struct {
-  sg__slot_t *slots;     /* NULL: no table (more than 64 names) */
-  size_t mask;           /* number of slots - 1 */
-  const sg__str_t *list; /* the names by id */
+  sg__slot_t *slots;      /* NULL: no table (more than 64 names) */
+  size_t mask;            /* number of slots - 1 */
+  const sg__str_t *list;  /* the names by id, with their heads */
+  const uint32_t *hashes; /* and their hashes */
   size_t n;
 } sg__names_t;
 

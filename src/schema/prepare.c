@@ -81,9 +81,14 @@ static int names_table(sg__arena_t *a, const names_t *l, const unsigned *ids, sg
     if (cost * 4 <= l->n || tries == 2) break;
   }
   sg__str_t *list = sg__arena_alloc(a, (l->n + 1) * sizeof *list);
-  if (list == NULL) return SG_ENOMEM;
-  memcpy(list, l->v, l->n * sizeof *list);
+  uint32_t *h = sg__arena_alloc(a, (l->n + 1) * sizeof *h);
+  if (list == NULL || h == NULL) return SG_ENOMEM;
+  for (size_t i = 0; i < l->n; i++) {
+    list[i] = (sg__str_t){l->v[i].s, l->v[i].len, heads[i]};
+    h[i] = hashes[i];
+  }
   t->list = list;
+  t->hashes = h;
   t->n = l->n;
   return 0;
 }

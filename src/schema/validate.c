@@ -78,7 +78,22 @@ typedef struct {
   json_t *obj;
   const member_t *m;
   size_t n;
+  const uint16_t *index; /* open addressing on the hash: member + 1, 0 empty; or NULL */
+  size_t mask;
 } view_t;
+
+/* The member of a view with this name, through its index. */
+static inline const member_t *view_get(const view_t *v, const char *name, size_t len, uint64_t head,
+                                       uint32_t hash) {
+  for (size_t s = hash & v->mask;; s = (s + 1) & v->mask) {
+    unsigned k = v->index[s];
+    if (k == 0) return NULL;
+    const member_t *m = &v->m[k - 1];
+    if (m->hash == hash && m->len == len && m->head == head &&
+        (len <= 8 || memcmp(m->key + 8, name + 8, len - 8) == 0))
+      return m;
+  }
+}
 
 typedef struct {
   sg_schema_error_t *out; /* the caller's; NULL when not wanted */
@@ -102,8 +117,9 @@ typedef struct {
   /* The innermost object with a view, and the members of the views open, one after the
      other; an object that does not fit gets no view. */
   const view_t *view;
-  size_t nmembers;
+  size_t nmembers, nindex;
   member_t members[256];
+  uint16_t index[1024];
 } vctx_t;
 
 /* Whether a failure now would be the error reported; when not, messages are not built. */
@@ -1151,7 +1167,18 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
   json_t **vals = c->vals + c->nvals;
   uint64_t seen = 0;
   size_t declared = 0;
-  if (view) {
+  if (view && view->index && n->names.n <= 2 * view->n) {
+    for (size_t i = 0; i < n->names.n; i++) {
+      const sg__str_t *w = &n->names.list[i];
+      const member_t *m = view_get(view, w->s, w->len, w->head, n->names.hashes[i]);
+      if (m == NULL) continue;
+      seen |= (uint64_t)1 << i;
+      if (i < n->nprops) {
+        vals[i] = m->val;
+        declared++;
+      }
+    }
+  } else if (view) {
     for (size_t i = 0; i < view->n; i++) {
       const member_t *m = &view->m[i];
       const sg__slot_t *e = sg__names_get(&n->names, m->key, m->len, m->head, m->hash);
@@ -1308,6 +1335,10 @@ static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_
 /* The instance member a switch looks at (NULL when absent). */
 static json_t *switch_member(const vctx_t *c, const sg__switch_t *sw, json_t *inst) {
   const view_t *v = c->view;
+  if (v && v->obj == inst && v->index) {
+    const member_t *m = view_get(v, sw->name.s, sw->name.len, sw->head, sw->hash);
+    return m ? m->val : NULL;
+  }
   if (v && v->obj == inst) {
     for (size_t i = 0; i < v->n; i++) {
       const member_t *m = &v->m[i];
@@ -1535,6 +1566,23 @@ static int view_build(vctx_t *c, json_t *obj, view_t *v) {
   v->m = m;
   v->n = i;
   c->nmembers += i;
+  /* An index on the names, so that a node with few names looks them up; scanning a few
+     members costs less than building it. */
+  size_t cap = 8;
+  while (cap < 2 * i) cap *= 2;
+  v->index = NULL;
+  if (i > 4 && cap <= sizeof c->index / sizeof c->index[0] - c->nindex) {
+    uint16_t *x = c->index + c->nindex;
+    memset(x, 0, cap * sizeof *x);
+    for (size_t k = 0; k < i; k++) {
+      size_t s = m[k].hash & (cap - 1);
+      while (x[s]) s = (s + 1) & (cap - 1);
+      x[s] = (uint16_t)(k + 1);
+    }
+    v->index = x;
+    v->mask = cap - 1;
+    c->nindex += cap;
+  }
   return 1;
 }
 
@@ -1546,13 +1594,14 @@ static __attribute__((noinline)) int v_slow(vctx_t *c, const sg__node_t *n, json
                                             const scope_t *sc) {
   view_t own;
   const view_t *up = c->view;
-  size_t mark = c->nmembers;
+  size_t mark = c->nmembers, imark = c->nindex;
   if ((n->kw & SG__K_MEMBERS) && json_is_object(inst) && !(up && up->obj == inst) &&
       view_build(c, inst, &own))
     c->view = &own;
   int ok = v_slow_in(c, n, inst, ip, kp, sc);
   c->view = up;
   c->nmembers = mark;
+  c->nindex = imark;
   return ok;
 }
 
@@ -1583,7 +1632,7 @@ int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t
   vctx_t c;
   memset(&c, 0, offsetof(vctx_t, vals));
   c.view = NULL;
-  c.nmembers = 0;
+  c.nmembers = c.nindex = 0;
   c.out = err;
   c.dynamic = s ? s->dynamic : 0;
   if (err) {
@@ -1601,7 +1650,7 @@ int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t
        outcome is the one that working it out gives. */
     memset(&c, 0, offsetof(vctx_t, vals));
     c.view = NULL;
-    c.nmembers = 0;
+    c.nmembers = c.nindex = 0;
     c.out = err;
     c.dynamic = s->dynamic;
     c.legacy = 1;
