@@ -47,6 +47,8 @@ enum {
   SG__K_UNEVALUATED = 1 << 9, /* unevaluatedProperties, unevaluatedItems */
   SG__K_MEMBERS = 1 << 10,    /* object keywords that read the members by name (see validate.c) */
   SG__K_REF_ONLY = 1 << 11,   /* nothing but $ref */
+  SG__K_PLAIN = 1 << 12,      /* for objects, only properties, required, additionalProperties;
+                                 no applicators */
 };
 
 /* The groups of keywords that descend into subschemas or read an object's members: a node

@@ -900,6 +900,9 @@ static __attribute__((noinline, cold)) int value_fail(vctx_t *c, const sg__node_
 static __attribute__((noinline)) int v_slow(vctx_t *c, const sg__node_t *n, json_t *inst,
                                             const ipath_t *ip, const kpath_t *kp,
                                             const scope_t *sc);
+static __attribute__((noinline)) int v_plain(vctx_t *c, const sg__node_t *n, json_t *inst,
+                                             const ipath_t *ip, const kpath_t *kp,
+                                             const scope_t *sc);
 
 /* The keywords of n that apply to inst itself: its type, enum, const, and those of
    numbers and strings. */
@@ -945,7 +948,8 @@ static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const s
     return descend(c, e, inst, ip, kp, sc);
   kpath_t k = {kp, e->path};
   if (++c->depth > c->peak) c->peak = c->depth;
-  int ok = v_leaf(c, n, inst, ip, &k) && (!(kw & SG__K_NOT_LEAF) || v_slow(c, n, inst, ip, &k, sc));
+  int ok = v_leaf(c, n, inst, ip, &k) &&
+           ((kw & SG__K_PLAIN) ? v_plain(c, n, inst, ip, &k, sc) : v_slow(c, n, inst, ip, &k, sc));
   c->depth--;
   return ok && !c->aborted;
 }
@@ -1146,28 +1150,17 @@ static int v_member_rest(vctx_t *c, const sg__node_t *n, const char *key, size_t
   return 1;
 }
 
-/* The object keywords in one pass over the members: each is looked up in the node's name
-   table, which says which names the object has and where the values of declared
-   properties are. The keywords are then checked in the same order as with lookups
-   (required, dependentRequired, properties in the order of their names, the other
-   members in the object's order, dependentSchemas), so the first error is the same. */
-static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
-                    const kpath_t *kp, const scope_t *sc) {
-  if (n->names.slots == NULL || c->nvals + n->nprops > sizeof c->vals / sizeof c->vals[0])
-    return v_object_lookup(c, n, inst, ip, kp, sc);
-  const view_t *view = c->view && c->view->obj == inst ? c->view : NULL;
-  size_t size = view ? view->n : json_object_size(inst);
-  char q[48], r[48];
-  if (n->min_props >= 0 && size < (size_t)n->min_props)
-    return fail(c, ip, kp, "minProperties", "object has fewer than %ld propert%s", n->min_props,
-                n->min_props == 1 ? "y" : "ies");
-  if (n->max_props >= 0 && size > (size_t)n->max_props)
-    return fail(c, ip, kp, "maxProperties", "object has more than %ld propert%s", n->max_props,
-                n->max_props == 1 ? "y" : "ies");
-  json_t **vals = c->vals + c->nvals;
+/* Which of n's names the object has (a bit per name id, see sg__names_t) and where the
+   values of declared properties are (vals, by property index); sets *declared to how many
+   members properties names and returns the number of members. Reads the object's view
+   when it has one, else the object itself. */
+static inline __attribute__((always_inline)) size_t object_names_seen(
+    const sg__node_t *n, json_t *inst, const view_t *view, json_t **vals, uint64_t *seen_out,
+    size_t *declared_out) {
   uint64_t seen = 0;
-  size_t declared = 0;
+  size_t declared = 0, size;
   if (view && view->index && n->names.n <= 2 * view->n) {
+    size = view->n;
     for (size_t i = 0; i < n->names.n; i++) {
       const sg__str_t *w = &n->names.list[i];
       const member_t *m = view_get(view, w->s, w->len, w->head, n->names.hashes[i]);
@@ -1179,6 +1172,7 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
       }
     }
   } else if (view) {
+    size = view->n;
     for (size_t i = 0; i < view->n; i++) {
       const member_t *m = &view->m[i];
       const sg__slot_t *e = sg__names_get(&n->names, m->key, m->len, m->head, m->hash);
@@ -1189,7 +1183,7 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
         declared++;
       }
     }
-  } else if (size * 2 > n->names.n * 5) {
+  } else if ((size = json_object_size(inst)) * 2 > n->names.n * 5) {
     /* Many more members than names: a lookup per name costs less than a pass. */
     for (size_t i = 0; i < n->names.n; i++) {
       json_t *v = json_object_getn(inst, n->names.list[i].s, n->names.list[i].len);
@@ -1212,11 +1206,89 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
       }
     }
   }
-  if ((seen & n->required_mask) != n->required_mask)
-    for (size_t i = 0; i < n->nrequired; i++)
-      if (!((seen >> n->required_ids[i]) & 1))
-        return fail(c, ip, kp, "required", "required property \"%s\" is missing",
-                    clip(q, sizeof q, n->required[i], strlen(n->required[i])));
+  *seen_out = seen;
+  *declared_out = declared;
+  return size;
+}
+
+/* The first required name missing from seen. */
+static __attribute__((noinline, cold)) int required_fail(vctx_t *c, const sg__node_t *n,
+                                                         uint64_t seen, const ipath_t *ip,
+                                                         const kpath_t *kp) {
+  char q[48];
+  for (size_t i = 0; i < n->nrequired; i++)
+    if (!((seen >> n->required_ids[i]) & 1))
+      return fail(c, ip, kp, "required", "required property \"%s\" is missing",
+                  clip(q, sizeof q, n->required[i], strlen(n->required[i])));
+  return 0;
+}
+
+/* properties, in the order of their names, over the values object_names_seen found. */
+static inline __attribute__((always_inline)) int object_properties(vctx_t *c, const sg__node_t *n,
+                                                                   uint64_t seen, json_t **vals,
+                                                                   const ipath_t *ip,
+                                                                   const kpath_t *kp,
+                                                                   const scope_t *sc) {
+  int ok = 1;
+  c->nvals += n->nprops;
+  uint64_t present = n->nprops == 64 ? seen : seen & (((uint64_t)1 << n->nprops) - 1);
+  while (ok && present) {
+    unsigned i = (unsigned)__builtin_ctzll(present);
+    present &= present - 1;
+    const sg__prop_t *p = &n->props[i];
+    ipath_t ipk = {ip, p->name, p->len, 0};
+    ok = descend_fast(c, &p->edge, vals[i], &ipk, kp, sc);
+  }
+  c->nvals -= n->nprops;
+  return ok;
+}
+
+/* propertyNames, patternProperties and additionalProperties, member by member. */
+static __attribute__((noinline)) int object_rest(vctx_t *c, const sg__node_t *n, json_t *inst,
+                                                 const view_t *view, const ipath_t *ip,
+                                                 const kpath_t *kp, const scope_t *sc) {
+  if (view) {
+    for (size_t i = 0; i < view->n; i++) {
+      const member_t *m = &view->m[i];
+      const sg__slot_t *e = sg__names_get(&n->names, m->key, m->len, m->head, m->hash);
+      if (!v_member_rest(c, n, m->key, m->len, m->val, e && e->id < n->nprops, ip, kp, sc))
+        return 0;
+    }
+    return 1;
+  }
+  const char *key;
+  size_t klen;
+  json_t *v;
+  json_object_keylen_foreach(inst, key, klen, v) {
+    const sg__slot_t *e = sg__names_find(&n->names, key, klen);
+    if (!v_member_rest(c, n, key, klen, v, e && e->id < n->nprops, ip, kp, sc)) return 0;
+  }
+  return 1;
+}
+
+/* The object keywords in one pass over the members: each is looked up in the node's name
+   table, which says which names the object has and where the values of declared
+   properties are. The keywords are then checked in the same order as with lookups
+   (required, dependentRequired, properties in the order of their names, the other
+   members in the object's order, dependentSchemas), so the first error is the same. */
+static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
+                    const kpath_t *kp, const scope_t *sc) {
+  if (n->names.slots == NULL || c->nvals + n->nprops > sizeof c->vals / sizeof c->vals[0])
+    return v_object_lookup(c, n, inst, ip, kp, sc);
+  const view_t *view = c->view && c->view->obj == inst ? c->view : NULL;
+  size_t size = view ? view->n : json_object_size(inst);
+  char q[48], r[48];
+  if (n->min_props >= 0 && size < (size_t)n->min_props)
+    return fail(c, ip, kp, "minProperties", "object has fewer than %ld propert%s", n->min_props,
+                n->min_props == 1 ? "y" : "ies");
+  if (n->max_props >= 0 && size > (size_t)n->max_props)
+    return fail(c, ip, kp, "maxProperties", "object has more than %ld propert%s", n->max_props,
+                n->max_props == 1 ? "y" : "ies");
+  json_t **vals = c->vals + c->nvals;
+  uint64_t seen;
+  size_t declared;
+  object_names_seen(n, inst, view, vals, &seen, &declared);
+  if ((seen & n->required_mask) != n->required_mask) return required_fail(c, n, seen, ip, kp);
   for (size_t i = 0; i < n->ndep_required; i++) {
     const sg__depreq_t *d = &n->dep_required[i];
     if (!((seen >> d->id) & 1)) continue;
@@ -1226,42 +1298,32 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
                     clip(q, sizeof q, d->name, strlen(d->name)),
                     clip(r, sizeof r, d->required[k], strlen(d->required[k])));
   }
-  if (declared) {
-    int ok = 1;
-    c->nvals += n->nprops;
-    uint64_t present = n->nprops == 64 ? seen : seen & (((uint64_t)1 << n->nprops) - 1);
-    while (ok && present) {
-      unsigned i = (unsigned)__builtin_ctzll(present);
-      present &= present - 1;
-      const sg__prop_t *p = &n->props[i];
-      ipath_t ipk = {ip, p->name, p->len, 0};
-      ok = descend_fast(c, &p->edge, vals[i], &ipk, kp, sc);
-    }
-    c->nvals -= n->nprops;
-    if (!ok) return 0;
-  }
-  if (n->npatprops || n->property_names.node || (n->additional.node && declared < size)) {
-    if (view) {
-      for (size_t i = 0; i < view->n; i++) {
-        const member_t *m = &view->m[i];
-        const sg__slot_t *e = sg__names_get(&n->names, m->key, m->len, m->head, m->hash);
-        if (!v_member_rest(c, n, m->key, m->len, m->val, e && e->id < n->nprops, ip, kp, sc))
-          return 0;
-      }
-    } else {
-      const char *key;
-      size_t klen;
-      json_t *v;
-      json_object_keylen_foreach(inst, key, klen, v) {
-        const sg__slot_t *e = sg__names_find(&n->names, key, klen);
-        if (!v_member_rest(c, n, key, klen, v, e && e->id < n->nprops, ip, kp, sc)) return 0;
-      }
-    }
-  }
+  if (declared && !object_properties(c, n, seen, vals, ip, kp, sc)) return 0;
+  if ((n->npatprops || n->property_names.node || (n->additional.node && declared < size)) &&
+      !object_rest(c, n, inst, view, ip, kp, sc))
+    return 0;
   for (size_t i = 0; i < n->ndep_schemas; i++) {
     const sg__depschema_t *d = &n->dep_schemas[i];
     if (((seen >> d->id) & 1) && !descend(c, &d->edge, inst, ip, kp, sc)) return 0;
   }
+  return 1;
+}
+
+/* A node with no keywords for objects but properties, required and additionalProperties,
+   and no applicators (SG__K_PLAIN): v_object's checks without the generic path. */
+static __attribute__((noinline)) int v_plain(vctx_t *c, const sg__node_t *n, json_t *inst,
+                                             const ipath_t *ip, const kpath_t *kp,
+                                             const scope_t *sc) {
+  if (!json_is_object(inst)) return 1;
+  if (c->nvals + n->nprops > sizeof c->vals / sizeof c->vals[0])
+    return v_object_lookup(c, n, inst, ip, kp, sc);
+  const view_t *view = c->view && c->view->obj == inst ? c->view : NULL;
+  json_t **vals = c->vals + c->nvals;
+  uint64_t seen;
+  size_t declared, size = object_names_seen(n, inst, view, vals, &seen, &declared);
+  if ((seen & n->required_mask) != n->required_mask) return required_fail(c, n, seen, ip, kp);
+  if (declared && !object_properties(c, n, seen, vals, ip, kp, sc)) return 0;
+  if (n->additional.node && declared < size && !object_rest(c, n, inst, view, ip, kp, sc)) return 0;
   return 1;
 }
 
@@ -1532,6 +1594,7 @@ static inline __attribute__((always_inline)) int v_body(vctx_t *c, const sg__nod
   unsigned kw = n->kw;
   if (kw & SG__K_REF_ONLY) return descend(c, &n->ref, inst, ip, kp, sc);
   if (!v_leaf(c, n, inst, ip, kp)) return 0;
+  if (kw & SG__K_PLAIN) return v_plain(c, n, inst, ip, kp, sc);
   if (kw & SG__K_NOT_LEAF) return v_slow(c, n, inst, ip, kp, sc);
   return 1;
 }
