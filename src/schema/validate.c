@@ -944,13 +944,27 @@ static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const s
     kpath_t k = {kp, e->path};
     return v_leaf(c, n, inst, ip, &k) && !c->aborted;
   }
-  if ((kw & SG__K_REF_ONLY) || c->dynamic || c->aborted || c->depth >= SG__MAX_DEPTH)
+  if (c->dynamic || c->aborted || c->depth >= SG__MAX_DEPTH - 1)
     return descend(c, e, inst, ip, kp, sc);
-  kpath_t k = {kp, e->path};
-  if (++c->depth > c->peak) c->peak = c->depth;
-  int ok = v_leaf(c, n, inst, ip, &k) &&
-           ((kw & SG__K_PLAIN) ? v_plain(c, n, inst, ip, &k, sc) : v_slow(c, n, inst, ip, &k, sc));
-  c->depth--;
+  kpath_t k = {kp, e->path}, kref;
+  const kpath_t *at = &k;
+  int levels = 1;
+  if (kw & SG__K_REF_ONLY) {
+    /* A node that is only a $ref: its target is entered one level further down, with
+       "$ref" in the keyword location, as v_node would. */
+    n = n->ref.node;
+    kw = n->kw;
+    if (kw & SG__K_REF_ONLY) return descend(c, e, inst, ip, kp, sc);
+    kref = (kpath_t){&k, e->node->ref.path};
+    at = &kref;
+    levels = 2;
+  }
+  c->depth += levels;
+  if (c->depth > c->peak) c->peak = c->depth;
+  int ok = v_leaf(c, n, inst, ip, at) &&
+           (!(kw & SG__K_NOT_LEAF) || ((kw & SG__K_PLAIN) ? v_plain(c, n, inst, ip, at, sc)
+                                                          : v_slow(c, n, inst, ip, at, sc)));
+  c->depth -= levels;
   return ok && !c->aborted;
 }
 
