@@ -968,6 +968,16 @@ static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const s
   return ok && !c->aborted;
 }
 
+/* probe_edge, entering the node in place. */
+static inline __attribute__((always_inline)) int probe_fast(vctx_t *c, const sg__edge_t *e,
+                                                            json_t *inst, const ipath_t *ip,
+                                                            const kpath_t *kp, const scope_t *sc) {
+  c->quiet++;
+  int ok = descend_fast(c, e, inst, ip, kp, sc);
+  c->quiet--;
+  return ok && !c->aborted;
+}
+
 static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
                    const kpath_t *kp, const scope_t *sc) {
   size_t size = json_array_size(inst);
@@ -1474,7 +1484,7 @@ static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
     size_t i = 0;
     for (; i < n->nany_of; i++) {
       if (i < 64 && !((cand >> i) & 1)) continue;
-      if (probe_edge(c, &n->any_of[i], inst, ip, kp, sc)) break;
+      if (probe_fast(c, &n->any_of[i], inst, ip, kp, sc)) break;
     }
     if (c->aborted) return 0;
     if (i == n->nany_of) {
@@ -1487,7 +1497,7 @@ static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
     size_t first = 0, count = 0;
     for (size_t i = 0; i < n->none_of && count < 2; i++) {
       if (i < 64 && !((cand >> i) & 1)) continue;
-      if (!probe_edge(c, &n->one_of[i], inst, ip, kp, sc)) continue;
+      if (!probe_fast(c, &n->one_of[i], inst, ip, kp, sc)) continue;
       if (count == 0) {
         first = i;
       } else {
