@@ -196,11 +196,29 @@ static size_t put_ipath(char *out, size_t cap, const ipath_t *p) {
   if (p == NULL) return 0;
   size_t pos = put_ipath(out, cap, p->up);
   pos = put(out, cap, pos, "/", 1);
-  if (p->key) {
-    if (pos < cap) sg__ptr_escape(out + pos, cap - pos, p->key, p->keylen);
-    return pos + strlen(out + pos);
+  if (p->key == NULL) return put_decimal(out, cap, pos, p->index, 0);
+  size_t plain = 0;
+  while (plain < p->keylen && p->key[plain] != '~' && p->key[plain] != '/' && p->key[plain])
+    plain++;
+  if (plain == p->keylen) return put(out, cap, pos, p->key, p->keylen);
+  /* The key escaped as a JSON Pointer token (sg__ptr_escape), cut where an escape would
+     not fit; the location ends at a NUL in the key, as a C string does. */
+  size_t room = cap - pos, w = 0, end = (size_t)-1;
+  for (size_t i = 0; i < p->keylen; i++) {
+    char ch = p->key[i];
+    size_t k = ch == '~' || ch == '/' ? 2 : 1;
+    if (w + k >= room) break;
+    if (k == 2) {
+      out[pos + w] = '~';
+      out[pos + w + 1] = ch == '~' ? '0' : '1';
+    } else {
+      out[pos + w] = ch;
+      if (ch == '\0' && end == (size_t)-1) end = w;
+    }
+    w += k;
   }
-  return put_decimal(out, cap, pos, p->index, 0);
+  out[pos + w] = '\0';
+  return pos + (end == (size_t)-1 ? w : end);
 }
 
 static size_t put_kpath(char *out, size_t cap, const kpath_t *p) {
@@ -1357,12 +1375,10 @@ static __attribute__((noinline)) int v_plain(vctx_t *c, const sg__node_t *n, jso
 static size_t error_score(const ipath_t *ip, const char *kw) {
   /* d is the number of "/" in the instance location: one per step, unless the location
      is cut to fit, and then the cut one is counted. */
-  size_t d = 0, len = 0;
+  size_t d = 0, len = 0; /* len: at least as long as the location */
   for (const ipath_t *p = ip; p; p = p->up) {
-    char buf[24];
     d++;
-    len += 1 + (p->key ? sg__ptr_escape(NULL, 0, p->key, p->keylen)
-                       : (size_t)(buf + 24 - decimal(buf, p->index)));
+    len += 1 + (p->key ? 2 * p->keylen : 20);
   }
   if (len >= sizeof((sg_schema_error_t *)0)->instance_location) {
     char loc[sizeof((sg_schema_error_t *)0)->instance_location] = "";
@@ -1370,7 +1386,8 @@ static size_t error_score(const ipath_t *ip, const char *kw) {
     d = 0;
     for (const char *p = loc; *p; p++) d += *p == '/';
   }
-  int weak = kw && (strcmp(kw, "const") == 0 || strcmp(kw, "enum") == 0);
+  int weak = kw && ((kw[0] == 'c' && strcmp(kw, "const") == 0) ||
+                    (kw[0] == 'e' && strcmp(kw, "enum") == 0));
   return d * 2 + (weak ? 0 : 1);
 }
 
