@@ -148,6 +148,18 @@ static char *decimal(char *buf, unsigned long long v) {
   return p;
 }
 
+/* put(out, cap, pos, "/", 1) */
+static size_t put_slash(char *out, size_t cap, size_t pos) {
+  if (pos >= cap) return pos;
+  if (pos + 1 == cap) {
+    out[pos] = '\0';
+    return pos;
+  }
+  out[pos] = '/';
+  out[pos + 1] = '\0';
+  return pos + 1;
+}
+
 static size_t put_decimal(char *out, size_t cap, size_t pos, unsigned long long v, int minus) {
   char buf[24];
   char *d = decimal(buf, v);
@@ -194,8 +206,7 @@ static void format(char *out, size_t cap, const char *fmt, va_list ap) {
 
 static size_t put_ipath(char *out, size_t cap, const ipath_t *p) {
   if (p == NULL) return 0;
-  size_t pos = put_ipath(out, cap, p->up);
-  pos = put(out, cap, pos, "/", 1);
+  size_t pos = put_slash(out, cap, put_ipath(out, cap, p->up));
   if (p->key == NULL) return put_decimal(out, cap, pos, p->index, 0);
   size_t plain = 0;
   while (plain < p->keylen && p->key[plain] != '~' && p->key[plain] != '/' && p->key[plain])
@@ -225,7 +236,7 @@ static size_t put_kpath(char *out, size_t cap, const kpath_t *p) {
   if (p == NULL) return 0;
   size_t pos = put_kpath(out, cap, p->up);
   if (p->rel == NULL) return pos;
-  pos = put(out, cap, pos, "/", 1);
+  pos = put_slash(out, cap, pos);
   return put(out, cap, pos, p->rel, strlen(p->rel));
 }
 
@@ -260,7 +271,7 @@ static void vreport(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char 
   put_ipath(e->instance_location, sizeof e->instance_location, ip);
   size_t pos = put_kpath(e->keyword_location, sizeof e->keyword_location, kp);
   if (kw && *kw && !here) {
-    pos = put(e->keyword_location, sizeof e->keyword_location, pos, "/", 1);
+    pos = put_slash(e->keyword_location, sizeof e->keyword_location, pos);
     put(e->keyword_location, sizeof e->keyword_location, pos, kw, strlen(kw));
   }
   put(e->keyword, sizeof e->keyword, 0, kw ? kw : "", kw ? strlen(kw) : 0);
@@ -291,8 +302,22 @@ static __attribute__((noinline, cold, format(printf, 5, 6))) int fail_here_(
   return 0;
 }
 
-#define fail(c, ...) (reporting(c) ? fail_((c), __VA_ARGS__) : 0)
-#define fail_here(c, ...) (reporting(c) ? fail_here_((c), __VA_ARGS__) : 0)
+/* While weighing alternatives only the score of the error is kept (see vreport). */
+static __attribute__((noinline, cold)) int score_fail(vctx_t *c, const ipath_t *ip,
+                                                      const char *kw) {
+  c->score = error_score(ip, kw);
+  c->filled = 1;
+  return 0;
+}
+
+#define fail(c, ip, kp, kw, ...)                                                                  \
+  (reporting(c)                                                                                   \
+       ? ((c)->scoring ? score_fail((c), (ip), (kw)) : fail_((c), (ip), (kp), (kw), __VA_ARGS__)) \
+       : 0)
+#define fail_here(c, ip, kp, kw, ...)                                             \
+  (reporting(c) ? ((c)->scoring ? score_fail((c), (ip), (kw))                     \
+                                : fail_here_((c), (ip), (kp), (kw), __VA_ARGS__)) \
+                : 0)
 
 /* A limit was hit: the instance is invalid, and this is the error the caller sees. */
 static int abort_eval(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
@@ -772,6 +797,11 @@ static __attribute__((noinline, cold)) int number_fail(vctx_t *c, const sg__node
                                                        const ipath_t *ip, const kpath_t *kp) {
   char t[64];
   if (!reporting(c)) return 0;
+  if (c->scoring) {
+    static const char *const kws[] = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+                                      "multipleOf"};
+    return score_fail(c, ip, kws[which]);
+  }
   switch (which) {
     case N_MIN:
       num_text(t, sizeof t, &n->minimum);
@@ -901,6 +931,8 @@ static __attribute__((noinline, cold)) int value_fail(vctx_t *c, const sg__node_
                                                       const kpath_t *kp) {
   char buf[160];
   if (!reporting(c)) return 0;
+  if (c->scoring)
+    return score_fail(c, ip, which == G_TYPE ? "type" : which == G_ENUM ? "enum" : "const");
   switch (which) {
     case G_TYPE:
       type_list(buf, 80, n->types);
