@@ -39,16 +39,17 @@ enum {
   SG__K_TYPE = 1 << 1,
   SG__K_ENUM = 1 << 2,
   SG__K_CONST = 1 << 3,
-  SG__K_NUMBER = 1 << 4,      /* minimum, maximum, their exclusive forms, multipleOf */
-  SG__K_STRING = 1 << 5,      /* minLength, maxLength, pattern, an asserted format */
-  SG__K_ARRAY = 1 << 6,       /* minItems, maxItems, uniqueItems, prefixItems, items, contains */
-  SG__K_OBJECT = 1 << 7,      /* the object keywords but unevaluatedProperties */
-  SG__K_APPLICATOR = 1 << 8,  /* $ref, $dynamicRef, allOf, anyOf, oneOf, not, if */
-  SG__K_UNEVALUATED = 1 << 9, /* unevaluatedProperties, unevaluatedItems */
-  SG__K_MEMBERS = 1 << 10,    /* object keywords that read the members by name (see validate.c) */
-  SG__K_REF_ONLY = 1 << 11,   /* nothing but $ref */
-  SG__K_PLAIN = 1 << 12,      /* for objects, only properties, required, additionalProperties;
-                                 no applicators */
+  SG__K_NUMBER = 1 << 4,        /* minimum, maximum, their exclusive forms, multipleOf */
+  SG__K_STRING = 1 << 5,        /* minLength, maxLength, pattern, an asserted format */
+  SG__K_ARRAY = 1 << 6,         /* minItems, maxItems, uniqueItems, prefixItems, items, contains */
+  SG__K_OBJECT = 1 << 7,        /* the object keywords but unevaluatedProperties */
+  SG__K_APPLICATOR = 1 << 8,    /* $ref, $dynamicRef, allOf, anyOf, oneOf, not, if */
+  SG__K_UNEVALUATED = 1 << 9,   /* unevaluatedProperties, unevaluatedItems */
+  SG__K_MEMBERS = 1 << 10,      /* object keywords that read the members by name (see validate.c) */
+  SG__K_REF_ONLY = 1 << 11,     /* nothing but $ref */
+  SG__K_PLAIN = 1 << 12,        /* descends only through array or object keywords */
+  SG__K_PLAIN_OBJECT = 1 << 13, /* and for objects has only properties, required and
+                                   additionalProperties */
 };
 
 /* The groups of keywords that descend into subschemas or read an object's members: a node

@@ -183,11 +183,9 @@ int sg__node_prepare(sg__arena_t *a, sg__node_t *n) {
   if (n->boolean >= 0) return 0;
   if ((n->kw & SG__K_OBJECT) && object_names(a, n)) return SG_ENOMEM;
   if (evaluated_names(a, n)) return SG_ENOMEM;
-  if ((n->kw & SG__K_OBJECT) && n->names.slots &&
-      !(n->kw & (SG__K_ARRAY | SG__K_APPLICATOR | SG__K_UNEVALUATED)) && n->min_props < 0 &&
-      n->max_props < 0 && !n->ndep_required && !n->npatprops && !n->property_names.node &&
-      !n->ndep_schemas)
-    n->kw |= SG__K_PLAIN;
+  if ((n->kw & SG__K_OBJECT) && n->names.slots && n->min_props < 0 && n->max_props < 0 &&
+      !n->ndep_required && !n->npatprops && !n->property_names.node && !n->ndep_schemas)
+    n->kw |= SG__K_PLAIN_OBJECT;
   if (n->kw == SG__K_APPLICATOR && n->ref.node && !n->dynamic_ref.node && !n->nall_of &&
       !n->nany_of && !n->none_of && !n->not_.node && !n->if_.node)
     n->kw |= SG__K_REF_ONLY;
@@ -374,5 +372,8 @@ int sg__node_link(sg__arena_t *a, sg__node_t *n) {
       switch_for(a, n->one_of, n->none_of, &n->one_switch))
     return SG_ENOMEM;
   if (!(n->kw & SG__K_REF_ONLY) && shared_reads(n)) n->kw |= SG__K_MEMBERS;
+  if ((n->kw & SG__K_NOT_LEAF) &&
+      !(n->kw & (SG__K_APPLICATOR | SG__K_UNEVALUATED | SG__K_MEMBERS | SG__K_REF_ONLY)))
+    n->kw |= SG__K_PLAIN;
   return 0;
 }

@@ -1383,12 +1383,15 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
   return 1;
 }
 
-/* A node with no keywords for objects but properties, required and additionalProperties,
-   and no applicators (SG__K_PLAIN): v_object's checks without the generic path. */
+/* A node that descends only through array or object keywords (SG__K_PLAIN): those
+   keywords without the generic path, and for the simplest object schemas
+   (SG__K_PLAIN_OBJECT) only v_object's checks that apply. */
 static __attribute__((noinline)) int v_plain(vctx_t *c, const sg__node_t *n, json_t *inst,
                                              const ipath_t *ip, const kpath_t *kp,
                                              const scope_t *sc) {
-  if (!json_is_object(inst)) return 1;
+  if (json_is_array(inst)) return (n->kw & SG__K_ARRAY) ? v_array(c, n, inst, ip, kp, sc) : 1;
+  if (!json_is_object(inst) || !(n->kw & SG__K_OBJECT)) return 1;
+  if (!(n->kw & SG__K_PLAIN_OBJECT)) return v_object(c, n, inst, ip, kp, sc);
   if (c->nvals + n->nprops > sizeof c->vals / sizeof c->vals[0])
     return v_object_lookup(c, n, inst, ip, kp, sc);
   const view_t *view = c->view && c->view->obj == inst ? c->view : NULL;
