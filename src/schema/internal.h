@@ -50,6 +50,7 @@ enum {
   SG__K_PLAIN = 1 << 12,        /* descends only through array or object keywords */
   SG__K_PLAIN_OBJECT = 1 << 13, /* and for objects has only properties, required and
                                    additionalProperties */
+  SG__K_ALTERNATIVES = 1 << 14, /* of the applicators, only anyOf and oneOf */
 };
 
 /* The groups of keywords that descend into subschemas or read an object's members: a node

@@ -186,6 +186,9 @@ int sg__node_prepare(sg__arena_t *a, sg__node_t *n) {
   if ((n->kw & SG__K_OBJECT) && n->names.slots && n->min_props < 0 && n->max_props < 0 &&
       !n->ndep_required && !n->npatprops && !n->property_names.node && !n->ndep_schemas)
     n->kw |= SG__K_PLAIN_OBJECT;
+  if ((n->nany_of || n->none_of) && !n->ref.node && !n->dynamic_ref.node && !n->nall_of &&
+      !n->not_.node && !n->if_.node)
+    n->kw |= SG__K_ALTERNATIVES;
   if (n->kw == SG__K_APPLICATOR && n->ref.node && !n->dynamic_ref.node && !n->nall_of &&
       !n->nany_of && !n->none_of && !n->not_.node && !n->if_.node)
     n->kw |= SG__K_REF_ONLY;

@@ -746,10 +746,17 @@ int sg__regex_simple(const char *src, size_t len, sg__simple_re_t *out) {
 int sg__regex_simple_search(const sg__simple_re_t *re, const char *s, size_t len) {
   if (len > re->max_len || !ascii(s, len)) return SG__RE_UNKNOWN;
   unsigned st = re->start;
-  for (size_t i = 0; i < len; i++) {
-    if (!re->anchored_end && re->accepting[st]) return SG__RE_MATCH;
-    st = re->next[st][re->byte_class[(unsigned char)s[i]]];
-    if (re->dead[st]) return SG__RE_NOMATCH;
+  if (re->anchored_end) {
+    for (size_t i = 0; i < len; i++) {
+      st = re->next[st][re->byte_class[(unsigned char)s[i]]];
+      if (re->dead[st]) return SG__RE_NOMATCH;
+    }
+  } else {
+    for (size_t i = 0; i < len; i++) {
+      if (re->accepting[st]) return SG__RE_MATCH;
+      st = re->next[st][re->byte_class[(unsigned char)s[i]]];
+      if (re->dead[st]) return SG__RE_NOMATCH;
+    }
   }
   return re->accepting[st] ? SG__RE_MATCH : SG__RE_NOMATCH;
 }

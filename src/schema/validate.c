@@ -1521,16 +1521,11 @@ static uint64_t candidates(const vctx_t *c, const sg__switch_t *sw, size_t n, js
   return cand;
 }
 
-/* Sets *if_ok to the outcome of "if", when there is one. */
-static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
-                         const kpath_t *kp, const scope_t *sc, int *if_ok) {
-  if (n->ref.node && !descend(c, &n->ref, inst, ip, kp, sc)) return 0;
-  if (n->dynamic_ref.node) {
-    sg__edge_t e = {n->dynamic_ref.path, dynamic_target(n, sc)};
-    if (!descend(c, &e, inst, ip, kp, sc)) return 0;
-  }
-  for (size_t i = 0; i < n->nall_of; i++)
-    if (!descend(c, &n->all_of[i], inst, ip, kp, sc)) return 0;
+/* anyOf and oneOf. */
+static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const sg__node_t *n,
+                                                                json_t *inst, const ipath_t *ip,
+                                                                const kpath_t *kp,
+                                                                const scope_t *sc) {
   if (n->nany_of) {
     uint64_t cand = candidates(c, n->any_switch, n->nany_of, inst);
     size_t i = 0;
@@ -1565,17 +1560,32 @@ static int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst, const ipa
       return fail(c, ip, kp, "oneOf", "value matches none of the %zu alternatives", n->none_of);
     }
   }
+  return 1;
+}
+
+/* Sets *if_ok to the outcome of "if", when there is one. */
+static __attribute__((noinline)) int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst,
+                                                   const ipath_t *ip, const kpath_t *kp,
+                                                   const scope_t *sc, int *if_ok) {
+  if (n->ref.node && !descend_fast(c, &n->ref, inst, ip, kp, sc)) return 0;
+  if (n->dynamic_ref.node) {
+    sg__edge_t e = {n->dynamic_ref.path, dynamic_target(n, sc)};
+    if (!descend(c, &e, inst, ip, kp, sc)) return 0;
+  }
+  for (size_t i = 0; i < n->nall_of; i++)
+    if (!descend_fast(c, &n->all_of[i], inst, ip, kp, sc)) return 0;
+  if (!v_alternatives(c, n, inst, ip, kp, sc)) return 0;
   if (n->not_.node) {
     int ok = probe_edge(c, &n->not_, inst, ip, kp, sc);
     if (c->aborted) return 0;
     if (ok) return fail(c, ip, kp, "not", "value matches the schema under \"not\"");
   }
   if (n->if_.node) {
-    int ok = probe_edge(c, &n->if_, inst, ip, kp, sc);
+    int ok = probe_fast(c, &n->if_, inst, ip, kp, sc);
     if (c->aborted) return 0;
     *if_ok = ok;
     const sg__edge_t *e = ok ? &n->then_ : &n->else_;
-    if (e->node && !descend(c, e, inst, ip, kp, sc)) return 0;
+    if (e->node && !descend_fast(c, e, inst, ip, kp, sc)) return 0;
   }
   return 1;
 }
@@ -1682,7 +1692,11 @@ static inline __attribute__((always_inline)) int v_slow_in(vctx_t *c, const sg__
   int if_ok = 0;
   if (json_is_array(inst) && (kw & SG__K_ARRAY) && !v_array(c, n, inst, ip, kp, sc)) return 0;
   if (json_is_object(inst) && (kw & SG__K_OBJECT) && !v_object(c, n, inst, ip, kp, sc)) return 0;
-  if ((kw & SG__K_APPLICATOR) && !v_applicators(c, n, inst, ip, kp, sc, &if_ok)) return 0;
+  if (kw & SG__K_APPLICATOR) {
+    if ((kw & SG__K_ALTERNATIVES) ? !v_alternatives(c, n, inst, ip, kp, sc)
+                                  : !v_applicators(c, n, inst, ip, kp, sc, &if_ok))
+      return 0;
+  }
   if (!(kw & SG__K_UNEVALUATED)) return 1;
   if (n->evaluated.slots && json_is_object(inst) && !c->legacy)
     return v_unevaluated_known(c, n, inst, ip, kp, sc, if_ok);
