@@ -981,6 +981,55 @@ static inline __attribute__((always_inline)) int v_leaf(vctx_t *c, const sg__nod
 }
 
 /* descend, with a leaf checked in place rather than through v_node. */
+/* Whether n's keywords for inst itself (those v_leaf checks) hold: 1 yes, 0 no, -1 when
+   only PCRE2 can tell. Nothing is reported and no limit is hit; a caller that gets
+   anything but 1 runs v_leaf, which reports. */
+static inline __attribute__((always_inline)) int leaf_check(const sg__node_t *n, json_t *inst) {
+  unsigned kw = n->kw;
+  if (kw & SG__K_FALSE) return 0;
+  if ((kw & SG__K_TYPE) && !type_ok(n->types, inst)) return 0;
+  if ((kw & SG__K_ENUM) && !in_enum(n, inst)) return 0;
+  if ((kw & SG__K_CONST) && !(n->const_str.s ? json_is_string(inst) && same_str(inst, &n->const_str)
+                                             : sg__json_equal(inst, n->const_)))
+    return 0;
+  switch (json_typeof(inst)) {
+    case JSON_INTEGER:
+    case JSON_REAL:
+      if (kw & SG__K_NUMBER) {
+        inum_t a;
+        a.is_int = json_is_integer(inst);
+        a.i = a.is_int ? json_integer_value(inst) : 0;
+        a.d = a.is_int ? (double)a.i : json_real_value(inst);
+        if ((n->minimum.set && inum_cmp(&a, &n->minimum) < 0) ||
+            (n->maximum.set && inum_cmp(&a, &n->maximum) > 0) ||
+            (n->ex_minimum.set && inum_cmp(&a, &n->ex_minimum) <= 0) ||
+            (n->ex_maximum.set && inum_cmp(&a, &n->ex_maximum) >= 0) ||
+            (n->multiple_of.set && !is_multiple(inst, &n->multiple_of)))
+          return 0;
+      }
+      return 1;
+    case JSON_STRING:
+      if (kw & SG__K_STRING) {
+        const char *s = json_string_value(inst);
+        size_t len = json_string_length(inst);
+        if ((n->min_length >= 0 && len / 4 < (size_t)n->min_length &&
+             sg__utf8_length(s, len) < (size_t)n->min_length) ||
+            (n->max_length >= 0 && len > (size_t)n->max_length &&
+             sg__utf8_length(s, len) > (size_t)n->max_length))
+          return 0;
+        if (n->pattern) {
+          if (n->pattern_simple == NULL) return -1;
+          int m = sg__regex_simple_search(n->pattern_simple, s, len);
+          if (m != SG__RE_MATCH) return m == SG__RE_NOMATCH ? 0 : -1;
+        }
+        if (n->format != SG__F_NONE && !sg__format_check(n->format, s, len)) return 0;
+      }
+      return 1;
+    default:
+      return 1;
+  }
+}
+
 static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const sg__edge_t *e,
                                                               json_t *inst, const ipath_t *ip,
                                                               const kpath_t *kp,
@@ -1049,8 +1098,13 @@ static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *
       if (i >= n->nprefix) break;
       continue;
     }
+    json_t *item = json_array_get(inst, i);
+    const sg__node_t *t = e->node;
+    if (!(t->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) && c->depth < SG__MAX_DEPTH &&
+        leaf_check(t, item) == 1)
+      continue;
     ipath_t p = {ip, NULL, 0, i};
-    if (!descend_fast(c, e, json_array_get(inst, i), &p, kp, sc)) return 0;
+    if (!descend_fast(c, e, item, &p, kp, sc)) return 0;
   }
   if (n->contains.node) {
     long min = n->min_contains >= 0 ? n->min_contains : 1, count = 0;
@@ -1310,6 +1364,11 @@ static inline __attribute__((always_inline)) int object_properties(vctx_t *c, co
     unsigned i = (unsigned)__builtin_ctzll(present);
     present &= present - 1;
     const sg__prop_t *p = &n->props[i];
+    const sg__node_t *t = p->edge.node;
+    /* A leaf that holds needs no locations: they are built for the others. */
+    if (!(t->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) && c->depth < SG__MAX_DEPTH &&
+        leaf_check(t, vals[i]) == 1)
+      continue;
     ipath_t ipk = {ip, p->name, p->len, 0};
     ok = descend_fast(c, &p->edge, vals[i], &ipk, kp, sc);
   }
