@@ -95,6 +95,18 @@ static inline const member_t *view_get(const view_t *v, const char *name, size_t
   }
 }
 
+/* The member of a view with this name, comparing with each member in turn. */
+static inline const member_t *view_scan(const view_t *v, const char *name, size_t len,
+                                        uint64_t head) {
+  for (size_t i = 0; i < v->n; i++) {
+    const member_t *m = &v->m[i];
+    if (m->head == head && m->len == len &&
+        (len <= 8 || memcmp(m->key + 8, name + 8, len - 8) == 0))
+      return m;
+  }
+  return NULL;
+}
+
 typedef struct {
   sg_schema_error_t *out; /* the caller's; NULL when not wanted */
   int quiet;              /* > 0 while probing */
@@ -1287,11 +1299,12 @@ static inline __attribute__((always_inline)) size_t object_names_seen(
     size_t *declared_out) {
   uint64_t seen = 0;
   size_t declared = 0, size;
-  if (view && view->index && n->names.n <= 2 * view->n) {
+  if (view && (view->index ? n->names.n <= 2 * view->n : n->names.n * view->n <= 32)) {
     size = view->n;
     for (size_t i = 0; i < n->names.n; i++) {
       const sg__str_t *w = &n->names.list[i];
-      const member_t *m = view_get(view, w->s, w->len, w->head, n->names.hashes[i]);
+      const member_t *m = view->index ? view_get(view, w->s, w->len, w->head, n->names.hashes[i])
+                                      : view_scan(view, w->s, w->len, w->head);
       if (m == NULL) continue;
       seen |= (uint64_t)1 << i;
       if (i < n->nprops) {
@@ -1778,12 +1791,12 @@ static int view_build(vctx_t *c, json_t *obj, view_t *v) {
   v->m = m;
   v->n = i;
   c->nmembers += i;
-  /* An index on the names, so that a node with few names looks them up; scanning a few
-     members costs less than building it. */
+  /* An index on the names, so that a node with few names looks them up; comparing with a
+     few members (view_scan) costs less than building it. */
   size_t cap = 8;
   while (cap < 2 * i) cap *= 2;
   v->index = NULL;
-  if (i > 4 && cap <= sizeof c->index / sizeof c->index[0] - c->nindex) {
+  if (i > 8 && cap <= sizeof c->index / sizeof c->index[0] - c->nindex) {
     uint16_t *x = c->index + c->nindex;
     memset(x, 0, cap * sizeof *x);
     for (size_t k = 0; k < i; k++) {
