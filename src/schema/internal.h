@@ -260,6 +260,11 @@ typedef struct {
   size_t ntags;
   uint64_t always; /* the alternatives checked whatever P is */
   int depth_below; /* skipping needs the evaluation depth below this (see prepare.c) */
+  /* Per alternative, when its constant is not the instance's P: 2 or 3 when the first
+     error it reports is at most one step inside the instance (at the object or at P),
+     with an error_score of at most 2 * d + bound for an object d steps deep; 0 when
+     nothing bounds it. */
+  const unsigned char *bound;
 } sg__switch_t;
 
 struct sg__node {

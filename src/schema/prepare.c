@@ -286,6 +286,26 @@ static const sg__prop_t *tagged(const sg__node_t *a, const sg__str_t *name, size
   return &a->props[e->id];
 }
 
+/* sg__switch_t.bound for alternative a, whose property at (in the order of names) is P.
+   Its checks run in this order: those of the object itself (at the object), then the
+   properties in the order of their names; the first error is at P or before when P's
+   constant does not match. An error at the object scores at most 2 * d + 1, one on a
+   leaf property 2 * d + 3, and a mismatched constant alone 2 * d + 2. */
+static unsigned char tag_bound(const sg__node_t *a, size_t at) {
+  if (a->kw & (SG__K_APPLICATOR | SG__K_UNEVALUATED)) return 0;
+  unsigned char b = 2;
+  for (size_t k = 0; k <= at; k++) {
+    const sg__node_t *t = a->props[k].edge.node;
+    if (t->boolean >= 0) {
+      if (t->boolean == 0) b = 3;
+      continue;
+    }
+    if (t->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) return 0;
+    if (k < at || (t->kw & ~(unsigned)SG__K_CONST)) b = 3;
+  }
+  return b;
+}
+
 static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg__switch_t **out) {
   if (n < 2 || n > 64) return 0;
   /* The candidates for P: the names of the first alternative's properties. */
@@ -302,7 +322,8 @@ static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg
     sg__switch_t *sw = sg__arena_alloc(a, sizeof *sw);
     sg__str_t *tag = sg__arena_alloc(a, n * sizeof *tag);
     uint64_t *cand = sg__arena_alloc(a, n * sizeof *cand);
-    if (sw == NULL || tag == NULL || cand == NULL) return SG_ENOMEM;
+    unsigned char *bound = sg__arena_alloc(a, n);
+    if (sw == NULL || tag == NULL || cand == NULL || bound == NULL) return SG_ENOMEM;
     sw->always = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
     sw->depth_below = SG__MAX_DEPTH;
     for (size_t i = 0; i < n; i++) {
@@ -322,6 +343,7 @@ static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg
       if (SG__MAX_DEPTH - 16 - (d + 2) < sw->depth_below)
         sw->depth_below = SG__MAX_DEPTH - 16 - (d + 2);
       sw->always &= ~((uint64_t)1 << i);
+      bound[i] = tag_bound(alts[i].node, at);
       const sg__str_t *v = &t->edge.node->const_str;
       size_t k = 0;
       while (k < sw->ntags && !(tag[k].len == v->len && memcmp(tag[k].s, v->s, v->len) == 0)) k++;
@@ -336,6 +358,7 @@ static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg
     sw->hash = sg__key_hash(name.s, name.len, &sw->head);
     sw->tags = tag;
     sw->cand = cand;
+    sw->bound = bound;
     *out = sw;
     return 0;
   }

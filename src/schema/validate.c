@@ -1498,14 +1498,40 @@ static size_t error_score(const ipath_t *ip, const char *kw) {
   return d * 2 + (weak ? 0 : 1);
 }
 
+/* The score (error_score) of the error out holds: its instance location has a "/" per
+   step, cut or not, as error_score counts them. */
+static size_t written_score(const sg_schema_error_t *e) {
+  size_t d = 0;
+  for (const char *p = e->instance_location; *p; p++) d += *p == '/';
+  int weak = strcmp(e->keyword, "const") == 0 || strcmp(e->keyword, "enum") == 0;
+  return d * 2 + (weak ? 0 : 1);
+}
+
+/* Forgets an error written for an alternative that is not the one reported: nothing had
+   been written before (c->filled was clear). */
+static void unwrite(vctx_t *c) {
+  if (!c->scoring) {
+    c->out->instance_location[0] = c->out->keyword_location[0] = '\0';
+    c->out->keyword[0] = c->out->message[0] = '\0';
+  }
+  c->filled = 0;
+}
+
 /* When no alternative of anyOf/oneOf matches, the most useful error is usually that of
-   the alternative the value was meant for: the only one whose "type" admits it, else the
-   one that got furthest (error_score). Reports that error and returns 1, or returns 0
-   when no alternative stands out. Runs only when an error is being reported, so its cost
-   is on the failure path alone. */
+   the alternative the value was evidently meant for: the only one whose "type" admits it,
+   else the one that got furthest (error_score), when no other got as far. Reports that
+   error and returns 1, or returns 0 when no alternative stands out. Runs only when an
+   error is being reported, so its cost is on the failure path alone.
+
+   The alternative likeliest to stand out (the first the switch left, if any) is
+   evaluated first as if it were the one reported, which it usually is, so that it need
+   not be evaluated again; the others are only scored. An alternative the switch ruled
+   out, whose error cannot score higher than sw->bound says, is not evaluated at all when
+   that is below the first one's score: it could be neither the best nor a tie. */
 static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_t *alts, size_t n,
                                                       json_t *inst, const ipath_t *ip,
-                                                      const kpath_t *kp, const scope_t *sc) {
+                                                      const kpath_t *kp, const scope_t *sc,
+                                                      const sg__switch_t *sw, uint64_t cand) {
   /* Each level holds an error on the stack; deep down, the plain message will do. */
   if (c->out == NULL || c->quiet || c->filled || c->depth > 64) return 0;
   size_t typed = 0, typed_at = 0;
@@ -1516,28 +1542,50 @@ static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_
       typed_at = i;
     }
   }
-  size_t best_score = 0, best_at = 0, ties = 0;
   if (typed == 1) {
-    best_at = typed_at;
-  } else {
-    int scoring = c->scoring;
-    c->scoring = 1;
-    for (size_t i = 0; i < n; i++) {
+    descend(c, &alts[typed_at], inst, ip, kp, sc);
+    return c->filled;
+  }
+  uint64_t all = n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+  size_t first = (cand & all) ? (size_t)__builtin_ctzll(cand & all) : 0;
+  int scoring = c->scoring;
+  descend(c, &alts[first], inst, ip, kp, sc);
+  size_t first_score = !c->filled ? 0 : scoring ? c->score + 1 : written_score(c->out) + 1;
+  size_t d = 0; /* steps to inst: an error at inst scores 2 * d or more */
+  for (const ipath_t *p = ip; p; p = p->up) d++;
+  size_t best_score = 0, best_at = 0, ties = 0;
+  c->scoring = 1;
+  for (size_t i = 0; i < n; i++) {
+    size_t score;
+    if (i == first) {
+      score = first_score;
+    } else if (sw && i < 64 && !((cand >> i) & 1) && sw->bound[i] &&
+               2 * d + sw->bound[i] + 1 < first_score) {
+      continue;
+    } else {
       c->filled = 0;
       descend(c, &alts[i], inst, ip, kp, sc);
-      size_t score = c->filled ? c->score + 1 : 0;
-      if (score > best_score) {
-        best_score = score;
-        best_at = i;
-        ties = 0;
-      } else if (score == best_score) {
-        ties++;
-      }
+      score = c->filled ? c->score + 1 : 0;
     }
-    c->scoring = scoring;
-    c->filled = 0;
-    if (best_score == 0 || ties) return 0;
+    if (score > best_score) {
+      best_score = score;
+      best_at = i;
+      ties = 0;
+    } else if (score == best_score) {
+      ties++;
+    }
   }
+  c->scoring = scoring;
+  if (best_score == 0 || ties) {
+    unwrite(c);
+    return 0;
+  }
+  if (best_at == first) {
+    c->score = first_score - 1;
+    c->filled = 1;
+    return 1;
+  }
+  unwrite(c);
   descend(c, &alts[best_at], inst, ip, kp, sc);
   return c->filled;
 }
@@ -1607,7 +1655,8 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
     }
     if (c->aborted) return 0;
     if (i == n->nany_of) {
-      if (best_alternative(c, n->any_of, n->nany_of, inst, ip, kp, sc)) return 0;
+      if (best_alternative(c, n->any_of, n->nany_of, inst, ip, kp, sc, n->any_switch, cand))
+        return 0;
       return fail(c, ip, kp, "anyOf", "value matches none of the %zu alternatives", n->nany_of);
     }
   }
@@ -1628,7 +1677,8 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
     }
     if (c->aborted) return 0;
     if (count == 0) {
-      if (best_alternative(c, n->one_of, n->none_of, inst, ip, kp, sc)) return 0;
+      if (best_alternative(c, n->one_of, n->none_of, inst, ip, kp, sc, n->one_switch, cand))
+        return 0;
       return fail(c, ip, kp, "oneOf", "value matches none of the %zu alternatives", n->none_of);
     }
   }
