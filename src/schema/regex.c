@@ -670,6 +670,15 @@ static int determinize(const nfa_t *a, sg__simple_re_t *out) {
     out->accepting[i] = (states[i] & a->accept) != 0;
     out->dead[i] = states[i] == 0;
   }
+  out->unknown = SG__SIMPLE_STATES;
+  if (ncls < SG__SIMPLE_CLASSES && n < SG__SIMPLE_STATES) {
+    /* Room for the state of non-ASCII subjects, so that a whole subject is read in one
+       loop without checking it is ASCII first. */
+    for (unsigned c = 128; c < 256; c++) out->byte_class[c] = (unsigned char)ncls;
+    for (unsigned i = 0; i < n; i++) out->next[i][ncls] = (unsigned char)n;
+    for (unsigned k = 0; k <= ncls; k++) out->next[n][k] = (unsigned char)n;
+    out->unknown = (unsigned char)n;
+  }
   return 1;
 }
 
@@ -744,7 +753,16 @@ int sg__regex_simple(const char *src, size_t len, sg__simple_re_t *out) {
 }
 
 int sg__regex_simple_search(const sg__simple_re_t *re, const char *s, size_t len) {
-  if (len > re->max_len || !ascii(s, len)) return SG__RE_UNKNOWN;
+  if (len > re->max_len) return SG__RE_UNKNOWN;
+  if (re->anchored_end && re->unknown < SG__SIMPLE_STATES) {
+    /* One lookup per byte, and the last state says it all: a dead state leads only to
+       itself (a search that can start anywhere never dies) or to the unknown state. */
+    unsigned st = re->start;
+    for (size_t i = 0; i < len; i++) st = re->next[st][re->byte_class[(unsigned char)s[i]]];
+    if (st == re->unknown) return SG__RE_UNKNOWN;
+    return re->accepting[st] ? SG__RE_MATCH : SG__RE_NOMATCH;
+  }
+  if (!ascii(s, len)) return SG__RE_UNKNOWN;
   unsigned st = re->start;
   if (re->anchored_end) {
     for (size_t i = 0; i < len; i++) {

@@ -56,11 +56,16 @@ int sg__regex_search(const pcre2_code *re, const char *s, size_t len);
 #define SG__SIMPLE_STATES 64
 #define SG__SIMPLE_CLASSES 16
 typedef struct {
-  unsigned char byte_class[128]; /* bytes that every state treats alike share a class */
+  /* Bytes that every state treats alike share a class; when unknown is set, the bytes
+     above 127 have a class of their own that leads every state to it. */
+  unsigned char byte_class[256];
   unsigned char next[SG__SIMPLE_STATES][SG__SIMPLE_CLASSES];
   unsigned char accepting[SG__SIMPLE_STATES];
   unsigned char dead[SG__SIMPLE_STATES]; /* no way on to a match */
   unsigned char start;
+  /* A state that nothing leaves, entered on a byte above 127: the subject is not ASCII
+     and only PCRE2 can tell. SG__SIMPLE_STATES when there was no room for it. */
+  unsigned char unknown;
   int anchored_end;
   size_t max_len;
 } sg__simple_re_t;
