@@ -53,6 +53,17 @@ enum {
   SG__K_ALTERNATIVES = 1 << 14, /* of the applicators, only anyOf and oneOf */
 };
 
+/* The shapes of leaf that validation checks with code of their own (sg__node_t.leaf), in
+   place of going through every group of keywords; any other leaf is SG__LEAF_ANY. */
+enum {
+  SG__LEAF_ANY = 0,
+  SG__LEAF_TYPE,   /* "type" alone */
+  SG__LEAF_STRING, /* "type": "string" with minLength, maxLength, a simple pattern */
+  SG__LEAF_NUMBER, /* "type" of numbers or integers with bounds, without multipleOf */
+  SG__LEAF_ENUM,   /* an "enum" of strings (and maybe "type": "string") */
+  SG__LEAF_CONST,  /* a string "const" (and maybe "type": "string") */
+};
+
 /* The groups of keywords that descend into subschemas or read an object's members: a node
    with none of them is a leaf. */
 enum { SG__K_NOT_LEAF = SG__K_ARRAY | SG__K_OBJECT | SG__K_APPLICATOR | SG__K_UNEVALUATED };
@@ -268,7 +279,8 @@ typedef struct {
 } sg__switch_t;
 
 struct sg__node {
-  unsigned kw; /* SG__K_* bits */
+  unsigned kw;        /* SG__K_* bits */
+  unsigned char leaf; /* SG__LEAF_* */
   int boolean; /* -1: an object schema; 0: false; 1: true */
   sg_schema_draft_t draft;
   const char *ptr; /* where the schema sits in its document, for compile errors */

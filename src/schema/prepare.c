@@ -392,8 +392,27 @@ static int shared_reads(const sg__node_t *n) {
   return reads >= 2;
 }
 
+/* sg__node_t.leaf: the shape of a leaf, once its string forms and automaton are known. */
+static unsigned leaf_shape(const sg__node_t *n) {
+  unsigned kw = n->kw;
+  if (kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY | SG__K_FALSE)) return SG__LEAF_ANY;
+  unsigned strings = kw & SG__K_TYPE ? n->types == SG__T_STRING : 1;
+  if (kw == SG__K_TYPE) return SG__LEAF_TYPE;
+  if ((kw & ~(unsigned)SG__K_TYPE) == SG__K_ENUM && n->enum_strs && strings) return SG__LEAF_ENUM;
+  if ((kw & ~(unsigned)SG__K_TYPE) == SG__K_CONST && n->const_str.s && strings)
+    return SG__LEAF_CONST;
+  if (kw == (SG__K_TYPE | SG__K_STRING) && n->types == SG__T_STRING && n->format == SG__F_NONE &&
+      (n->pattern == NULL || n->pattern_simple))
+    return SG__LEAF_STRING;
+  if (kw == (SG__K_TYPE | SG__K_NUMBER) && !(n->types & ~(unsigned)(SG__T_NUMBER | SG__T_INTEGER)) &&
+      !n->multiple_of.set)
+    return SG__LEAF_NUMBER;
+  return SG__LEAF_ANY;
+}
+
 int sg__node_link(sg__arena_t *a, sg__node_t *n) {
   if (n->boolean >= 0) return 0;
+  n->leaf = (unsigned char)leaf_shape(n);
   if (switch_for(a, n->any_of, n->nany_of, &n->any_switch) ||
       switch_for(a, n->one_of, n->none_of, &n->one_switch))
     return SG_ENOMEM;

@@ -997,6 +997,47 @@ static inline __attribute__((always_inline)) int v_leaf(vctx_t *c, const sg__nod
    only PCRE2 can tell. Nothing is reported and no limit is hit; a caller that gets
    anything but 1 runs v_leaf, which reports. */
 static inline __attribute__((always_inline)) int leaf_check(const sg__node_t *n, json_t *inst) {
+  switch (n->leaf) {
+    case SG__LEAF_TYPE:
+      return type_ok(n->types, inst);
+    case SG__LEAF_ENUM:
+      return in_enum(n, inst);
+    case SG__LEAF_CONST:
+      return json_is_string(inst) && same_str(inst, &n->const_str);
+    case SG__LEAF_STRING: {
+      if (!json_is_string(inst)) return 0;
+      const char *s = json_string_value(inst);
+      size_t len = json_string_length(inst);
+      if ((n->min_length >= 0 && len / 4 < (size_t)n->min_length &&
+           sg__utf8_length(s, len) < (size_t)n->min_length) ||
+          (n->max_length >= 0 && len > (size_t)n->max_length &&
+           sg__utf8_length(s, len) > (size_t)n->max_length))
+        return 0;
+      if (n->pattern == NULL) return 1;
+      int m = sg__regex_simple_search(n->pattern_simple, s, len);
+      return m == SG__RE_MATCH ? 1 : m == SG__RE_NOMATCH ? 0 : -1;
+    }
+    case SG__LEAF_NUMBER: {
+      inum_t a;
+      if (json_is_integer(inst)) {
+        a.is_int = 1;
+        a.i = json_integer_value(inst);
+        a.d = (double)a.i;
+      } else if (json_is_real(inst) && type_ok(n->types, inst)) {
+        a.is_int = 0;
+        a.i = 0;
+        a.d = json_real_value(inst);
+      } else {
+        return 0;
+      }
+      return !((n->minimum.set && inum_cmp(&a, &n->minimum) < 0) ||
+               (n->maximum.set && inum_cmp(&a, &n->maximum) > 0) ||
+               (n->ex_minimum.set && inum_cmp(&a, &n->ex_minimum) <= 0) ||
+               (n->ex_maximum.set && inum_cmp(&a, &n->ex_maximum) >= 0));
+    }
+    default:
+      break;
+  }
   unsigned kw = n->kw;
   if (kw & SG__K_FALSE) return 0;
   if ((kw & SG__K_TYPE) && !type_ok(n->types, inst)) return 0;
