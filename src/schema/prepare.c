@@ -365,15 +365,23 @@ static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg
   return 0;
 }
 
+/* Whether each constant of sw picks a single alternative. */
+static int single_picks(const sg__switch_t *sw) {
+  for (size_t k = 0; k < sw->ntags; k++)
+    if (sw->cand[k] & (sw->cand[k] - 1)) return 0;
+  return 1;
+}
+
 /* How many times n reads an object's members by name: its object keywords,
-   unevaluatedProperties, the switch of its anyOf or oneOf; a node that gives the object
-   a view counts once. */
+   unevaluatedProperties; a node that gives the object a view counts once. The switch of
+   an anyOf or oneOf, which looks for one member, is not counted: it reads a small object
+   without a view at about the cost of building one. */
 static int member_reads(const sg__node_t *n) {
   if (n == NULL || n->boolean >= 0) return 0;
   if (n->kw & SG__K_MEMBERS) return 1;
   return (n->names.slots &&
           (n->names.n || n->npatprops || n->additional.node || n->property_names.node)) +
-         (n->evaluated.slots != NULL) + (n->any_switch != NULL) + (n->one_switch != NULL);
+         (n->evaluated.slots != NULL);
 }
 
 /* Whether an object should get a view (see validate.c) at n: when n and the subschemas
@@ -387,8 +395,20 @@ static int shared_reads(const sg__node_t *n) {
     const sg__edge_t *e;
     size_t n;
   } lists[] = {{n->all_of, n->nall_of}, {n->any_of, n->nany_of}, {n->one_of, n->none_of}};
-  for (size_t l = 0; l < 3; l++)
-    for (size_t i = 0; i < lists[l].n; i++) reads += member_reads(lists[l].e[i].node);
+  const sg__switch_t *sw[] = {NULL, n->any_switch, n->one_switch};
+  for (size_t l = 0; l < 3; l++) {
+    /* Alternatives that a switch picks one at a time are read one at a time. */
+    int gated = sw[l] && sw[l]->always == 0 && single_picks(sw[l]), most = 0;
+    for (size_t i = 0; i < lists[l].n; i++) {
+      int r = member_reads(lists[l].e[i].node);
+      if (gated) {
+        most = r > most ? r : most;
+      } else {
+        reads += r;
+      }
+    }
+    reads += most;
+  }
   return reads >= 2;
 }
 

@@ -1647,6 +1647,17 @@ static json_t *switch_member(const vctx_t *c, const sg__switch_t *sw, json_t *in
     }
     return NULL;
   }
+  /* A small object is read member by member: cheaper than hashing the name. */
+  if (json_object_size(inst) <= 8) {
+    for (void *it = json_object_iter(inst); it; it = json_object_iter_next(inst, it)) {
+      const char *k = json_object_iter_key(it);
+      size_t len = json_object_iter_key_len(it);
+      if (len == sw->name.len && sg__head(k, len) == sw->head &&
+          (len <= 8 || memcmp(k + 8, sw->name.s + 8, len - 8) == 0))
+        return json_object_iter_value(it);
+    }
+    return NULL;
+  }
   return json_object_getn(inst, sw->name.s, sw->name.len);
 }
 
