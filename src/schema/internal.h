@@ -201,10 +201,18 @@ static inline uint64_t sg__head(const char *k, size_t len) {
   return 0;
 }
 
+/* Whether a and b, of len bytes each, are the same string, given that their heads are:
+   past eight bytes, one more load compares names of up to sixteen. */
+static inline int sg__rest_eq(const char *a, const char *b, size_t len) {
+  if (len <= 8) return 1;
+  if (len <= 16) return sg__load_le(a + len - 8, 8) == sg__load_le(b + len - 8, 8);
+  return memcmp(a + 8, b + 8, len - 8) == 0;
+}
+
 /* Whether p (len bytes) is the string s, whose head is set. */
 static inline int sg__str_eq(const sg__str_t *s, const char *p, size_t len) {
   return len == s->len && sg__head(p, len) == s->head &&
-         (len <= 8 || memcmp(p + 8, s->s + 8, len - 8) == 0);
+         sg__rest_eq(p, s->s, len);
 }
 
 /* Hashes a member name and sets *head to sg__head's. Every table and every object's
@@ -234,7 +242,7 @@ static inline const sg__slot_t *sg__names_get(const sg__names_t *t, const char *
     const sg__slot_t *e = &t->slots[i];
     if (e->name == NULL) return NULL;
     if (e->hash == h && e->len == len && e->head == head &&
-        (len <= 8 || memcmp(e->name + 8, k + 8, len - 8) == 0))
+        sg__rest_eq(e->name, k, len))
       return e;
   }
 }

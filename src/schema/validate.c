@@ -90,7 +90,7 @@ static inline const member_t *view_get(const view_t *v, const char *name, size_t
     if (k == 0) return NULL;
     const member_t *m = &v->m[k - 1];
     if (m->hash == hash && m->len == len && m->head == head &&
-        (len <= 8 || memcmp(m->key + 8, name + 8, len - 8) == 0))
+        sg__rest_eq(m->key, name, len))
       return m;
   }
 }
@@ -101,7 +101,7 @@ static inline const member_t *view_scan(const view_t *v, const char *name, size_
   for (size_t i = 0; i < v->n; i++) {
     const member_t *m = &v->m[i];
     if (m->head == head && m->len == len &&
-        (len <= 8 || memcmp(m->key + 8, name + 8, len - 8) == 0))
+        sg__rest_eq(m->key, name, len))
       return m;
   }
   return NULL;
@@ -1642,7 +1642,7 @@ static json_t *switch_member(const vctx_t *c, const sg__switch_t *sw, json_t *in
     for (size_t i = 0; i < v->n; i++) {
       const member_t *m = &v->m[i];
       if (m->hash == sw->hash && m->len == sw->name.len && m->head == sw->head &&
-          (m->len <= 8 || memcmp(m->key + 8, sw->name.s + 8, m->len - 8) == 0))
+          sg__rest_eq(m->key, sw->name.s, m->len))
         return m->val;
     }
     return NULL;
@@ -1653,7 +1653,7 @@ static json_t *switch_member(const vctx_t *c, const sg__switch_t *sw, json_t *in
       const char *k = json_object_iter_key(it);
       size_t len = json_object_iter_key_len(it);
       if (len == sw->name.len && sg__head(k, len) == sw->head &&
-          (len <= 8 || memcmp(k + 8, sw->name.s + 8, len - 8) == 0))
+          sg__rest_eq(k, sw->name.s, len))
         return json_object_iter_value(it);
     }
     return NULL;
@@ -1687,7 +1687,7 @@ static uint64_t candidates(const vctx_t *c, const sg__switch_t *sw, size_t n, js
     for (size_t k = 0; k < sw->ntags; k++) {
       const sg__str_t *t = &sw->tags[k];
       if (t->len == v.len && t->head == v.head &&
-          (v.len <= 8 || memcmp(t->s + 8, v.s + 8, v.len - 8) == 0))
+          sg__rest_eq(t->s, v.s, v.len))
         return cand | sw->cand[k];
     }
   return cand;
