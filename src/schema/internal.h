@@ -51,6 +51,7 @@ enum {
   SG__K_PLAIN_OBJECT = 1 << 13, /* and for objects has only properties, required and
                                    additionalProperties */
   SG__K_ALTERNATIVES = 1 << 14, /* of the applicators, only anyOf and oneOf */
+  SG__K_ALT_ONLY = 1 << 15,     /* and nothing else descends or reads members */
 };
 
 /* The shapes of leaf that validation checks with code of their own (sg__node_t.leaf), in

@@ -440,5 +440,8 @@ int sg__node_link(sg__arena_t *a, sg__node_t *n) {
   if ((n->kw & SG__K_NOT_LEAF) &&
       !(n->kw & (SG__K_APPLICATOR | SG__K_UNEVALUATED | SG__K_MEMBERS | SG__K_REF_ONLY)))
     n->kw |= SG__K_PLAIN;
+  if ((n->kw & SG__K_ALTERNATIVES) &&
+      !(n->kw & (SG__K_ARRAY | SG__K_OBJECT | SG__K_UNEVALUATED | SG__K_MEMBERS)))
+    n->kw |= SG__K_ALT_ONLY;
   return 0;
 }

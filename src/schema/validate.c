@@ -965,6 +965,19 @@ static __attribute__((noinline)) int v_slow(vctx_t *c, const sg__node_t *n, json
 static __attribute__((noinline)) int v_plain(vctx_t *c, const sg__node_t *n, json_t *inst,
                                              const ipath_t *ip, const kpath_t *kp,
                                              const scope_t *sc);
+static __attribute__((noinline)) int v_alt_only(vctx_t *c, const sg__node_t *n, json_t *inst,
+                                                const ipath_t *ip, const kpath_t *kp,
+                                                const scope_t *sc);
+
+/* The keywords of a node that is not a leaf, past those v_leaf checks. */
+static inline __attribute__((always_inline)) int v_rest(vctx_t *c, const sg__node_t *n,
+                                                        json_t *inst, const ipath_t *ip,
+                                                        const kpath_t *kp, const scope_t *sc) {
+  unsigned kw = n->kw;
+  if (kw & SG__K_PLAIN) return v_plain(c, n, inst, ip, kp, sc);
+  if (kw & SG__K_ALT_ONLY) return v_alt_only(c, n, inst, ip, kp, sc);
+  return v_slow(c, n, inst, ip, kp, sc);
+}
 
 /* The keywords of n that apply to inst itself: its type, enum, const, and those of
    numbers and strings. */
@@ -1114,8 +1127,7 @@ static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const s
   c->depth += levels;
   if (c->depth > c->peak) c->peak = c->depth;
   int ok = v_leaf(c, n, inst, ip, at) &&
-           (!(kw & SG__K_NOT_LEAF) || ((kw & SG__K_PLAIN) ? v_plain(c, n, inst, ip, at, sc)
-                                                          : v_slow(c, n, inst, ip, at, sc)));
+           (!(kw & SG__K_NOT_LEAF) || v_rest(c, n, inst, ip, at, sc));
   c->depth -= levels;
   return ok && !c->aborted;
 }
@@ -1693,18 +1705,27 @@ static uint64_t candidates(const vctx_t *c, const sg__switch_t *sw, size_t n, js
   return cand;
 }
 
+/* The next alternative of n to probe: the candidates among the first 64 in order, taken
+   from *todo, then every one from *rest on. n when there is none left. */
+static inline size_t next_alternative(uint64_t *todo, size_t *rest, size_t n) {
+  if (*todo) {
+    size_t i = (size_t)__builtin_ctzll(*todo);
+    *todo &= *todo - 1;
+    return i;
+  }
+  return *rest < n ? (*rest)++ : n;
+}
+
 /* anyOf and oneOf. */
 static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const sg__node_t *n,
                                                                 json_t *inst, const ipath_t *ip,
                                                                 const kpath_t *kp,
                                                                 const scope_t *sc) {
   if (n->nany_of) {
-    uint64_t cand = candidates(c, n->any_switch, n->nany_of, inst);
-    size_t i = 0;
-    for (; i < n->nany_of; i++) {
-      if (i < 64 && !((cand >> i) & 1)) continue;
+    uint64_t cand = candidates(c, n->any_switch, n->nany_of, inst), todo = cand;
+    size_t i, rest = 64;
+    while ((i = next_alternative(&todo, &rest, n->nany_of)) < n->nany_of)
       if (probe_fast(c, &n->any_of[i], inst, ip, kp, sc)) break;
-    }
     if (c->aborted) return 0;
     if (i == n->nany_of) {
       if (best_alternative(c, n->any_of, n->nany_of, inst, ip, kp, sc, n->any_switch, cand))
@@ -1713,10 +1734,9 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
     }
   }
   if (n->none_of) {
-    uint64_t cand = candidates(c, n->one_switch, n->none_of, inst);
-    size_t first = 0, count = 0;
-    for (size_t i = 0; i < n->none_of && count < 2; i++) {
-      if (i < 64 && !((cand >> i) & 1)) continue;
+    uint64_t cand = candidates(c, n->one_switch, n->none_of, inst), todo = cand;
+    size_t first = 0, count = 0, i, rest = 64;
+    while (count < 2 && (i = next_alternative(&todo, &rest, n->none_of)) < n->none_of) {
       if (!probe_fast(c, &n->one_of[i], inst, ip, kp, sc)) continue;
       if (count == 0) {
         first = i;
@@ -1735,6 +1755,14 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
     }
   }
   return 1;
+}
+
+/* A node whose only keywords past v_leaf's are anyOf and oneOf (SG__K_ALT_ONLY): what
+   v_slow would do for it, without its other cases. */
+static __attribute__((noinline)) int v_alt_only(vctx_t *c, const sg__node_t *n, json_t *inst,
+                                                const ipath_t *ip, const kpath_t *kp,
+                                                const scope_t *sc) {
+  return v_alternatives(c, n, inst, ip, kp, sc);
 }
 
 /* Sets *if_ok to the outcome of "if", when there is one. */
@@ -1854,8 +1882,7 @@ static inline __attribute__((always_inline)) int v_body(vctx_t *c, const sg__nod
   unsigned kw = n->kw;
   if (kw & SG__K_REF_ONLY) return descend(c, &n->ref, inst, ip, kp, sc);
   if (!v_leaf(c, n, inst, ip, kp)) return 0;
-  if (kw & SG__K_PLAIN) return v_plain(c, n, inst, ip, kp, sc);
-  if (kw & SG__K_NOT_LEAF) return v_slow(c, n, inst, ip, kp, sc);
+  if (kw & SG__K_NOT_LEAF) return v_rest(c, n, inst, ip, kp, sc);
   return 1;
 }
 
