@@ -1659,18 +1659,17 @@ static json_t *switch_member(const vctx_t *c, const sg__switch_t *sw, json_t *in
     }
     return NULL;
   }
-  /* A small object is read member by member: cheaper than hashing the name. */
-  if (json_object_size(inst) <= 8) {
-    for (void *it = json_object_iter(inst); it; it = json_object_iter_next(inst, it)) {
-      const char *k = json_object_iter_key(it);
-      size_t len = json_object_iter_key_len(it);
-      if (len == sw->name.len && sg__head(k, len) == sw->head &&
-          sg__rest_eq(k, sw->name.s, len))
-        return json_object_iter_value(it);
-    }
-    return NULL;
+  /* The first members are read one by one, which costs less than hashing the name; past
+     eight, the name is looked up. */
+  size_t i = 0;
+  for (void *it = json_object_iter(inst); it; it = json_object_iter_next(inst, it), i++) {
+    if (i == 8) return json_object_getn(inst, sw->name.s, sw->name.len);
+    const char *k = json_object_iter_key(it);
+    size_t len = json_object_iter_key_len(it);
+    if (len == sw->name.len && sg__head(k, len) == sw->head && sg__rest_eq(k, sw->name.s, len))
+      return json_object_iter_value(it);
   }
-  return json_object_getn(inst, sw->name.s, sw->name.len);
+  return NULL;
 }
 
 /* The string the switch compares with the alternatives' tags; s NULL when the member is
