@@ -1508,6 +1508,66 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
   return 1;
 }
 
+/* An SG__K_PLAIN_OBJECT node of at most four names, over an object without a view, in
+   one pass over the members: each name is compared with the few names (which costs less
+   than hashing it), and the properties whose schemas are leaves are checked as their
+   members come, as are the members that properties does not declare against a leaf
+   additionalProperties. What remains is then done in v_plain's order, so that the first
+   error is the same: required; the properties that are not leaves, or whose check failed
+   or needs PCRE2 (entered again, which reports), in the order of their names;
+   additionalProperties over the members, when a member failed a leaf one or it is not a
+   leaf. Leaf checks read no state, so checking one twice changes nothing; patterns wait
+   for the ordered loop, which on an invalid object may not need them. */
+static inline __attribute__((always_inline)) int plain_object_pass(vctx_t *c, const sg__node_t *n,
+                                                                   json_t *inst,
+                                                                   const ipath_t *ip,
+                                                                   const kpath_t *kp,
+                                                                   const scope_t *sc) {
+  json_t **vals = c->vals + c->nvals;
+  uint64_t seen = 0, deep = 0;
+  const sg__node_t *add = n->additional.node;
+  int add_leaf = add == NULL || !(add->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)), rest = 0;
+  for (void *it = json_object_iter(inst); it; it = json_object_iter_next(inst, it)) {
+    const char *key = json_object_iter_key(it);
+    size_t len = json_object_iter_key_len(it), id = 0;
+    uint64_t head = sg__head(key, len);
+    while (id < n->names.n) {
+      const sg__str_t *w = &n->names.list[id];
+      if (w->len == len && w->head == head && sg__rest_eq(w->s, key, len)) break;
+      id++;
+    }
+    json_t *v = json_object_iter_value(it);
+    if (id < n->names.n) seen |= (uint64_t)1 << id;
+    if (id < n->nprops) {
+      const sg__node_t *t = n->props[id].edge.node;
+      if (!(t->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) && t->pattern == NULL &&
+          leaf_check(t, v) == 1)
+        continue;
+      vals[id] = v;
+      deep |= (uint64_t)1 << id;
+    } else if (add && (!add_leaf || leaf_check(add, v) != 1)) {
+      rest = 1;
+    }
+  }
+  if ((seen & n->required_mask) != n->required_mask) return required_fail(c, n, seen, ip, kp);
+  int ok = 1;
+  if (deep) {
+    c->nvals += n->nprops;
+    while (ok && deep) {
+      unsigned k = (unsigned)__builtin_ctzll(deep);
+      deep &= deep - 1;
+      const sg__prop_t *p = &n->props[k];
+      const sg__node_t *t = p->edge.node;
+      if (!(t->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) && leaf_check(t, vals[k]) == 1) continue;
+      ipath_t ipk = {ip, p->name, p->len, 0};
+      ok = descend_fast(c, &p->edge, vals[k], &ipk, kp, sc);
+    }
+    c->nvals -= n->nprops;
+  }
+  if (ok && rest) ok = object_rest(c, n, inst, NULL, ip, kp, sc);
+  return ok;
+}
+
 /* A node that descends only through array or object keywords (SG__K_PLAIN): those
    keywords without the generic path, and for the simplest object schemas
    (SG__K_PLAIN_OBJECT) only v_object's checks that apply. */
@@ -1520,6 +1580,8 @@ static __attribute__((noinline)) int v_plain(vctx_t *c, const sg__node_t *n, jso
   if (c->nvals + n->nprops > sizeof c->vals / sizeof c->vals[0])
     return v_object_lookup(c, n, inst, ip, kp, sc);
   const view_t *view = c->view && c->view->obj == inst ? c->view : NULL;
+  if (view == NULL && n->names.n <= 4 && c->depth < SG__MAX_DEPTH)
+    return plain_object_pass(c, n, inst, ip, kp, sc);
   json_t **vals = c->vals + c->nvals;
   uint64_t seen;
   size_t declared, size = object_names_seen(n, inst, view, vals, &seen, &declared);
