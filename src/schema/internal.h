@@ -212,8 +212,7 @@ static inline int sg__rest_eq(const char *a, const char *b, size_t len) {
 
 /* Whether p (len bytes) is the string s, whose head is set. */
 static inline int sg__str_eq(const sg__str_t *s, const char *p, size_t len) {
-  return len == s->len && sg__head(p, len) == s->head &&
-         sg__rest_eq(p, s->s, len);
+  return len == s->len && sg__head(p, len) == s->head && sg__rest_eq(p, s->s, len);
 }
 
 /* Hashes a member name and sets *head to sg__head's. Every table and every object's
@@ -242,9 +241,7 @@ static inline const sg__slot_t *sg__names_get(const sg__names_t *t, const char *
   for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
     const sg__slot_t *e = &t->slots[i];
     if (e->name == NULL) return NULL;
-    if (e->hash == h && e->len == len && e->head == head &&
-        sg__rest_eq(e->name, k, len))
-      return e;
+    if (e->hash == h && e->len == len && e->head == head && sg__rest_eq(e->name, k, len)) return e;
   }
 }
 
@@ -290,7 +287,7 @@ typedef struct {
 struct sg__node {
   unsigned kw;        /* SG__K_* bits */
   unsigned char leaf; /* SG__LEAF_* */
-  int boolean; /* -1: an object schema; 0: false; 1: true */
+  int boolean;        /* -1: an object schema; 0: false; 1: true */
   sg_schema_draft_t draft;
   const char *ptr; /* where the schema sits in its document, for compile errors */
   int visit;       /* scratch for the compiler's cycle check */

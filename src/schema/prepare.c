@@ -424,8 +424,8 @@ static unsigned leaf_shape(const sg__node_t *n) {
   if (kw == (SG__K_TYPE | SG__K_STRING) && n->types == SG__T_STRING && n->format == SG__F_NONE &&
       (n->pattern == NULL || n->pattern_simple))
     return SG__LEAF_STRING;
-  if (kw == (SG__K_TYPE | SG__K_NUMBER) && !(n->types & ~(unsigned)(SG__T_NUMBER | SG__T_INTEGER)) &&
-      !n->multiple_of.set)
+  if (kw == (SG__K_TYPE | SG__K_NUMBER) &&
+      !(n->types & ~(unsigned)(SG__T_NUMBER | SG__T_INTEGER)) && !n->multiple_of.set)
     return SG__LEAF_NUMBER;
   return SG__LEAF_ANY;
 }

@@ -89,8 +89,7 @@ static inline const member_t *view_get(const view_t *v, const char *name, size_t
     unsigned k = v->index[s];
     if (k == 0) return NULL;
     const member_t *m = &v->m[k - 1];
-    if (m->hash == hash && m->len == len && m->head == head &&
-        sg__rest_eq(m->key, name, len))
+    if (m->hash == hash && m->len == len && m->head == head && sg__rest_eq(m->key, name, len))
       return m;
   }
 }
@@ -100,9 +99,7 @@ static inline const member_t *view_scan(const view_t *v, const char *name, size_
                                         uint64_t head) {
   for (size_t i = 0; i < v->n; i++) {
     const member_t *m = &v->m[i];
-    if (m->head == head && m->len == len &&
-        sg__rest_eq(m->key, name, len))
-      return m;
+    if (m->head == head && m->len == len && sg__rest_eq(m->key, name, len)) return m;
   }
   return NULL;
 }
@@ -1126,8 +1123,7 @@ static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const s
   }
   c->depth += levels;
   if (c->depth > c->peak) c->peak = c->depth;
-  int ok = v_leaf(c, n, inst, ip, at) &&
-           (!(kw & SG__K_NOT_LEAF) || v_rest(c, n, inst, ip, at, sc));
+  int ok = v_leaf(c, n, inst, ip, at) && (!(kw & SG__K_NOT_LEAF) || v_rest(c, n, inst, ip, at, sc));
   c->depth -= levels;
   return ok && !c->aborted;
 }
@@ -1519,8 +1515,7 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
    leaf. Leaf checks read no state, so checking one twice changes nothing; patterns wait
    for the ordered loop, which on an invalid object may not need them. */
 static inline __attribute__((always_inline)) int plain_object_pass(vctx_t *c, const sg__node_t *n,
-                                                                   json_t *inst,
-                                                                   const ipath_t *ip,
+                                                                   json_t *inst, const ipath_t *ip,
                                                                    const kpath_t *kp,
                                                                    const scope_t *sc) {
   json_t **vals = c->vals + c->nvals;
@@ -1759,8 +1754,7 @@ static uint64_t candidates(const vctx_t *c, const sg__switch_t *sw, size_t n, js
   if (v.s)
     for (size_t k = 0; k < sw->ntags; k++) {
       const sg__str_t *t = &sw->tags[k];
-      if (t->len == v.len && t->head == v.head &&
-          sg__rest_eq(t->s, v.s, v.len))
+      if (t->len == v.len && t->head == v.head && sg__rest_eq(t->s, v.s, v.len))
         return cand | sw->cand[k];
     }
   return cand;
