@@ -1635,15 +1635,17 @@ static void unwrite(vctx_t *c) {
 
    The alternative likeliest to stand out (the first the switch left, if any) is
    evaluated first as if it were the one reported, which it usually is, so that it need
-   not be evaluated again; the others are only scored. An alternative the switch ruled
-   out, whose error cannot score higher than sw->bound says, is not evaluated at all when
-   that is below the first one's score: it could be neither the best nor a tie. */
+   not be evaluated again; the others are only scored. ran, when below n, is an
+   alternative v_alternatives has already evaluated so (see v_alternatives). An alternative the
+   switch ruled out, whose error cannot score higher than sw->bound says, is not evaluated at all
+   when that is below the first one's score: it could be neither the best nor a tie. */
 static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_t *alts, size_t n,
                                                       json_t *inst, const ipath_t *ip,
                                                       const kpath_t *kp, const scope_t *sc,
-                                                      const sg__switch_t *sw, uint64_t cand) {
+                                                      const sg__switch_t *sw, uint64_t cand,
+                                                      size_t ran) {
   /* Each level holds an error on the stack; deep down, the plain message will do. */
-  if (c->out == NULL || c->quiet || c->filled || c->depth > 64) return 0;
+  if (ran == n && (c->out == NULL || c->quiet || c->filled || c->depth > 64)) return 0;
   size_t typed = 0, typed_at = 0;
   for (size_t i = 0; i < n; i++) {
     const sg__node_t *a = alts[i].node;
@@ -1653,13 +1655,15 @@ static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_
     }
   }
   if (typed == 1) {
+    if (ran == typed_at) return c->filled;
+    if (ran < n) unwrite(c);
     descend(c, &alts[typed_at], inst, ip, kp, sc);
     return c->filled;
   }
   uint64_t all = n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
-  size_t first = (cand & all) ? (size_t)__builtin_ctzll(cand & all) : 0;
+  size_t first = ran < n ? ran : (cand & all) ? (size_t)__builtin_ctzll(cand & all) : 0;
   int scoring = c->scoring;
-  descend(c, &alts[first], inst, ip, kp, sc);
+  if (ran == n) descend(c, &alts[first], inst, ip, kp, sc);
   size_t first_score = !c->filled ? 0 : scoring ? c->score + 1 : written_score(c->out) + 1;
   size_t d = 0; /* steps to inst: an error at inst scores 2 * d or more */
   for (const ipath_t *p = ip; p; p = p->up) d++;
@@ -1771,6 +1775,16 @@ static inline size_t next_alternative(uint64_t *todo, size_t *rest, size_t n) {
   return *rest < n ? (*rest)++ : n;
 }
 
+/* Which alternative of n to enter, rather than probe, where its failure would be
+   reported: the only candidate left (cand has one bit), which then either holds or is
+   the first one best_alternative weighs, its error already written as best_alternative
+   would write it. n when the alternatives are to be probed. A passing evaluation writes
+   nothing, since whatever fails inside it fails in a probe. */
+static inline size_t entered_alternative(const vctx_t *c, uint64_t cand, size_t n) {
+  if (n > 64 || !cand || (cand & (cand - 1)) || !reporting(c) || c->depth > 64) return n;
+  return (size_t)__builtin_ctzll(cand);
+}
+
 /* anyOf and oneOf. */
 static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const sg__node_t *n,
                                                                 json_t *inst, const ipath_t *ip,
@@ -1778,19 +1792,29 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
                                                                 const scope_t *sc) {
   if (n->nany_of) {
     uint64_t cand = candidates(c, n->any_switch, n->nany_of, inst), todo = cand;
-    size_t i, rest = 64;
-    while ((i = next_alternative(&todo, &rest, n->nany_of)) < n->nany_of)
-      if (probe_fast(c, &n->any_of[i], inst, ip, kp, sc)) break;
+    size_t i, rest = 64, ran = entered_alternative(c, cand, n->nany_of);
+    if (ran < n->nany_of) {
+      i = descend_fast(c, &n->any_of[ran], inst, ip, kp, sc) && !c->aborted ? ran : n->nany_of;
+    } else {
+      while ((i = next_alternative(&todo, &rest, n->nany_of)) < n->nany_of)
+        if (probe_fast(c, &n->any_of[i], inst, ip, kp, sc)) break;
+    }
     if (c->aborted) return 0;
     if (i == n->nany_of) {
-      if (best_alternative(c, n->any_of, n->nany_of, inst, ip, kp, sc, n->any_switch, cand))
+      if (best_alternative(c, n->any_of, n->nany_of, inst, ip, kp, sc, n->any_switch, cand, ran))
         return 0;
       return fail(c, ip, kp, "anyOf", "value matches none of the %zu alternatives", n->nany_of);
     }
   }
   if (n->none_of) {
     uint64_t cand = candidates(c, n->one_switch, n->none_of, inst), todo = cand;
-    size_t first = 0, count = 0, i, rest = 64;
+    size_t first = 0, count = 0, i, rest = 64, ran = entered_alternative(c, cand, n->none_of);
+    if (ran < n->none_of) {
+      /* The other alternatives fail: entering this one settles it. */
+      if (descend_fast(c, &n->one_of[ran], inst, ip, kp, sc) && !c->aborted) return 1;
+      todo = 0;
+      rest = n->none_of;
+    }
     while (count < 2 && (i = next_alternative(&todo, &rest, n->none_of)) < n->none_of) {
       if (!probe_fast(c, &n->one_of[i], inst, ip, kp, sc)) continue;
       if (count == 0) {
@@ -1804,7 +1828,7 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
     }
     if (c->aborted) return 0;
     if (count == 0) {
-      if (best_alternative(c, n->one_of, n->none_of, inst, ip, kp, sc, n->one_switch, cand))
+      if (best_alternative(c, n->one_of, n->none_of, inst, ip, kp, sc, n->one_switch, cand, ran))
         return 0;
       return fail(c, ip, kp, "oneOf", "value matches none of the %zu alternatives", n->none_of);
     }
@@ -1812,8 +1836,8 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
   return 1;
 }
 
-/* A node whose only keywords past v_leaf's are anyOf and oneOf (SG__K_ALT_ONLY): what
-   v_slow would do for it, without its other cases. */
+/* anyOf and oneOf, out of line: for a node whose only keywords past v_leaf's are these
+   (SG__K_ALT_ONLY), what v_slow would do for it, without its other cases. */
 static __attribute__((noinline)) int v_alt_only(vctx_t *c, const sg__node_t *n, json_t *inst,
                                                 const ipath_t *ip, const kpath_t *kp,
                                                 const scope_t *sc) {
@@ -1831,7 +1855,7 @@ static __attribute__((noinline)) int v_applicators(vctx_t *c, const sg__node_t *
   }
   for (size_t i = 0; i < n->nall_of; i++)
     if (!descend_fast(c, &n->all_of[i], inst, ip, kp, sc)) return 0;
-  if (!v_alternatives(c, n, inst, ip, kp, sc)) return 0;
+  if ((n->nany_of || n->none_of) && !v_alt_only(c, n, inst, ip, kp, sc)) return 0;
   if (n->not_.node) {
     int ok = probe_edge(c, &n->not_, inst, ip, kp, sc);
     if (c->aborted) return 0;
@@ -1949,7 +1973,7 @@ static inline __attribute__((always_inline)) int v_slow_in(vctx_t *c, const sg__
   if (json_is_array(inst) && (kw & SG__K_ARRAY) && !v_array(c, n, inst, ip, kp, sc)) return 0;
   if (json_is_object(inst) && (kw & SG__K_OBJECT) && !v_object(c, n, inst, ip, kp, sc)) return 0;
   if (kw & SG__K_APPLICATOR) {
-    if ((kw & SG__K_ALTERNATIVES) ? !v_alternatives(c, n, inst, ip, kp, sc)
+    if ((kw & SG__K_ALTERNATIVES) ? !v_alt_only(c, n, inst, ip, kp, sc)
                                   : !v_applicators(c, n, inst, ip, kp, sc, &if_ok))
       return 0;
   }
