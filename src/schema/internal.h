@@ -54,10 +54,13 @@ enum {
   SG__K_ALT_ONLY = 1 << 15,     /* and nothing else descends or reads members */
 };
 
-/* The shapes of leaf that validation checks with code of their own (sg__node_t.leaf), in
-   place of going through every group of keywords; any other leaf is SG__LEAF_ANY. */
+/* The shapes of the keywords a node applies to the instance itself (those of a leaf) that
+   validation checks with code of their own (sg__node_t.leaf), in place of going through
+   every group of keywords; any other is SG__LEAF_ANY. A node that is not a leaf is only
+   ever SG__LEAF_NONE, SG__LEAF_TYPE or SG__LEAF_ANY. */
 enum {
   SG__LEAF_ANY = 0,
+  SG__LEAF_NONE,   /* none of them */
   SG__LEAF_TYPE,   /* "type" alone */
   SG__LEAF_STRING, /* "type": "string" with minLength, maxLength, a simple pattern */
   SG__LEAF_NUMBER, /* "type" of numbers or integers with bounds, without multipleOf */

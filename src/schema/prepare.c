@@ -414,10 +414,12 @@ static int shared_reads(const sg__node_t *n) {
 
 /* sg__node_t.leaf: the shape of a leaf, once its string forms and automaton are known. */
 static unsigned leaf_shape(const sg__node_t *n) {
-  unsigned kw = n->kw;
-  if (kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY | SG__K_FALSE)) return SG__LEAF_ANY;
-  unsigned strings = kw & SG__K_TYPE ? n->types == SG__T_STRING : 1;
+  unsigned kw = n->kw & (SG__K_TYPE | SG__K_ENUM | SG__K_CONST | SG__K_NUMBER | SG__K_STRING);
+  if (n->kw & (SG__K_REF_ONLY | SG__K_FALSE)) return SG__LEAF_ANY;
+  if (kw == 0) return SG__LEAF_NONE;
   if (kw == SG__K_TYPE) return SG__LEAF_TYPE;
+  if (n->kw & SG__K_NOT_LEAF) return SG__LEAF_ANY;
+  unsigned strings = kw & SG__K_TYPE ? n->types == SG__T_STRING : 1;
   if ((kw & ~(unsigned)SG__K_TYPE) == SG__K_ENUM && n->enum_strs && strings) return SG__LEAF_ENUM;
   if ((kw & ~(unsigned)SG__K_TYPE) == SG__K_CONST && n->const_str.s && strings)
     return SG__LEAF_CONST;

@@ -1002,12 +1002,23 @@ static inline __attribute__((always_inline)) int v_leaf(vctx_t *c, const sg__nod
   return 1;
 }
 
+/* v_leaf for a node that is not a leaf, whose own keywords are most often none or a
+   "type" alone: those are checked first, v_leaf only when they fail or are more. */
+static inline __attribute__((always_inline)) int own_ok(const sg__node_t *n, json_t *inst,
+                                                        vctx_t *c, const ipath_t *ip,
+                                                        const kpath_t *kp) {
+  if (n->leaf == SG__LEAF_NONE || (n->leaf == SG__LEAF_TYPE && type_ok(n->types, inst))) return 1;
+  return v_leaf(c, n, inst, ip, kp);
+}
+
 /* descend, with a leaf checked in place rather than through v_node. */
 /* Whether n's keywords for inst itself (those v_leaf checks) hold: 1 yes, 0 no, -1 when
    only PCRE2 can tell. Nothing is reported and no limit is hit; a caller that gets
    anything but 1 runs v_leaf, which reports. */
 static inline __attribute__((always_inline)) int leaf_check(const sg__node_t *n, json_t *inst) {
   switch (n->leaf) {
+    case SG__LEAF_NONE:
+      return 1;
     case SG__LEAF_TYPE:
       return type_ok(n->types, inst);
     case SG__LEAF_ENUM:
@@ -1123,7 +1134,7 @@ static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const s
   }
   c->depth += levels;
   if (c->depth > c->peak) c->peak = c->depth;
-  int ok = v_leaf(c, n, inst, ip, at) && (!(kw & SG__K_NOT_LEAF) || v_rest(c, n, inst, ip, at, sc));
+  int ok = own_ok(n, inst, c, ip, at) && (!(kw & SG__K_NOT_LEAF) || v_rest(c, n, inst, ip, at, sc));
   c->depth -= levels;
   return ok && !c->aborted;
 }
@@ -1960,7 +1971,7 @@ static inline __attribute__((always_inline)) int v_body(vctx_t *c, const sg__nod
                                                         const kpath_t *kp, const scope_t *sc) {
   unsigned kw = n->kw;
   if (kw & SG__K_REF_ONLY) return descend(c, &n->ref, inst, ip, kp, sc);
-  if (!v_leaf(c, n, inst, ip, kp)) return 0;
+  if (!own_ok(n, inst, c, ip, kp)) return 0;
   if (kw & SG__K_NOT_LEAF) return v_rest(c, n, inst, ip, kp, sc);
   return 1;
 }
