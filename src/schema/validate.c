@@ -111,6 +111,7 @@ typedef struct {
   int aborted;            /* a limit was hit: invalid, whatever the keywords say */
   int depth;
   int dynamic; /* the schema has a dynamic $dynamicRef: keep track of the dynamic scope */
+  int halt;    /* dynamic or aborted: descend_fast leaves the node to descend */
   int peak;    /* the deepest depth reached */
   /* While best_alternative weighs the alternatives: an error is not written, only its
      score kept (see error_score). */
@@ -345,6 +346,7 @@ static int abort_eval(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const cha
     va_end(ap);
   }
   c->aborted = 1;
+  c->halt = 1;
   return 0;
 }
 
@@ -1117,8 +1119,7 @@ static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const s
     kpath_t k = {kp, e->path};
     return v_leaf(c, n, inst, ip, &k) && !c->aborted;
   }
-  if (c->dynamic || c->aborted || c->depth >= SG__MAX_DEPTH - 1)
-    return descend(c, e, inst, ip, kp, sc);
+  if (c->halt || c->depth >= SG__MAX_DEPTH - 1) return descend(c, e, inst, ip, kp, sc);
   kpath_t k = {kp, e->path}, kref;
   const kpath_t *at = &k;
   int levels = 1;
@@ -2078,7 +2079,7 @@ int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t
   c.view = NULL;
   c.nmembers = c.nindex = 0;
   c.out = err;
-  c.dynamic = s ? s->dynamic : 0;
+  c.dynamic = c.halt = s ? s->dynamic : 0;
   if (err) {
     err->instance_location[0] = err->keyword_location[0] = '\0';
     err->keyword[0] = err->message[0] = '\0';
@@ -2096,7 +2097,7 @@ int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t
     c.view = NULL;
     c.nmembers = c.nindex = 0;
     c.out = err;
-    c.dynamic = s->dynamic;
+    c.dynamic = c.halt = s->dynamic;
     c.legacy = 1;
     if (err) {
       err->instance_location[0] = err->keyword_location[0] = '\0';
