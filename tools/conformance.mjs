@@ -7,6 +7,13 @@
 // passes, except the differences listed in EXPECTED below (each with its reason), and must
 // pass dns-rebinding-protection, which the downstream does not.
 //
+// Two settings make scopegate answer as the downstream would where the suite probes the
+// edges of what is granted: it runs with --tool-refusals result, so a call to a tool
+// outside the catalog is answered as server-everything (like every server built on the
+// official SDK) answers a tool it lacks, with an isError tool result (the refusal is still
+// decided, audited and never forwarded); and the catalog grants resources under test://,
+// where the suite's subscription scenarios subscribe, besides server-everything's demo://.
+//
 // Usage: node tools/conformance.mjs   (SCOPEGATE_BIN names the binary; build/src/scopegate
 // by default; CONFORMANCE_KEEP=1 keeps the results directory). Ends with
 // "conformance: N passed, N failed", one count per scenario.
@@ -30,19 +37,7 @@ const RUN_TIMEOUT_MS = 120000;
 
 // Where scopegate differs from server-everything by design. A difference not listed here
 // fails the run; a listed one that no longer occurs is reported, so the list only shrinks.
-const EXPECTED = {
-  'tools-call-simple-text':
-    'the suite calls test_simple_text, which server-everything does not have: it answers with a tool result ' +
-    'saying so (the check only looks for text content); scopegate refuses a tool outside its catalog with the ' +
-    'JSON-RPC error -32602 unknown_tool, as the protocol prescribes for unknown tools',
-  'tools-call-error':
-    'the suite calls test_error_handling, which server-everything does not have: its "not found" tool result ' +
-    'has isError set, which is all the check asks; scopegate refuses it with -32602 unknown_tool',
-  'resources-subscribe':
-    'scopegate does not relay resource subscriptions (its resources capability says subscribe: false), and ' +
-    'the suite subscribes to test://watched-resource, which no grant covers',
-  'resources-unsubscribe': 'as resources-subscribe',
-};
+const EXPECTED = {};
 // Scenarios scopegate must pass whatever the downstream does.
 const REQUIRED = ['dns-rebinding-protection'];
 
@@ -123,7 +118,7 @@ async function downstreamOffer() {
 }
 
 // A catalog granting role "conformance" every tool and prompt under its downstream name,
-// and every resource under demo://.
+// and every resource under demo:// (server-everything's) and test:// (the suite's).
 function writeCatalog(dir, offer) {
   const catalog = join(dir, 'catalog');
   mkdirSync(join(catalog, 'tools'), { recursive: true });
@@ -145,7 +140,7 @@ function writeCatalog(dir, offer) {
     prompts[p.name] = {};
   }
   writeFileSync(join(catalog, 'matrix.json'), JSON.stringify({ roles: { conformance: {
-    tools, prompts, resources: [{ server: 'everything', prefix: 'demo://' }] } } }, null, 2));
+    tools, prompts, resources: [{ server: 'everything', prefix: 'demo://' }, { server: 'everything', prefix: 'test://' }] } } }, null, 2));
   return catalog;
 }
 
@@ -207,7 +202,8 @@ async function main() {
     // (b) scopegate fronting it.
     const catalog = writeCatalog(dir, await downstreamOffer());
     const gw = startProcess(SCOPEGATE, ['serve', '--catalog', catalog, '--db', join(dir, 'audit.db'), '--role', 'conformance',
-      '--tenant', 'conformance', '--env', 'test', '--subject', 'conformance-suite', '--listen', '127.0.0.1:0'],
+      '--tenant', 'conformance', '--env', 'test', '--subject', 'conformance-suite', '--listen', '127.0.0.1:0',
+      '--tool-refusals', 'result'],
     { env: { SCOPEGATE_LOG: 'warn' }, ready: /listening on (http:\/\/\S+)/ });
     const [, url] = await gw.started;
     const gatewayText = await runSuite(url, join(dir, 'gateway'));

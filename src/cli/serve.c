@@ -65,6 +65,11 @@ static void usage(FILE *out) {
           "               verify, and is then the identity: subject, tenant and env come\n"
           "               from it, and --role picks one of its roles\n"
           "With --listen and --auth, HTTP clients bring their own bearer tokens instead.\n"
+          "  --tool-refusals error|result\n"
+          "              how a refused tools/call is answered: a JSON-RPC error with the\n"
+          "              reason in error.data (error, the default), or a tool result with\n"
+          "              isError set and the reason in _meta (result), as servers built on\n"
+          "              the official SDK report their own failures\n"
           "\n%s"
           "\nAdmin (approvals, the writes switch, the console and /metrics):\n"
           "  --admin-listen ADDR    serve the admin API on 127.0.0.1:PORT, [::1]:PORT or\n"
@@ -231,6 +236,7 @@ int sg_cli_serve(int argc, char **argv) {
       {"max-sessions-per-subject", required_argument, NULL, 1000},
       {"max-streams-per-subject", required_argument, NULL, 1000},
       {"admin-listen", required_argument, NULL, 1003},
+      {"tool-refusals", required_argument, NULL, 1004},
       {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
   const char *catalog_dir = NULL, *db = NULL, *role = NULL, *tenant = NULL, *env = NULL,
              *subject = NULL;
@@ -241,7 +247,7 @@ int sg_cli_serve(int argc, char **argv) {
   sg_http_mcp_config_default(&http_cfg);
   sg_admin_config_t admin_cfg;
   memset(&admin_cfg, 0, sizeof admin_cfg);
-  int use_stdio = 0;
+  int use_stdio = 0, refusals_as_results = 0;
   char herr[256];
   int c, li = 0;
   optind = 1;
@@ -260,6 +266,14 @@ int sg_cli_serve(int argc, char **argv) {
           fprintf(stderr, "scopegate serve: %s\n", herr);
           return 2;
         }
+        break;
+      case 1004:
+        if (strcmp(optarg, "error") != 0 && strcmp(optarg, "result") != 0) {
+          fprintf(stderr, "scopegate serve: --tool-refusals is \"error\" or \"result\", not \"%s\"\n",
+                  optarg);
+          return 2;
+        }
+        refusals_as_results = strcmp(optarg, "result") == 0;
         break;
       case 'c': catalog_dir = optarg; break;
       case 'd': db = optarg; break;
@@ -398,7 +412,9 @@ int sg_cli_serve(int argc, char **argv) {
   unsigned char rnd[8];
   if (uv_random(NULL, NULL, rnd, sizeof rnd, 0, NULL) != 0) memset(rnd, 0, sizeof rnd);
   for (int i = 0; i < 8; i++) snprintf(sv.gw.instance + 2 * i, 3, "%02x", rnd[i]);
-  sv.gw.pool = sg_pool_new(&loop, sv.secrets, sg_gateway_on_tools, &sv.gw);
+  sv.gw.tool_refusals_as_results = refusals_as_results;
+  sg_ds_events_t events = {sg_gateway_on_tools, sg_gateway_on_resource_updated, &sv.gw};
+  sv.gw.pool = sg_pool_new(&loop, sv.secrets, &events);
   sg_pool_set_catalog(sv.gw.pool, sv.gw.catalog);
   sg_gateway_start(&sv.gw);
 

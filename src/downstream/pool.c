@@ -24,8 +24,7 @@ typedef struct {
 struct sg_pool {
   uv_loop_t *loop;
   const sg_secrets_t *secrets;
-  sg_ds_tools_cb on_tools;
-  void *on_tools_arg;
+  sg_ds_events_t events; /* given to every instance */
   sg_catalog_t *catalog; /* current: new instances start from its definitions */
   item_t *items;
   size_t n, cap;
@@ -34,14 +33,13 @@ struct sg_pool {
   void *arg;
 };
 
-sg_pool_t *sg_pool_new(uv_loop_t *loop, const sg_secrets_t *secrets, sg_ds_tools_cb on_tools,
-                       void *on_tools_arg) {
+sg_pool_t *sg_pool_new(uv_loop_t *loop, const sg_secrets_t *secrets,
+                       const sg_ds_events_t *events) {
   sg_pool_t *p = calloc(1, sizeof *p);
   if (p == NULL) return NULL;
   p->loop = loop;
   p->secrets = secrets;
-  p->on_tools = on_tools;
-  p->on_tools_arg = on_tools_arg;
+  if (events) p->events = *events;
   return p;
 }
 
@@ -67,7 +65,7 @@ int sg_pool_get(sg_pool_t *p, const sg_server_conf_t *conf, const char *tenant, 
   char **creds = NULL;
   int rc = sg_secrets_env(p->secrets, conf, tenant, env, &creds, why, whylen);
   if (rc) return rc;
-  rc = sg_downstream_start(p->loop, conf, tenant, env, creds, p->on_tools, p->on_tools_arg, out);
+  rc = sg_downstream_start(p->loop, conf, tenant, env, creds, &p->events, out);
   if (rc == 0) {
     p->items[p->n++] = (item_t){*out, p->catalog ? sg_catalog_ref(p->catalog) : NULL, 0};
     return 0;

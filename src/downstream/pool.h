@@ -15,9 +15,9 @@
 typedef struct sg_pool sg_pool_t;
 
 /* secrets may be NULL (no server then may declare credentials). Every instance reports
- * what its server advertises to on_tools. */
-sg_pool_t *sg_pool_new(uv_loop_t *loop, const sg_secrets_t *secrets, sg_ds_tools_cb on_tools,
-                       void *on_tools_arg);
+ * to events (copied). */
+sg_pool_t *sg_pool_new(uv_loop_t *loop, const sg_secrets_t *secrets,
+                       const sg_ds_events_t *events);
 /* Returns the instance for (conf, tenant, env), starting one when there is none. When the
  * instance cannot be started (its credentials are missing) returns SG_EDOWNSTREAM with
  * the reason in why. */

@@ -80,8 +80,8 @@ struct sg_downstream {
   json_t *listing;            /* the pages received so far */
   int was_ready;              /* has been READY since the last spawn */
   uint64_t listing_deadline_us;
-  sg_ds_tools_cb on_tools;    /* told what the server advertises */
-  void *on_tools_arg;
+  sg_ds_events_t events;      /* told what the server advertises and announces */
+  unsigned generation;        /* the current initialization's number, unique in the process */
   json_t *quarantine;         /* downstream tool name -> why it may not be called */
   uint64_t backoff_ms;
   uint64_t ready_since_us;
@@ -477,7 +477,7 @@ static void start_listing(sg_downstream_t *ds) {
 
 static void finish_listing(sg_downstream_t *ds, json_t *tools) {
   ds->list_id = 0;
-  if (ds->on_tools) ds->on_tools(ds, tools, ds->on_tools_arg);
+  if (ds->events.on_tools) ds->events.on_tools(ds, tools, ds->events.arg);
   json_decref(ds->listing);
   ds->listing = NULL;
   if (!ds->was_ready) {
@@ -540,6 +540,10 @@ static void initialized(sg_downstream_t *ds, json_t *result) {
   ds_send(ds, note);
   json_decref(note);
   sg_debug("downstream %s initialized (protocol %s)", ds->conf->name, version);
+  /* Numbered across all instances, so that a number never names two initializations,
+   * even of instances that came and went at the same address. */
+  static unsigned initializations;
+  ds->generation = ++initializations;
   start_listing(ds);
 }
 
@@ -627,6 +631,12 @@ static void handle_message(sg_downstream_t *ds, json_t *msg) {
           json_array_clear(ds->listing);
           send_tools_list(ds, NULL);
         }
+      } else if (strcmp(m.method, "notifications/resources/updated") == 0) {
+        const char *uri = json_string_value(json_object_get(m.params, "uri"));
+        if (uri && ds->events.on_resource_updated)
+          ds->events.on_resource_updated(ds, uri, ds->events.arg);
+        else if (uri == NULL)
+          sg_warn("downstream %s sent resources/updated without a uri; ignored", ds->conf->name);
       } else {
         sg_debug("downstream %s notification %s", ds->conf->name, m.method);
       }
@@ -692,8 +702,8 @@ static void kill_cb(uv_timer_t *t) {
 /* ---- public API ---- */
 
 int sg_downstream_start(uv_loop_t *loop, const sg_server_conf_t *conf, const char *tenant,
-                        const char *env, char **extra_env, sg_ds_tools_cb on_tools,
-                        void *on_tools_arg, sg_downstream_t **out) {
+                        const char *env, char **extra_env, const sg_ds_events_t *events,
+                        sg_downstream_t **out) {
   sg_downstream_t *ds = calloc(1, sizeof *ds);
   if (ds == NULL) return SG_ENOMEM;
   ds->loop = loop;
@@ -701,8 +711,7 @@ int sg_downstream_start(uv_loop_t *loop, const sg_server_conf_t *conf, const cha
   ds->tenant = strdup(tenant);
   ds->env = strdup(env);
   ds->extra_env = extra_env;
-  ds->on_tools = on_tools;
-  ds->on_tools_arg = on_tools_arg;
+  if (events) ds->events = *events;
   ds->quarantine = json_object();
   list_init(&ds->queue);
   list_init(&ds->inflight);
@@ -862,6 +871,8 @@ void sg_downstream_set_quarantine(sg_downstream_t *ds, json_t *quarantine) {
 const char *sg_downstream_quarantined(const sg_downstream_t *ds, const char *tool) {
   return json_string_value(json_object_get(ds->quarantine, tool));
 }
+
+unsigned sg_downstream_generation(const sg_downstream_t *ds) { return ds->generation; }
 
 int sg_downstream_pid(const sg_downstream_t *ds) { return ds->child ? ds->child->pid : 0; }
 

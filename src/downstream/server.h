@@ -43,17 +43,25 @@ typedef void (*sg_ds_response_cb)(void *ctx, int err, json_t *response, const ch
 /* params of a notifications/progress for this request (borrowed). */
 typedef void (*sg_ds_progress_cb)(void *ctx, json_t *params);
 
-/* Receives what the server advertises: the tools array (borrowed), or NULL when the
- * server would not list them. */
-typedef void (*sg_ds_tools_cb)(sg_downstream_t *ds, json_t *tools, void *arg);
+/* What an instance tells its owner besides responses (arg is the owner's):
+ *   on_tools            what the server advertises after each (re)initialization or
+ *                       list_changed: the tools array (borrowed), or NULL when the server
+ *                       would not list them; calls wait until it returns
+ *   on_resource_updated notifications/resources/updated for uri (borrowed) */
+typedef struct {
+  void (*on_tools)(sg_downstream_t *ds, json_t *tools, void *arg);
+  void (*on_resource_updated)(sg_downstream_t *ds, const char *uri, void *arg);
+  void *arg;
+} sg_ds_events_t;
 
 /* Creates and starts a downstream for conf (borrowed from a catalog the caller keeps
  * alive until sg_downstream_close completes). extra_env (stolen, may be NULL) holds the
  * credentials for this (tenant, env) as "NAME=value" entries: environment variables of
- * a stdio server's process, headers ("NAME: value") of an http server's requests. */
+ * a stdio server's process, headers ("NAME: value") of an http server's requests. events
+ * is copied; its callbacks may be NULL. */
 int sg_downstream_start(uv_loop_t *loop, const sg_server_conf_t *conf, const char *tenant,
-                        const char *env, char **extra_env, sg_ds_tools_cb on_tools,
-                        void *on_tools_arg, sg_downstream_t **out);
+                        const char *env, char **extra_env, const sg_ds_events_t *events,
+                        sg_downstream_t **out);
 
 /* Sends method with params (stolen) under a new gateway id. When pcb is given, a progress
  * token is attached and progress notifications are passed to pcb. On success *handle
@@ -85,6 +93,10 @@ const sg_server_conf_t *sg_downstream_conf(const sg_downstream_t *ds);
 void sg_downstream_set_quarantine(sg_downstream_t *ds, json_t *quarantine);
 /* Why tool (the downstream's name) may not be called, or NULL when it may. */
 const char *sg_downstream_quarantined(const sg_downstream_t *ds, const char *tool);
+/* Names the server's current initialization (0 before the first), uniquely among all
+ * instances: a new process or session starts with none of the state (such as resource
+ * subscriptions) that an earlier one was given. */
+unsigned sg_downstream_generation(const sg_downstream_t *ds);
 /* The current process's pid; 0 between processes and for an http server. */
 int sg_downstream_pid(const sg_downstream_t *ds);
 int sg_downstream_matches(const sg_downstream_t *ds, const sg_server_conf_t *conf,

@@ -1,8 +1,8 @@
 /*
  * Resources and prompts, with the same default deny as tools: prompts/list and
- * resources/list show only what the caller's role is granted; prompts/get and
- * resources/read are decided, audited and only then forwarded, through the same path as
- * tools/call.
+ * resources/list show only what the caller's role is granted; prompts/get,
+ * resources/read and resources/subscribe are decided, audited and only then forwarded,
+ * through the same path as tools/call (subscriptions.c keeps what was subscribed).
  *
  * resources/list asks each granted server instance (for the caller's tenant and env) in
  * turn, keeps the resources under the granted prefixes, and answers with all of them.
@@ -161,7 +161,8 @@ static void resources_list(sg_session_t *s, json_t *id, const sg_role_t *role) {
 
 /* ---- resources/read and prompts/get ---- */
 
-static void refuse_or_forward(sg_session_t *s, json_t *id, const char *label, int err,
+/* Returns 1 when the request was forwarded, 0 when it was refused. */
+static int refuse_or_forward(sg_session_t *s, json_t *id, const char *label, int err,
                               const char *message, const char *pointer,
                               const sg_server_conf_t *server, const char *method, json_t *params) {
   char call_id[48];
@@ -179,24 +180,34 @@ static void refuse_or_forward(sg_session_t *s, json_t *id, const char *label, in
                            message, pointer, NULL,  ds,       method,
                            err == 0 ? params : NULL, NULL};
   if (err) json_decref(params);
-  sg__call_decided(s, id, &cd);
+  return sg__call_decided(s, id, &cd);
 }
 
-static void resources_read(sg_session_t *s, json_t *id, const sg_role_t *role, json_t *params) {
+const sg_server_conf_t *sg__access_resource_server(const sg_role_t *role,
+                                                   const sg_principal_t *who, const char *uri) {
+  for (size_t i = 0; role && i < role->nresources; i++) {
+    char prefix[1024];
+    if (grant_prefix(&role->resources[i], who, prefix, sizeof prefix) && under_prefix(uri, prefix))
+      return role->resources[i].server;
+  }
+  return NULL;
+}
+
+/* resources/read and resources/subscribe (what): granted by the same prefixes. A granted
+ * subscribe is recorded once forwarded; the downstream's answer goes to the client. */
+static void resources_access(sg_session_t *s, json_t *id, const sg_role_t *role, json_t *params,
+                             const char *what) {
+  int subscribe = strcmp(what, "resources/subscribe") == 0;
   const char *uri = json_string_value(json_object_get(params, "uri"));
   if (uri == NULL) {
-    sg__session_send_error(s, id, SG_EBADPARAMS, "resources/read needs a \"uri\" string", NULL);
+    char msg[96];
+    snprintf(msg, sizeof msg, "%.40s needs a \"uri\" string", what);
+    sg__session_send_error(s, id, SG_EBADPARAMS, msg, NULL);
     return;
   }
   char label[160];
-  snprintf(label, sizeof label, "resource:%.150s", uri);
-  const sg_server_conf_t *server = NULL;
-  for (size_t i = 0; role && i < role->nresources && !server; i++) {
-    char prefix[1024];
-    if (grant_prefix(&role->resources[i], &s->principal, prefix, sizeof prefix) &&
-        under_prefix(uri, prefix))
-      server = role->resources[i].server;
-  }
+  snprintf(label, sizeof label, "%s:%.148s", subscribe ? "subscribe" : "resource", uri);
+  const sg_server_conf_t *server = sg__access_resource_server(role, &s->principal, uri);
   if (server == NULL) {
     char msg[300];
     snprintf(msg, sizeof msg, "resource \"%.200s\" is not granted to role \"%.60s\"", uri,
@@ -204,8 +215,18 @@ static void resources_read(sg_session_t *s, json_t *id, const sg_role_t *role, j
     refuse_or_forward(s, id, label, SG_ENOT_GRANTED, msg, NULL, NULL, NULL, json_deep_copy(params));
     return;
   }
-  refuse_or_forward(s, id, label, 0, NULL, NULL, server, "resources/read",
-                    json_pack("{s:s}", "uri", uri));
+  if (!refuse_or_forward(s, id, label, 0, NULL, NULL, server, what,
+                         json_pack("{s:s}", "uri", uri)) ||
+      !subscribe)
+    return;
+  sg_downstream_t *ds;
+  char why[256];
+  /* The instance the request was just given to (the pool has it). */
+  if (sg_pool_get(s->gw->pool, server, s->principal.tenant, s->principal.env, &ds, why,
+                  sizeof why) != 0 ||
+      sg__subs_add(s, server, ds, uri) != 0)
+    sg_error("could not record the subscription of %s to %s; updates will not reach it",
+             s->principal.subject, uri);
 }
 
 static void prompts_get(sg_session_t *s, json_t *id, const sg_role_t *role, json_t *params) {
@@ -281,8 +302,11 @@ int sg__access_request(sg_session_t *s, const char *method, json_t *id, json_t *
     /* Templates would let a client construct URIs outside its grants' listings; reads
      * are checked either way, and none are offered. */
     sg__session_send(s, sg_rpc_result(id, json_pack("{s:[]}", "resourceTemplates")));
-  } else if (strcmp(method, "resources/read") == 0) {
-    resources_read(s, id, role, params);
+  } else if (strcmp(method, "resources/read") == 0 ||
+             (strcmp(method, "resources/subscribe") == 0 && !s->stateless)) {
+    resources_access(s, id, role, params, method);
+  } else if (strcmp(method, "resources/unsubscribe") == 0 && !s->stateless) {
+    sg__subs_unsubscribe(s, id, params);
   } else {
     return 0;
   }

@@ -7,6 +7,12 @@
  * The decision row is committed before anything reaches a downstream server; if it
  * cannot be written the call is refused with audit_unavailable. A call holds a
  * reference to the catalog it was decided under until it ends.
+ *
+ * A refused or failed call is a JSON-RPC error with the reason code in error.data. An
+ * operator may ask (serve --tool-refusals result) for refused tools/call requests to be
+ * answered as tool results with isError set instead, the way servers built on the
+ * official SDK report their own failures, so that the model reads why; the same reason
+ * code then rides in the result's _meta. Either way the call is refused and audited.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +127,28 @@ static json_t *downstream_params(const sg_tool_t *tool, json_t *args) {
   return json_pack("{s:s, s:O}", "name", tool->downstream_name, "arguments", args);
 }
 
+/* Answers a refusal of method (the client's request id) with err, message and data
+ * (stolen; its "reason" is filled in). */
+static void send_refusal(sg_session_t *s, json_t *id, const char *method, int err,
+                         const char *message, json_t *data) {
+  if (!s->gw->tool_refusals_as_results || method == NULL || strcmp(method, "tools/call") != 0) {
+    sg__session_send_error(s, id, err, message, data);
+    return;
+  }
+  if (message == NULL) message = sg_strerror(err);
+  json_object_set_new(data, "code", json_integer(sg_err_rpc_code(err)));
+  json_object_set_new(data, "reason", json_string(sg_err_reason(err)));
+  json_object_set_new(data, "message", json_string(message));
+  size_t len = strlen(message) + 96;
+  char *text = malloc(len);
+  if (text) snprintf(text, len, "%s (refused by the gateway: %s)", message, sg_err_reason(err));
+  json_t *result = json_pack("{s:[{s:s, s:s}], s:b, s:{s:o}}", "content", "type", "text", "text",
+                             text ? text : message, "isError", 1, "_meta",
+                             "io.scopegate/refusal", data);
+  free(text);
+  sg__session_send(s, sg_rpc_result(id, result));
+}
+
 void sg__call_id(sg_session_t *s, char out[48]) {
   snprintf(out, 48, "%s-%llu", s->gw->instance, (unsigned long long)++s->gw->next_call);
 }
@@ -230,17 +258,18 @@ static int record_decision(sg_session_t *s, const sg_call_decision_t *cd, int *a
   return sg_store_audit_decision(gw->store, &row);
 }
 
-void sg__call_decided(sg_session_t *s, json_t *id, const sg_call_decision_t *cd) {
+int sg__call_decided(sg_session_t *s, json_t *id, const sg_call_decision_t *cd) {
   sg_gateway_t *gw = s->gw;
   int allow = 0;
   if (record_decision(s, cd, &allow) != 0) {
     sg_metrics_decision(cd->label, "deny", sg_err_reason(SG_EAUDIT), s->principal.subject);
     sg_error("audit: could not record call %s: %s; refusing it", cd->call_id,
              sg_store_errmsg(gw->store));
-    sg__session_send_error(s, id, SG_EAUDIT,
-                           "the call was refused because the audit log cannot record it", NULL);
+    send_refusal(s, id, cd->method, SG_EAUDIT,
+                 "the call was refused because the audit log cannot record it",
+                 json_pack("{s:s}", "tool", cd->label ? cd->label : ""));
     json_decref(cd->params);
-    return;
+    return 0;
   }
   if (!allow) {
     int err = cd->allow ? SG_EBUDGET_EXCEEDED : cd->err;
@@ -254,9 +283,9 @@ void sg__call_decided(sg_session_t *s, json_t *id, const sg_call_decision_t *cd)
     if (cd->allow)
       snprintf(msg, sizeof msg, "tool \"%.100s\": the call budget of this grant is spent for now",
                cd->label);
-    sg__session_send_error(s, id, err, cd->allow ? msg : cd->message, data);
+    send_refusal(s, id, cd->method, err, cd->allow ? msg : cd->message, data);
     json_decref(cd->params);
-    return;
+    return 0;
   }
 
   sg_metrics_decision(cd->label, "allow",
@@ -279,9 +308,10 @@ void sg__call_decided(sg_session_t *s, json_t *id, const sg_call_decision_t *cd)
   call_link(s, c);
   if (cd->grant && cd->grant->approval == SG_APPROVAL_REQUIRED) {
     sg__approval_hold(c, cd->grant, cd->args_json);
-    return;
+    return 1;
   }
   sg__call_forward(c, cd->ds);
+  return 1;
 }
 
 void sg__call_forward(sg_call_t *c, sg_downstream_t *ds) {
@@ -304,7 +334,8 @@ void sg__call_end(sg_call_t *c, int err, const char *outcome, const char *why) {
   call_unlink(c);
   audit_outcome(c, outcome, sg_err_reason(err), why);
   if (err != SG_ECANCELLED)
-    sg__session_send_error(s, c->client_id, err, why, json_pack("{s:s}", "tool", c->label));
+    send_refusal(s, c->client_id, c->method, err, why,
+                 json_pack("{s:s, s:s}", "tool", c->label, "call", c->call_id));
   call_free(c);
 }
 

@@ -48,6 +48,7 @@ void sg_gateway_on_tools(sg_downstream_t *ds, json_t *tools, void *arg) {
       sg_error("audit: could not record drift of %s: %s", tool, sg_store_errmsg(gw->store));
   }
   sg_downstream_set_quarantine(ds, drift);
+  sg__subs_instance_ready(gw, ds);
 }
 
 int sg_gateway_reload(sg_gateway_t *gw, const char *dir) {

@@ -19,6 +19,8 @@
 
 #define SG_VERSION "0.1.0"
 
+typedef struct sg_subscription sg_subscription_t;
+
 typedef struct sg_gateway {
   uv_loop_t *loop;
   sg_catalog_t *catalog;
@@ -31,6 +33,8 @@ typedef struct sg_gateway {
   uv_timer_t flush_timer;      /* writes queued audit outcomes */
   uv_timer_t approval_timer;   /* watches the approvals of waiting calls */
   struct sg_call *waiting;     /* calls held for an approval */
+  struct sg_subscription *subscriptions; /* resource subscriptions (subscriptions.c) */
+  int tool_refusals_as_results; /* refused tools/call answered as isError tool results */
   uint64_t data_version;       /* the store's, when last looked at */
   uv_timer_t checkpoint_timer; /* starts a WAL checkpoint on a worker thread */
   uv_work_t checkpoint_work;
@@ -56,6 +60,12 @@ void sg_gateway_audit_outcome(sg_gateway_t *gw, const char *call_id, const char 
  * advertises with the current catalog's pins, quarantines the tools that drifted, and
  * audits each drift. */
 void sg_gateway_on_tools(sg_downstream_t *ds, json_t *tools, void *arg);
+/* The pool's on_resource_updated callback (arg is the gateway): passes the notification to
+ * the sessions subscribed to uri on ds that are still granted it. */
+void sg_gateway_on_resource_updated(sg_downstream_t *ds, const char *uri, void *arg);
+/* Subscribes an instance that started afresh to what its clients are subscribed to (called
+ * from sg_gateway_on_tools, which every initialization reaches before calls are sent). */
+void sg__subs_instance_ready(sg_gateway_t *gw, sg_downstream_t *ds);
 
 /* Loads the catalog in dir and, only if it is valid, makes it current: calls in flight
  * keep the catalog they started with; downstream instances whose definition changed are

@@ -39,9 +39,10 @@ static const char *negotiate(const char *requested) {
 
 const char sg__mcp_instructions[] =
     "Tools are served by scopegate, which checks every call against a checked-in catalog "
-    "and capability matrix. A refused call reports a reason code in error.data.reason.";
+    "and capability matrix. A refused call reports a reason code in error.data.reason "
+    "(or, for tools/call when the operator asks, in the tool result's _meta).";
 
-json_t *sg__mcp_capabilities(const sg_catalog_t *catalog, const char *role_name) {
+json_t *sg__mcp_capabilities(const sg_catalog_t *catalog, const char *role_name, int subscribe) {
   json_t *caps = json_pack("{s:{s:b}}", "tools", "listChanged", 0);
   /* Prompts and resources are offered only to a role that has some. */
   const sg_role_t *role = sg_catalog_role(catalog, role_name);
@@ -49,7 +50,7 @@ json_t *sg__mcp_capabilities(const sg_catalog_t *catalog, const char *role_name)
     json_object_set_new(caps, "prompts", json_pack("{s:b}", "listChanged", 0));
   if (role && role->nresources)
     json_object_set_new(caps, "resources",
-                        json_pack("{s:b, s:b}", "listChanged", 0, "subscribe", 0));
+                        json_pack("{s:b, s:b}", "listChanged", 0, "subscribe", subscribe));
   return caps;
 }
 
@@ -68,7 +69,7 @@ static void handle_initialize(sg_session_t *s, json_t *id, json_t *params) {
   s->state = SESSION_OPEN;
   json_t *result =
       json_pack("{s:s, s:o, s:{s:s, s:s}, s:s}", "protocolVersion", version, "capabilities",
-                sg__mcp_capabilities(s->gw->catalog, s->principal.role), "serverInfo", "name",
+                sg__mcp_capabilities(s->gw->catalog, s->principal.role, 1), "serverInfo", "name",
                 "scopegate", "version", SG_VERSION, "instructions", sg__mcp_instructions);
   sg__session_send(s, sg_rpc_result(id, result));
 }
@@ -182,6 +183,7 @@ static void on_closed(sg_conn_t *c) {
   if (s->state == SESSION_CLOSED) return;
   sg__call_cancel_all(s);
   sg__access_cancel_all(s);
+  sg__subs_drop_session(s);
   s->state = SESSION_CLOSED;
   s->conn->close(s->conn, session_free, s);
 }

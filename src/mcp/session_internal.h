@@ -19,6 +19,7 @@ struct sg_session {
   sg_conn_t *conn;
   session_state_t state;
   int client_initialized; /* notifications/initialized seen */
+  int stateless;          /* serves one request of the stateless era, then ends */
   char version[16];
   char *subject, *role, *tenant, *env;
   sg_principal_t principal; /* points at the strings above */
@@ -35,9 +36,10 @@ void sg__session_send_error(sg_session_t *s, json_t *id, int err, const char *me
                             json_t *data);
 
 /* What the gateway tells every client about itself, in either era: the instructions, and
- * the capabilities it offers role_name under catalog (a new reference). */
+ * the capabilities it offers role_name under catalog (a new reference); resource
+ * subscriptions only where a session outlives its requests (subscribe). */
 extern const char sg__mcp_instructions[];
-json_t *sg__mcp_capabilities(const sg_catalog_t *catalog, const char *role_name);
+json_t *sg__mcp_capabilities(const sg_catalog_t *catalog, const char *role_name, int subscribe);
 
 /* tools/call: decide, audit, forward, answer. */
 void sg__call_start(sg_session_t *s, json_t *id, json_t *params);
@@ -63,14 +65,29 @@ typedef struct {
 } sg_call_decision_t;
 
 /* Records the decision (refusing if it cannot be recorded), then answers a refusal or
- * forwards the request and, later, its response. */
-void sg__call_decided(sg_session_t *s, json_t *id, const sg_call_decision_t *cd);
+ * forwards the request and, later, its response. Returns 1 when the request went (or is
+ * held for an approval) on its way, 0 when it was refused. */
+int sg__call_decided(sg_session_t *s, json_t *id, const sg_call_decision_t *cd);
 
 /* prompts/list, prompts/get, resources/list, resources/templates/list, resources/read:
  * returns 1 when method is one of them (and has been answered or forwarded). */
 int sg__access_request(sg_session_t *s, const char *method, json_t *id, json_t *params);
 /* Ends the resources/list requests in flight (the client has gone). */
 void sg__access_cancel_all(sg_session_t *s);
+/* The server whose grant gives who (of role, which may be NULL) the resource uri, or NULL
+ * when none does. */
+const sg_server_conf_t *sg__access_resource_server(const sg_role_t *role,
+                                                   const sg_principal_t *who, const char *uri);
+
+/* Resource subscriptions (subscriptions.c). sg__subs_add records that s, whose subscribe
+ * to uri on server has been decided and sent to ds, is subscribed. */
+int sg__subs_add(sg_session_t *s, const sg_server_conf_t *server, sg_downstream_t *ds,
+                 const char *uri);
+/* resources/unsubscribe: answered by the gateway; the downstream hears it from the last
+ * subscriber. */
+void sg__subs_unsubscribe(sg_session_t *s, json_t *id, json_t *params);
+/* Ends every subscription of s (the client has gone). */
+void sg__subs_drop_session(sg_session_t *s);
 
 /* A new call id: the gateway instance and a counter. */
 void sg__call_id(sg_session_t *s, char out[48]);

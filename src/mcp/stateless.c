@@ -416,7 +416,7 @@ static void reap_later(sreq_t *sr) {
 static void serve_discover(sg_stateless_t *st, sg_http_request_t *req, json_t *id,
                            const sg_principal_t *who) {
   json_t *result = json_pack("{s:o, s:o, s:o, s:s}", "supportedVersions", all_versions(),
-                             "capabilities", sg__mcp_capabilities(st->gw->catalog, who->role),
+                             "capabilities", sg__mcp_capabilities(st->gw->catalog, who->role, 0),
                              "serverInfo", server_info(), "instructions", sg__mcp_instructions);
   json_t *out = sg_rpc_result(id, era_result(result, 1));
   json_decref(result);
@@ -450,6 +450,7 @@ static void serve_session(sg_stateless_t *st, sg_http_request_t *req, const sg_r
   }
   /* No handshake: the request itself says what it speaks, and it has been checked. */
   sr->session->state = SESSION_OPEN;
+  sr->session->stateless = 1;
   snprintf(sr->session->version, sizeof sr->session->version, "%s", sg_mcp_stateless_versions[0]);
   sr->req = req;
   req->data = sr;

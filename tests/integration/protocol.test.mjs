@@ -39,7 +39,7 @@ test('initialize negotiates a supported version and falls back to the newest', a
     assert.deepEqual(r.result.capabilities, {
       tools: { listChanged: false },
       prompts: { listChanged: false }, // the viewer role has prompt and resource grants
-      resources: { listChanged: false, subscribe: false },
+      resources: { listChanged: false, subscribe: true },
     });
     s.send(init(2));
     const again = await s.next();

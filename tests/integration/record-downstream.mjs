@@ -18,3 +18,6 @@ process.stdin.on('data', (chunk) => {
 });
 process.stdin.on('end', () => child.stdin.end());
 child.on('exit', (code, signal) => process.exit(signal ? 1 : code ?? 0));
+// Stopped by the gateway: the server goes too (one with timers running would otherwise
+// outlive its closed stdin).
+for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => child.kill(sig));
