@@ -1115,7 +1115,12 @@ static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const s
   if (!(kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) && c->depth < SG__MAX_DEPTH) {
     /* A leaf enters no node below it and reads neither the depth nor the dynamic scope:
        only the depth limit applies (the peak depth is taken to be one more than that of
-       the other nodes). After a limit was hit it may run, but still fails. */
+       the other nodes). After a limit was hit it may run, but still fails. Its checks
+       run first without reporting (leaf_check); v_leaf runs them again only to report a
+       failure, or to ask PCRE2. */
+    int r = leaf_check(n, inst);
+    if (r == 1) return !c->aborted;
+    if (r == 0 && !reporting(c)) return 0;
     kpath_t k = {kp, e->path};
     return v_leaf(c, n, inst, ip, &k) && !c->aborted;
   }
