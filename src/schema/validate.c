@@ -117,6 +117,7 @@ typedef struct {
      score kept (see error_score). */
   int scoring;
   size_t score;
+  size_t err_steps; /* the steps of the instance location of the error written */
   /* sg__node_t.evaluated was used in place of working out what was evaluated, which
      enters fewer nodes; legacy turns that off (see sg_schema_validate). */
   int used_evaluated, legacy;
@@ -286,6 +287,8 @@ static void vreport(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char 
   }
   put(e->keyword, sizeof e->keyword, 0, kw ? kw : "", kw ? strlen(kw) : 0);
   format(e->message, sizeof e->message, fmt, ap);
+  c->err_steps = 0; /* for written_score */
+  for (const ipath_t *p = ip; p; p = p->up) c->err_steps++;
   c->filled = 1;
 }
 
@@ -1626,11 +1629,18 @@ static size_t error_score(const ipath_t *ip, const char *kw) {
 }
 
 /* The score (error_score) of the error out holds: its instance location has a "/" per
-   step, cut or not, as error_score counts them. */
-static size_t written_score(const sg_schema_error_t *e) {
-  size_t d = 0;
-  for (const char *p = e->instance_location; *p; p++) d += *p == '/';
-  int weak = strcmp(e->keyword, "const") == 0 || strcmp(e->keyword, "enum") == 0;
+   step, as error_score counts them; vreport kept the number of steps, which is that
+   count unless the location was cut. */
+static size_t written_score(const vctx_t *c) {
+  const sg_schema_error_t *e = c->out;
+  size_t d = c->err_steps;
+  if (strlen(e->instance_location) + 1 >= sizeof e->instance_location) {
+    d = 0;
+    for (const char *p = e->instance_location; *p; p++) d += *p == '/';
+  }
+  const char *kw = e->keyword;
+  int weak =
+      (kw[0] == 'c' && strcmp(kw, "const") == 0) || (kw[0] == 'e' && strcmp(kw, "enum") == 0);
   return d * 2 + (weak ? 0 : 1);
 }
 
@@ -1681,7 +1691,7 @@ static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_
   size_t first = ran < n ? ran : (cand & all) ? (size_t)__builtin_ctzll(cand & all) : 0;
   int scoring = c->scoring;
   if (ran == n) descend(c, &alts[first], inst, ip, kp, sc);
-  size_t first_score = !c->filled ? 0 : scoring ? c->score + 1 : written_score(c->out) + 1;
+  size_t first_score = !c->filled ? 0 : scoring ? c->score + 1 : written_score(c) + 1;
   size_t d = 0; /* steps to inst: an error at inst scores 2 * d or more */
   for (const ipath_t *p = ip; p; p = p->up) d++;
   size_t best_score = 0, best_at = 0, ties = 0;
