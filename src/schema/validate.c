@@ -1674,9 +1674,10 @@ static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_
   /* Each level holds an error on the stack; deep down, the plain message will do. */
   if (ran == n && (c->out == NULL || c->quiet || c->filled || c->depth > 64)) return 0;
   size_t typed = 0, typed_at = 0;
+  unsigned bits = type_bits(inst);
   for (size_t i = 0; i < n; i++) {
     const sg__node_t *a = alts[i].node;
-    if (a->boolean < 0 && a->types && (a->types & type_bits(inst))) {
+    if (a->boolean < 0 && a->types && (a->types & bits)) {
       typed++;
       typed_at = i;
     }
