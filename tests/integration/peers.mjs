@@ -46,6 +46,30 @@ export function makeWorld({ record = true } = {}) {
   return { dir, catalog, files, db: join(dir, 'audit.db') };
 }
 
+// Adds to world's catalog a tool for server-everything's toggle-subscriber-updates (which
+// makes it send notifications/resources/updated for what it is subscribed to, at once and
+// every 5 s), granted to viewers. Returns world.
+export function withUpdateSwitch(world) {
+  writeFileSync(join(world.catalog, 'tools', 'toggle_updates.json'), JSON.stringify({
+    name: 'toggle_updates', server: 'everything', tool: 'toggle-subscriber-updates', access: 'read',
+    description: 'Starts or stops simulated resource updates.',
+    inputSchema: { type: 'object', additionalProperties: false },
+  }));
+  const matrixPath = join(world.catalog, 'matrix.json');
+  const matrix = JSON.parse(readFileSync(matrixPath, 'utf8'));
+  matrix.roles.viewer.tools.toggle_updates = {};
+  writeFileSync(matrixPath, JSON.stringify(matrix));
+  return world;
+}
+
+// The URIs of the notifications/resources/updated that client receives, as they come.
+const { ResourceUpdatedNotificationSchema } = await import(join(SDK, 'types.js'));
+export function resourceUpdates(client) {
+  const seen = [];
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => { seen.push(n.params.uri); });
+  return seen;
+}
+
 // Messages a downstream received (parsed), or [] when it received none.
 export function received(world, server) {
   const path = join(world.dir, `received-${server}.jsonl`);

@@ -6,34 +6,8 @@
 // a restarted downstream is subscribed again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { makeWorld, connect, received, auditRows, refusal, until } from './peers.mjs';
+import { makeWorld, connect, received, auditRows, refusal, until, withUpdateSwitch, resourceUpdates } from './peers.mjs';
 import { bearerWorld, startBearerGateway, bearerClient, downstreamPids } from './bearer-peers.mjs';
-
-const { ResourceUpdatedNotificationSchema } = await import(
-  join(process.cwd(), 'tools/node_modules/@modelcontextprotocol/sdk/dist/esm/types.js'));
-
-// The example catalog plus a tool for server-everything's update switch, granted to viewers.
-function withUpdateSwitch(world) {
-  writeFileSync(join(world.catalog, 'tools', 'toggle_updates.json'), JSON.stringify({
-    name: 'toggle_updates', server: 'everything', tool: 'toggle-subscriber-updates', access: 'read',
-    description: 'Starts or stops simulated resource updates.',
-    inputSchema: { type: 'object', additionalProperties: false },
-  }));
-  const matrixPath = join(world.catalog, 'matrix.json');
-  const matrix = JSON.parse(readFileSync(matrixPath, 'utf8'));
-  matrix.roles.viewer.tools.toggle_updates = {};
-  writeFileSync(matrixPath, JSON.stringify(matrix));
-  return world;
-}
-
-// Collects the URIs of the resources/updated notifications a client receives.
-function updates(client) {
-  const seen = [];
-  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => { seen.push(n.params.uri); });
-  return seen;
-}
 
 const sentDownstream = (world, method) => received(world, 'everything').filter((m) => m.method === method).map((m) => m.params.uri);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -54,7 +28,7 @@ test('updates reach the subscribed sessions of the tenant whose downstream sent 
     assert.equal(a1.client.getServerCapabilities().resources.subscribe, true);
     const { resources } = await a1.client.listResources();
     const uri = resources[0].uri;
-    const [seenA1, seenA2, seenG] = [a1, a2, g].map((c) => updates(c.client));
+    const [seenA1, seenA2, seenG] = [a1, a2, g].map((c) => resourceUpdates(c.client));
     for (const c of [a1, a2, g]) assert.deepEqual(await c.client.subscribeResource({ uri }), {});
 
     // Outside the grants: refused, audited, never forwarded.
@@ -100,7 +74,7 @@ test('a downstream that restarts is subscribed again', async () => {
   try {
     const { resources } = await gw.client.listResources();
     const uri = resources[0].uri;
-    const seen = updates(gw.client);
+    const seen = resourceUpdates(gw.client);
     await gw.client.subscribeResource({ uri });
     const [first] = await until(() => downstreamPids(gw.log()).filter((d) => d.server === 'everything'));
     assert.deepEqual(sentDownstream(world, 'resources/subscribe'), [uri]);
