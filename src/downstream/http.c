@@ -7,8 +7,13 @@
  * what a transfer yields (messages, unanswered requests, failures) is queued as events
  * and delivered only once curl has returned (drain).
  *
- * Handles: the timer and one poll per socket. The link is freed when the last of them
- * is closed, after close() has ended every transfer.
+ * Besides the POSTs, a link may hold the session's GET stream of server-initiated
+ * messages (sg_http_link_listen), reopened with backoff whenever it ends while the link
+ * lives. It is no request: it carries no id and never delays closing. Transfers that
+ * wait for their time to start are "pending": in the list, not yet in the multi handle.
+ *
+ * Handles: the curl timer, the retry timer and one poll per socket. The link is freed
+ * when the last of them is closed, after close() has ended every transfer.
  */
 #include "downstream/http.h"
 
@@ -26,17 +31,29 @@
 #define MAX_BODY (64u * 1024u * 1024u)
 #define MAX_ERROR_BODY 512u
 #define DELETE_TIMEOUT_MS 2000L
+#define MAX_EVENT_ID 256u
+#define LISTEN_FIRST_MS 500u
+#define RETRY_MAX_MS 30000u        /* also bounds a server's "retry:" */
+
+/* POST: a message; LISTEN: the session's GET stream; DELETE: ending the session. */
+typedef enum { X_POST, X_LISTEN, X_DELETE } xfer_kind_t;
 
 typedef struct xfer {
   struct xfer *prev, *next;
   sg_http_link_t *link;
   CURL *easy;
   struct curl_slist *headers;
+  xfer_kind_t kind;
   int64_t id;       /* the request it carries, when has_id */
   int has_id;
   int answered;     /* its response has been seen */
-  int is_delete;
   int sse;          /* the answer is an event stream */
+  int pending;      /* waits until due_ms (loop time) before it is added to curl */
+  uint64_t due_ms;
+  int events;       /* events dispatched by this transfer */
+  long retry_ms;    /* the server's "retry:" for this stream, -1 when none */
+  char *id_buf;     /* SSE: the last "id:" field read */
+  char *event_id;   /* SSE: the id of the last event dispatched (or inherited) */
   sg_buf_t body;    /* unparsed bytes received */
   sg_buf_t data;    /* SSE: the data lines of the event being read */
   char errbuf[CURL_ERROR_SIZE];
@@ -63,7 +80,8 @@ struct sg_http_link {
   uv_loop_t *loop;
   CURLM *multi;
   uv_timer_t timer;
-  int open_handles;  /* the timer and every poll */
+  uv_timer_t retry_timer; /* starts pending transfers */
+  int open_handles;  /* both timers and every poll */
   char *url;
   char **headers;    /* "NAME: value", sent with every request */
   char *session;
@@ -75,6 +93,9 @@ struct sg_http_link {
   int failed;
   int closing;
   int multi_gone;    /* curl_multi_cleanup has been called */
+  int listening;     /* the GET stream is wanted */
+  uint64_t listen_backoff_ms;
+  int listen_warned; /* its failures were reported once since it last worked */
   sg_http_link_cbs_t cbs;
   void *arg;
 };
@@ -120,7 +141,7 @@ static void drain(sg_http_link_t *l) {
     if (l->ev_head == NULL) l->ev_tail = NULL;
     switch (e->kind) {
       case EV_MESSAGE: l->cbs.on_message(l, e->msg, l->arg); break;
-      case EV_UNANSWERED: l->cbs.on_unanswered(l, e->id, l->arg); break;
+      case EV_UNANSWERED: l->cbs.on_unanswered(l, e->id, e->why, l->arg); break;
       case EV_FAILED: l->cbs.on_failed(l, e->why, l->arg); break;
     }
     json_decref(e->msg);
@@ -140,6 +161,11 @@ static void got_message(xfer_t *x, const char *text, size_t len) {
     sg_warn("downstream at %s sent invalid JSON (%s); ignored", x->link->url, err);
     return;
   }
+  /* A replayed priming event (which carries only an id) arrives as an empty object. */
+  if (json_is_object(msg) && json_object_size(msg) == 0) {
+    json_decref(msg);
+    return;
+  }
   size_t n = json_is_array(msg) ? json_array_size(msg) : 1;
   for (size_t i = 0; i < n; i++) {
     json_t *m = json_is_array(msg) ? json_array_get(msg, i) : msg;
@@ -152,8 +178,17 @@ static void got_message(xfer_t *x, const char *text, size_t len) {
   json_decref(msg);
 }
 
+/* The value of an SSE field line of len bytes whose name (with its colon) is nlen long. */
+static const char *field_value(const char *line, size_t len, size_t nlen, size_t *vlen) {
+  size_t skip = len > nlen && line[nlen] == ' ' ? nlen + 1 : nlen;
+  *vlen = len - skip;
+  return line + skip;
+}
+
 /* Consumes the whole lines of an event stream; a partial line stays for later. An empty
- * line ends an event; its data lines, joined by newlines, are one message. */
+ * line ends an event; its data lines, joined by newlines, are one message. As in
+ * EventSource, the last "id:" read becomes the stream's last event id only when its
+ * event ends, so that a stream cut inside an event is reopened before that event. */
 static void parse_sse(xfer_t *x) {
   size_t start = 0;
   for (;;) {
@@ -164,15 +199,41 @@ static void parse_sse(xfer_t *x) {
     size_t len = (size_t)(nl - base);
     start += len + 1;
     if (len > 0 && base[len - 1] == '\r') len--;
+    size_t vlen;
+    const char *v;
     if (len == 0) {
+      /* Keep-alive comments are not events: only news counts as progress. */
+      if (x->id_buf && (x->event_id == NULL || strcmp(x->id_buf, x->event_id) != 0)) {
+        free(x->event_id);
+        x->event_id = strdup(x->id_buf);
+        x->events++;
+      } else if (x->data.len > 0) {
+        x->events++;
+      }
       if (x->data.len > 0) got_message(x, x->data.data, x->data.len);
       x->data.len = 0;
     } else if (len >= 5 && memcmp(base, "data:", 5) == 0) {
-      size_t skip = len > 5 && base[5] == ' ' ? 6 : 5;
+      v = field_value(base, len, 5, &vlen);
       if (x->data.len > 0) sg_buf_append(&x->data, "\n", 1);
-      sg_buf_append(&x->data, base + skip, len - skip);
+      sg_buf_append(&x->data, v, vlen);
+    } else if (len >= 3 && memcmp(base, "id:", 3) == 0) {
+      v = field_value(base, len, 3, &vlen);
+      /* An id that could not be sent back in a header is not kept. */
+      int sendable = vlen > 0 && vlen <= MAX_EVENT_ID;
+      for (size_t i = 0; sendable && i < vlen; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) sendable = 0;
+      if (sendable) {
+        free(x->id_buf);
+        x->id_buf = strndup(v, vlen);
+      }
+    } else if (len >= 6 && memcmp(base, "retry:", 6) == 0) {
+      v = field_value(base, len, 6, &vlen);
+      long ms = 0;
+      size_t i = 0;
+      while (i < vlen && i < 9 && v[i] >= '0' && v[i] <= '9') ms = ms * 10 + (v[i++] - '0');
+      if (i == vlen && i > 0) x->retry_ms = ms;
     }
-    /* "event:", "id:", "retry:" and ":" comments carry nothing scopegate uses. */
+    /* "event:" and ":" comments carry nothing scopegate uses. */
   }
   sg_buf_consume(&x->body, start);
 }
@@ -222,7 +283,7 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata) {
 
 static void xfer_free(xfer_t *x) {
   if (x->easy) {
-    if (!x->link->multi_gone) curl_multi_remove_handle(x->link->multi, x->easy);
+    if (!x->link->multi_gone && !x->pending) curl_multi_remove_handle(x->link->multi, x->easy);
     curl_easy_cleanup(x->easy);
   }
   x->prev->next = x->next;
@@ -230,13 +291,19 @@ static void xfer_free(xfer_t *x) {
   curl_slist_free_all(x->headers);
   sg_buf_free(&x->body);
   sg_buf_free(&x->data);
+  free(x->id_buf);
+  free(x->event_id);
   free(x);
 }
 
-static xfer_t *xfer_new(sg_http_link_t *l) {
+/* A transfer of the given kind carrying the link's headers; a GET that continues a
+ * stream names the last event seen (last_event_id, may be NULL). */
+static xfer_t *xfer_new(sg_http_link_t *l, xfer_kind_t kind, const char *last_event_id) {
   xfer_t *x = calloc(1, sizeof *x);
   if (x == NULL) return NULL;
   x->link = l;
+  x->kind = kind;
+  x->retry_ms = -1;
   sg_buf_init(&x->body);
   sg_buf_init(&x->data);
   x->easy = curl_easy_init();
@@ -244,9 +311,16 @@ static xfer_t *xfer_new(sg_http_link_t *l) {
   x->next = &l->xfers;
   l->xfers.prev->next = x;
   l->xfers.prev = x;
-  if (x->easy == NULL) {
+  if (x->easy == NULL || (last_event_id && (x->event_id = strdup(last_event_id)) == NULL)) {
     xfer_free(x);
     return NULL;
+  }
+  if (kind == X_POST) {
+    x->headers = curl_slist_append(x->headers, "Content-Type: application/json");
+    x->headers = curl_slist_append(x->headers, "Accept: application/json, text/event-stream");
+    x->headers = curl_slist_append(x->headers, "Expect:"); /* no 100-continue round trip */
+  } else if (kind != X_DELETE) {
+    x->headers = curl_slist_append(x->headers, "Accept: text/event-stream");
   }
   for (char **h = l->headers; *h; h++) x->headers = curl_slist_append(x->headers, *h);
   char line[512];
@@ -256,6 +330,10 @@ static xfer_t *xfer_new(sg_http_link_t *l) {
   }
   if (l->protocol) {
     snprintf(line, sizeof line, "MCP-Protocol-Version: %s", l->protocol);
+    x->headers = curl_slist_append(x->headers, line);
+  }
+  if (last_event_id) {
+    snprintf(line, sizeof line, "Last-Event-ID: %s", last_event_id);
     x->headers = curl_slist_append(x->headers, line);
   }
   curl_easy_setopt(x->easy, CURLOPT_URL, l->url);
@@ -268,51 +346,143 @@ static xfer_t *xfer_new(sg_http_link_t *l) {
   curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
   curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)l->connect_timeout_ms);
+  /* Streams may be quiet for long; a peer that vanished is noticed by the kernel. */
+  if (kind == X_LISTEN) curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
   /* Redirects would carry the credentials elsewhere. */
   curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
   return x;
 }
 
-/* A transfer is over: hand on what its body held, then decide whether it failed. */
+/* ---- the session's stream, which starts later when it is reopened ---- */
+
+static void retry_cb(uv_timer_t *t);
+
+static void arm_retry(sg_http_link_t *l) {
+  uint64_t now = uv_now(l->loop), first = UINT64_MAX;
+  for (xfer_t *x = l->xfers.next; x != &l->xfers; x = x->next)
+    if (x->pending && x->due_ms < first) first = x->due_ms;
+  if (first == UINT64_MAX) uv_timer_stop(&l->retry_timer);
+  else uv_timer_start(&l->retry_timer, retry_cb, first > now ? first - now : 0, 0);
+}
+
+static void schedule(xfer_t *x, uint64_t delay_ms) {
+  x->pending = 1;
+  x->due_ms = uv_now(x->link->loop) + delay_ms;
+  arm_retry(x->link);
+}
+
+/* The delay before a stream is opened again: the server's "retry:" when it gave one
+ * (bounded, so that a server cannot make scopegate spin or wait forever), else ours. */
+static uint64_t retry_delay(const xfer_t *x, uint64_t ours) {
+  if (x->retry_ms < 0) return ours;
+  return x->retry_ms < 100 ? 100 : (uint64_t)x->retry_ms > RETRY_MAX_MS ? RETRY_MAX_MS : (uint64_t)x->retry_ms;
+}
+
+static void open_listen(sg_http_link_t *l, const char *last_event_id, uint64_t delay_ms) {
+  xfer_t *x = xfer_new(l, X_LISTEN, last_event_id);
+  if (x == NULL) {
+    sg_warn("downstream at %s: no memory to open its stream; server-initiated messages are lost", l->url);
+    return;
+  }
+  schedule(x, delay_ms);
+}
+
+/* The session's stream ended or was refused: reopen it unless the server has none. */
+static void listen_ended(xfer_t *x, CURLcode res, long status) {
+  sg_http_link_t *l = x->link;
+  if (l->closing || l->failed || !l->listening) return;
+  if (res == CURLE_OK && status == 405) {
+    sg_debug("downstream at %s offers no stream of its own (HTTP 405 to GET)", l->url);
+    l->listening = 0;
+    return;
+  }
+  if (res == CURLE_OK && status == 404 && l->session) {
+    char why[300];
+    snprintf(why, sizeof why, "ended the session (HTTP 404 from %s to GET)", l->url);
+    push_event(l, EV_FAILED, NULL, 0, why);
+    return;
+  }
+  if (x->events > 0) {
+    l->listen_backoff_ms = LISTEN_FIRST_MS;
+    l->listen_warned = 0;
+  }
+  uint64_t delay = retry_delay(x, l->listen_backoff_ms);
+  l->listen_backoff_ms = l->listen_backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : l->listen_backoff_ms * 2;
+  if (res == CURLE_OK && status >= 300 && !l->listen_warned) {
+    l->listen_warned = 1;
+    sg_warn("downstream at %s answered HTTP %ld to the GET for its stream; trying again in %llu ms",
+            l->url, status, (unsigned long long)delay);
+  } else {
+    sg_debug("downstream at %s: its stream ended (%s); reopening in %llu ms", l->url,
+             res != CURLE_OK ? curl_easy_strerror(res) : "closed by the server",
+             (unsigned long long)delay);
+  }
+  open_listen(l, x->event_id, delay);
+}
+
+/* ---- transfers ending ---- */
+
+/* Completes what a successful transfer's body held. */
+static void flush_body(xfer_t *x) {
+  if (x->sse) {
+    parse_sse(x);
+    /* A stream that ends without a blank line still ends its last event. */
+    if (x->body.len > 0 && x->body.len < MAX_BODY) {
+      sg_buf_append(&x->body, "\n\n", 2);
+      parse_sse(x);
+    }
+  } else if (x->body.len > 0) {
+    got_message(x, x->body.data, x->body.len);
+  }
+}
+
+/* Says in why what went wrong with a transfer that failed or was refused. */
+static void describe(xfer_t *x, CURLcode res, long status, char *why, size_t size) {
+  sg_http_link_t *l = x->link;
+  if (res != CURLE_OK) {
+    snprintf(why, size, "is unreachable at %s: %s", l->url,
+             x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+    return;
+  }
+  sg_buf_append(&x->body, "", 1);
+  for (char *p = x->body.data; *p; p++)
+    if (*p == '\r' || *p == '\n') *p = ' ';
+  if (status == 404 && l->session)
+    snprintf(why, size, "ended the session (HTTP 404 from %s)", l->url);
+  else
+    snprintf(why, size, "answered HTTP %ld from %s%s%.200s", status, l->url,
+             x->body.data[0] ? ": " : "", x->body.data);
+}
+
+/* A transfer is over: hand on what its body held, then decide what its end means. */
 static void xfer_done(xfer_t *x, CURLcode res) {
   sg_http_link_t *l = x->link;
   long status = status_of(x);
   char why[512];
-  if (x->is_delete) {
+  if (x->kind == X_DELETE) {
     if (res != CURLE_OK || (status >= 300 && status != 404 && status != 405))
       sg_debug("downstream at %s: ending the session failed (%s, HTTP %ld)", l->url,
                res != CURLE_OK ? curl_easy_strerror(res) : "ok", status);
     return;
   }
-  if (res != CURLE_OK) {
-    snprintf(why, sizeof why, "is unreachable at %s: %s", l->url,
-             x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
-  } else if (status >= 300) {
-    sg_buf_append(&x->body, "", 1);
-    for (char *p = x->body.data; *p; p++)
-      if (*p == '\r' || *p == '\n') *p = ' ';
-    if (status == 404 && l->session)
-      snprintf(why, sizeof why, "ended the session (HTTP 404 from %s)", l->url);
-    else
-      snprintf(why, sizeof why, "answered HTTP %ld from %s%s%.200s", status, l->url,
-               x->body.data[0] ? ": " : "", x->body.data);
-  } else {
-    if (x->sse) {
-      parse_sse(x);
-      /* A stream that ends without a blank line still ends its last event. */
-      if (x->body.len > 0 && x->body.len < MAX_BODY) {
-        sg_buf_append(&x->body, "\n\n", 2);
-        parse_sse(x);
-      }
-    } else if (x->body.len > 0) {
-      got_message(x, x->body.data, x->body.len);
-    }
-    if (x->has_id && !x->answered) push_event(l, EV_UNANSWERED, NULL, x->id, NULL);
+  int refused = res == CURLE_OK && status >= 300;
+  if (res == CURLE_OK && status < 300) flush_body(x);
+  if (x->kind == X_LISTEN) {
+    listen_ended(x, res, status);
     return;
   }
-  if (x->has_id) push_event(l, EV_FAILED, NULL, 0, why);
-  else sg_warn("downstream %s", why);
+  if (x->has_id && x->answered) return; /* how the stream ended after its response is no matter */
+  if (res != CURLE_OK || refused) describe(x, res, status, why, sizeof why);
+  if (!x->has_id) {
+    if (res != CURLE_OK || refused) sg_warn("downstream %s", why);
+    return;
+  }
+  if (refused || res != CURLE_OK) {
+    push_event(l, EV_FAILED, NULL, 0, why);
+  } else {
+    push_event(l, EV_UNANSWERED, NULL, x->id, NULL);
+  }
 }
 
 static void finish_close(sg_http_link_t *l);
@@ -329,6 +499,24 @@ static void check_done(sg_http_link_t *l) {
     xfer_free(x);
   }
   if (l->closing && !l->multi_gone && l->xfers.next == &l->xfers) finish_close(l);
+}
+
+/* Starts the pending transfers whose time has come. */
+static void retry_cb(uv_timer_t *t) {
+  sg_http_link_t *l = t->data;
+  if (l->closing || l->failed) return;
+  uint64_t now = uv_now(l->loop);
+  for (xfer_t *x = l->xfers.next, *next; x != &l->xfers; x = next) {
+    next = x->next;
+    if (!x->pending || x->due_ms > now) continue;
+    x->pending = 0;
+    if (curl_multi_add_handle(l->multi, x->easy) == CURLM_OK) continue;
+    sg_warn("downstream at %s: cannot open its stream; server-initiated messages are lost", l->url);
+    x->pending = 1; /* never added */
+    xfer_free(x);
+  }
+  arm_retry(l);
+  drain(l);
 }
 
 /* ---- the loop side of the multi interface ---- */
@@ -455,14 +643,11 @@ int sg_http_link_open(uv_loop_t *loop, const char *url, char **headers, char **m
   size_t n = 0;
   for (char **e = headers; e && *e; e++) n++;
   for (char **e = more_headers; e && *e; e++) n++;
-  l->headers = calloc(n + 4, sizeof *l->headers);
+  l->headers = calloc(n + 1, sizeof *l->headers);
   l->url = strdup(url);
   l->multi = curl_multi_init();
   if (l->headers == NULL || l->url == NULL || l->multi == NULL) goto fail;
   size_t k = 0;
-  l->headers[k++] = strdup("Content-Type: application/json");
-  l->headers[k++] = strdup("Accept: application/json, text/event-stream");
-  l->headers[k++] = strdup("Expect:"); /* no 100-continue round trip before a body */
   if (add_headers(l->headers, &k, headers) || add_headers(l->headers, &k, more_headers)) goto fail;
   l->loop = loop;
   l->connect_timeout_ms = connect_timeout_ms;
@@ -474,8 +659,9 @@ int sg_http_link_open(uv_loop_t *loop, const char *url, char **headers, char **m
   curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
   curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
   uv_timer_init(loop, &l->timer);
-  l->timer.data = l;
-  l->open_handles = 1;
+  uv_timer_init(loop, &l->retry_timer);
+  l->timer.data = l->retry_timer.data = l;
+  l->open_handles = 2;
   *out = l;
   return 0;
 fail:
@@ -488,7 +674,7 @@ int sg_http_link_post(sg_http_link_t *l, json_t *msg) {
   if (l->failed || l->closing) return SG_EDOWNSTREAM;
   char *body = json_dumps(msg, JSON_COMPACT);
   if (body == NULL) return SG_ENOMEM;
-  xfer_t *x = xfer_new(l);
+  xfer_t *x = xfer_new(l, X_POST, NULL);
   if (x == NULL) {
     free(body);
     return SG_ENOMEM;
@@ -513,6 +699,13 @@ int sg_http_link_post(sg_http_link_t *l, json_t *msg) {
 void sg_http_link_set_protocol(sg_http_link_t *l, const char *version) {
   free(l->protocol);
   l->protocol = version ? strdup(version) : NULL;
+}
+
+void sg_http_link_listen(sg_http_link_t *l) {
+  if (l->failed || l->closing || l->listening) return;
+  l->listening = 1;
+  l->listen_backoff_ms = LISTEN_FIRST_MS;
+  open_listen(l, NULL, 0);
 }
 
 void sg_http_link_forget(sg_http_link_t *l, int64_t id) {
@@ -544,18 +737,20 @@ static void finish_close(sg_http_link_t *l) {
   while (l->socks) sock_close(l, l->socks);
   uv_timer_stop(&l->timer);
   uv_close((uv_handle_t *)&l->timer, timer_closed);
+  uv_timer_stop(&l->retry_timer);
+  uv_close((uv_handle_t *)&l->retry_timer, timer_closed);
 }
 
 void sg_http_link_close(sg_http_link_t *l) {
   if (l->closing) return;
   l->closing = 1;
+  uv_timer_stop(&l->retry_timer);
   free_events(l);
   while (l->xfers.next != &l->xfers) xfer_free(l->xfers.next);
   if (l->session && !l->failed) {
     /* Tell the server the session is over; finish_close runs when it answers. */
-    xfer_t *x = xfer_new(l);
+    xfer_t *x = xfer_new(l, X_DELETE, NULL);
     if (x) {
-      x->is_delete = 1;
       curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, "DELETE");
       curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, DELETE_TIMEOUT_MS);
       if (curl_multi_add_handle(l->multi, x->easy) == CURLM_OK) return;

@@ -29,8 +29,9 @@ typedef struct sg_http_link sg_http_link_t;
 typedef struct {
   /* One JSON-RPC message from the server. */
   void (*on_message)(sg_http_link_t *link, json_t *msg, void *arg);
-  /* The server ended its answer to request id without a response for it. */
-  void (*on_unanswered)(sg_http_link_t *link, int64_t id, void *arg);
+  /* The server ended its answer to request id without a response for it (why, when not
+   * NULL, completes "downstream server NAME ..." with what happened). */
+  void (*on_unanswered)(sg_http_link_t *link, int64_t id, const char *why, void *arg);
   /* The link is unusable: the server cannot be reached, answered an HTTP error to a
    * request, or ended the session. why completes "downstream server NAME ...". */
   void (*on_failed)(sg_http_link_t *link, const char *why, void *arg);
@@ -46,6 +47,13 @@ int sg_http_link_open(uv_loop_t *loop, const char *url, char **headers, char **m
 
 /* POSTs msg. Returns SG_EDOWNSTREAM when the link has failed or is closing. */
 int sg_http_link_post(sg_http_link_t *link, json_t *msg);
+
+/* Opens the session's GET stream, over which the server sends messages of its own
+ * (requests and notifications, handed to on_message like any other). It is reopened
+ * with backoff, after the last event id it carried, whenever it ends while the link
+ * lives; a server that answers 405 has none, which is fine. It is no request: it never
+ * delays closing. Call once the session is initialized. */
+void sg_http_link_listen(sg_http_link_t *link);
 
 /* The protocol version the server agreed to in its initialize answer. */
 void sg_http_link_set_protocol(sg_http_link_t *link, const char *version);

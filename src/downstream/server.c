@@ -383,7 +383,7 @@ static void link_message(sg_http_link_t *link, json_t *msg, void *arg) {
 
 static sg_ds_request_t *find_inflight(sg_downstream_t *ds, json_t *id);
 
-static void link_unanswered(sg_http_link_t *link, int64_t id, void *arg) {
+static void link_unanswered(sg_http_link_t *link, int64_t id, const char *cause, void *arg) {
   sg_downstream_t *ds = arg;
   if (ds->link != link) return;
   if ((ds->state == DS_STARTING && id == ds->init_id) ||
@@ -395,9 +395,9 @@ static void link_unanswered(sg_http_link_t *link, int64_t id, void *arg) {
   sg_ds_request_t *r = find_inflight(ds, jid);
   json_decref(jid);
   if (r == NULL) return;
-  char why[256];
-  snprintf(why, sizeof why, "downstream server \"%s\" ended its answer without a response",
-           ds->conf->name);
+  char why[800];
+  snprintf(why, sizeof why, "downstream server \"%s\" %s", ds->conf->name,
+           cause ? cause : "ended its answer without a response");
   request_fail(r, SG_EDOWNSTREAM, why);
 }
 
@@ -539,6 +539,9 @@ static void initialized(sg_downstream_t *ds, json_t *result) {
   json_t *note = sg_rpc_notification("notifications/initialized", NULL);
   ds_send(ds, note);
   json_decref(note);
+  /* What the server sends of its own accord (resource updates, list changes) comes on
+   * the session's GET stream. */
+  if (ds->link) sg_http_link_listen(ds->link);
   sg_debug("downstream %s initialized (protocol %s)", ds->conf->name, version);
   /* Numbered across all instances, so that a number never names two initializations,
    * even of instances that came and went at the same address. */

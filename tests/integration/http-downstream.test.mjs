@@ -5,79 +5,12 @@
 // and never the client's token.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer, request } from 'node:http';
-import { createServer as netServer, connect as netConnect } from 'node:net';
-import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeWorld, connect, refusal, until, auditRows, EVERYTHING } from './peers.mjs';
+import { connect, refusal, until, auditRows } from './peers.mjs';
 import { bearerWorld, startBearerGateway, bearerClient } from './bearer-peers.mjs';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = netServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const c = netConnect(port, '127.0.0.1');
-    c.on('connect', () => { c.destroy(); resolve(true); });
-    c.on('error', () => resolve(false));
-  });
-}
-
-// server-everything over Streamable HTTP on a free port.
-async function startEverything() {
-  const port = await freePort();
-  const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
-    env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (d) => { log += d; });
-  await until(() => canConnect(port), { timeoutMs: 20000, stepMs: 50 }).catch(() => {
-    throw new Error(`server-everything did not listen:\n${log}`);
-  });
-  return { child, port, stop: () => child.kill('SIGTERM') };
-}
-
-// A pass-through proxy that records each request's method and headers; responses
-// (event streams included) are piped back as they come.
-async function startProxy(target) {
-  const seen = [];
-  const server = createServer((req, res) => {
-    seen.push({ method: req.method, url: req.url, headers: { ...req.headers } });
-    const up = request({ host: '127.0.0.1', port: target, method: req.method, path: req.url,
-      headers: req.headers }, (ur) => {
-      res.writeHead(ur.statusCode, ur.headers);
-      ur.pipe(res);
-    });
-    up.on('error', () => { res.writeHead(502); res.end(); });
-    req.pipe(up);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { seen, port: server.address().port, stop: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
-}
-
-// A world whose "everything" server is the proxy's URL, with per-tenant credentials.
-function httpWorld(url, world = makeWorld({ record: false })) {
-  const path = join(world.catalog, 'servers.json');
-  const servers = JSON.parse(readFileSync(path, 'utf8'));
-  servers.servers.everything = { transport: 'http', url, headers: { 'X-Catalog': 'scopegate-test' },
-    credentials: ['Authorization'], call_timeout_ms: 20000, startup_timeout_ms: 10000 };
-  writeFileSync(path, JSON.stringify(servers, null, 2));
-  const secrets = join(world.dir, 'secrets.json');
-  writeFileSync(secrets, JSON.stringify({ servers: { everything: {
-    acme: { test: { env: { Authorization: 'Bearer acme-downstream' } } },
-    globex: { test: { env: { Authorization: 'Bearer globex-downstream' } } },
-  } } }));
-  chmodSync(secrets, 0o600);
-  return { ...world, secrets };
-}
+import { freePort, startEverything, startProxy, httpWorld } from './http-downstream-peers.mjs';
 
 function pinTool(world, file, pin) {
   const path = join(world.catalog, 'tools', file);
@@ -94,7 +27,7 @@ before(async () => {
 });
 after(async () => {
   await proxy?.stop();
-  everything?.stop();
+  await everything?.stop();
 });
 
 test('an http downstream serves listing, calls and progress, and refuses what is not granted', async () => {
