@@ -7,13 +7,13 @@
  * what a transfer yields (messages, unanswered requests, failures) is queued as events
  * and delivered only once curl has returned (drain).
  *
- * Besides the POSTs, a link may hold the session's GET stream of server-initiated
- * messages (sg_http_link_listen), reopened with backoff whenever it ends while the link
- * lives. It is no request: it carries no id and never delays closing. Transfers that
- * wait for their time to start are "pending": in the list, not yet in the multi handle.
+ * This file holds the link, its POSTs and the end of every transfer; the GETs that
+ * start later (the session's stream, resumptions) are in http_stream.c, behind
+ * http_int.h.
  *
- * Handles: the curl timer, the retry timer and one poll per socket. The link is freed
- * when the last of them is closed, after close() has ended every transfer.
+ * Handles: the curl timer, the retry timer (http_stream.c) and one poll per socket. The
+ * link is freed when the last of them is closed, after close() has ended every
+ * transfer.
  */
 #include "downstream/http.h"
 
@@ -26,83 +26,13 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "downstream/http_int.h"
 #include "json/parse.h"
-
-#define MAX_BODY (64u * 1024u * 1024u)
-#define MAX_ERROR_BODY 512u
-#define DELETE_TIMEOUT_MS 2000L
-#define MAX_EVENT_ID 256u
-#define LISTEN_FIRST_MS 500u
-#define RETRY_MAX_MS 30000u        /* also bounds a server's "retry:" */
-
-/* POST: a message; LISTEN: the session's GET stream; DELETE: ending the session. */
-typedef enum { X_POST, X_LISTEN, X_DELETE } xfer_kind_t;
-
-typedef struct xfer {
-  struct xfer *prev, *next;
-  sg_http_link_t *link;
-  CURL *easy;
-  struct curl_slist *headers;
-  xfer_kind_t kind;
-  int64_t id;       /* the request it carries, when has_id */
-  int has_id;
-  int answered;     /* its response has been seen */
-  int sse;          /* the answer is an event stream */
-  int pending;      /* waits until due_ms (loop time) before it is added to curl */
-  uint64_t due_ms;
-  int events;       /* events dispatched by this transfer */
-  long retry_ms;    /* the server's "retry:" for this stream, -1 when none */
-  char *id_buf;     /* SSE: the last "id:" field read */
-  char *event_id;   /* SSE: the id of the last event dispatched (or inherited) */
-  sg_buf_t body;    /* unparsed bytes received */
-  sg_buf_t data;    /* SSE: the data lines of the event being read */
-  char errbuf[CURL_ERROR_SIZE];
-} xfer_t;
-
-typedef enum { EV_MESSAGE, EV_UNANSWERED, EV_FAILED } ev_kind_t;
-
-typedef struct event {
-  struct event *next;
-  ev_kind_t kind;
-  json_t *msg;
-  int64_t id;
-  char *why;
-} event_t;
-
-typedef struct sock {
-  struct sock *next; /* the link's sockets, while their poll is open */
-  uv_poll_t poll;
-  sg_http_link_t *link;
-  curl_socket_t fd;
-} sock_t;
-
-struct sg_http_link {
-  uv_loop_t *loop;
-  CURLM *multi;
-  uv_timer_t timer;
-  uv_timer_t retry_timer; /* starts pending transfers */
-  int open_handles;  /* both timers and every poll */
-  char *url;
-  char **headers;    /* "NAME: value", sent with every request */
-  char *session;
-  char *protocol;
-  uint64_t connect_timeout_ms;
-  xfer_t xfers;      /* list head */
-  sock_t *socks;
-  event_t *ev_head, *ev_tail;
-  int failed;
-  int closing;
-  int multi_gone;    /* curl_multi_cleanup has been called */
-  int listening;     /* the GET stream is wanted */
-  uint64_t listen_backoff_ms;
-  int listen_warned; /* its failures were reported once since it last worked */
-  sg_http_link_cbs_t cbs;
-  void *arg;
-};
 
 /* ---- events ---- */
 
-static void push_event(sg_http_link_t *l, ev_kind_t kind, json_t *msg, int64_t id, const char *why) {
+void sg__http_push_event(sg_http_link_t *l, ev_kind_t kind, json_t *msg, int64_t id,
+                         const char *why) {
   if (l->failed || l->closing) {
     json_decref(msg);
     return;
@@ -133,8 +63,7 @@ static void free_events(sg_http_link_t *l) {
   l->ev_tail = NULL;
 }
 
-/* Delivers queued events; a callback may close the link, which ends delivery. */
-static void drain(sg_http_link_t *l) {
+void sg__http_drain(sg_http_link_t *l) {
   while (l->ev_head && !l->closing) {
     event_t *e = l->ev_head;
     l->ev_head = e->next;
@@ -173,7 +102,7 @@ static void got_message(xfer_t *x, const char *text, size_t len) {
     if (x->has_id && json_object_get(m, "method") == NULL && json_is_integer(id) &&
         json_integer_value(id) == x->id)
       x->answered = 1;
-    push_event(x->link, EV_MESSAGE, json_incref(m), 0, NULL);
+    sg__http_push_event(x->link, EV_MESSAGE, json_incref(m), 0, NULL);
   }
   json_decref(msg);
 }
@@ -188,7 +117,7 @@ static const char *field_value(const char *line, size_t len, size_t nlen, size_t
 /* Consumes the whole lines of an event stream; a partial line stays for later. An empty
  * line ends an event; its data lines, joined by newlines, are one message. As in
  * EventSource, the last "id:" read becomes the stream's last event id only when its
- * event ends, so that a stream cut inside an event is reopened before that event. */
+ * event ends, so that a stream cut inside an event is resumed before that event. */
 static void parse_sse(xfer_t *x) {
   size_t start = 0;
   for (;;) {
@@ -256,6 +185,9 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
   }
   if (x->body.len + n > MAX_BODY || sg_buf_append(&x->body, ptr, n) != 0) return 0;
   if (x->sse) parse_sse(x);
+  /* A resumed answer carries nothing more once its response has come, but a server may
+   * keep it open: it is ended here (xfer_done knows an answered stream is complete). */
+  if (x->kind == X_RESUME && x->answered) return 0;
   return n;
 }
 
@@ -281,7 +213,7 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata) {
 
 /* ---- transfers ---- */
 
-static void xfer_free(xfer_t *x) {
+void sg__http_xfer_free(xfer_t *x) {
   if (x->easy) {
     if (!x->link->multi_gone && !x->pending) curl_multi_remove_handle(x->link->multi, x->easy);
     curl_easy_cleanup(x->easy);
@@ -296,9 +228,7 @@ static void xfer_free(xfer_t *x) {
   free(x);
 }
 
-/* A transfer of the given kind carrying the link's headers; a GET that continues a
- * stream names the last event seen (last_event_id, may be NULL). */
-static xfer_t *xfer_new(sg_http_link_t *l, xfer_kind_t kind, const char *last_event_id) {
+xfer_t *sg__http_xfer_new(sg_http_link_t *l, xfer_kind_t kind, const char *last_event_id) {
   xfer_t *x = calloc(1, sizeof *x);
   if (x == NULL) return NULL;
   x->link = l;
@@ -312,7 +242,7 @@ static xfer_t *xfer_new(sg_http_link_t *l, xfer_kind_t kind, const char *last_ev
   l->xfers.prev->next = x;
   l->xfers.prev = x;
   if (x->easy == NULL || (last_event_id && (x->event_id = strdup(last_event_id)) == NULL)) {
-    xfer_free(x);
+    sg__http_xfer_free(x);
     return NULL;
   }
   if (kind == X_POST) {
@@ -347,78 +277,11 @@ static xfer_t *xfer_new(sg_http_link_t *l, xfer_kind_t kind, const char *last_ev
   curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)l->connect_timeout_ms);
   /* Streams may be quiet for long; a peer that vanished is noticed by the kernel. */
-  if (kind == X_LISTEN) curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (kind == X_LISTEN || kind == X_RESUME) curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
   /* Redirects would carry the credentials elsewhere. */
   curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
   return x;
-}
-
-/* ---- the session's stream, which starts later when it is reopened ---- */
-
-static void retry_cb(uv_timer_t *t);
-
-static void arm_retry(sg_http_link_t *l) {
-  uint64_t now = uv_now(l->loop), first = UINT64_MAX;
-  for (xfer_t *x = l->xfers.next; x != &l->xfers; x = x->next)
-    if (x->pending && x->due_ms < first) first = x->due_ms;
-  if (first == UINT64_MAX) uv_timer_stop(&l->retry_timer);
-  else uv_timer_start(&l->retry_timer, retry_cb, first > now ? first - now : 0, 0);
-}
-
-static void schedule(xfer_t *x, uint64_t delay_ms) {
-  x->pending = 1;
-  x->due_ms = uv_now(x->link->loop) + delay_ms;
-  arm_retry(x->link);
-}
-
-/* The delay before a stream is opened again: the server's "retry:" when it gave one
- * (bounded, so that a server cannot make scopegate spin or wait forever), else ours. */
-static uint64_t retry_delay(const xfer_t *x, uint64_t ours) {
-  if (x->retry_ms < 0) return ours;
-  return x->retry_ms < 100 ? 100 : (uint64_t)x->retry_ms > RETRY_MAX_MS ? RETRY_MAX_MS : (uint64_t)x->retry_ms;
-}
-
-static void open_listen(sg_http_link_t *l, const char *last_event_id, uint64_t delay_ms) {
-  xfer_t *x = xfer_new(l, X_LISTEN, last_event_id);
-  if (x == NULL) {
-    sg_warn("downstream at %s: no memory to open its stream; server-initiated messages are lost", l->url);
-    return;
-  }
-  schedule(x, delay_ms);
-}
-
-/* The session's stream ended or was refused: reopen it unless the server has none. */
-static void listen_ended(xfer_t *x, CURLcode res, long status) {
-  sg_http_link_t *l = x->link;
-  if (l->closing || l->failed || !l->listening) return;
-  if (res == CURLE_OK && status == 405) {
-    sg_debug("downstream at %s offers no stream of its own (HTTP 405 to GET)", l->url);
-    l->listening = 0;
-    return;
-  }
-  if (res == CURLE_OK && status == 404 && l->session) {
-    char why[300];
-    snprintf(why, sizeof why, "ended the session (HTTP 404 from %s to GET)", l->url);
-    push_event(l, EV_FAILED, NULL, 0, why);
-    return;
-  }
-  if (x->events > 0) {
-    l->listen_backoff_ms = LISTEN_FIRST_MS;
-    l->listen_warned = 0;
-  }
-  uint64_t delay = retry_delay(x, l->listen_backoff_ms);
-  l->listen_backoff_ms = l->listen_backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : l->listen_backoff_ms * 2;
-  if (res == CURLE_OK && status >= 300 && !l->listen_warned) {
-    l->listen_warned = 1;
-    sg_warn("downstream at %s answered HTTP %ld to the GET for its stream; trying again in %llu ms",
-            l->url, status, (unsigned long long)delay);
-  } else {
-    sg_debug("downstream at %s: its stream ended (%s); reopening in %llu ms", l->url,
-             res != CURLE_OK ? curl_easy_strerror(res) : "closed by the server",
-             (unsigned long long)delay);
-  }
-  open_listen(l, x->event_id, delay);
 }
 
 /* ---- transfers ending ---- */
@@ -459,7 +322,7 @@ static void describe(xfer_t *x, CURLcode res, long status, char *why, size_t siz
 static void xfer_done(xfer_t *x, CURLcode res) {
   sg_http_link_t *l = x->link;
   long status = status_of(x);
-  char why[512];
+  char why[512], msg[700];
   if (x->kind == X_DELETE) {
     if (res != CURLE_OK || (status >= 300 && status != 404 && status != 405))
       sg_debug("downstream at %s: ending the session failed (%s, HTTP %ld)", l->url,
@@ -469,7 +332,7 @@ static void xfer_done(xfer_t *x, CURLcode res) {
   int refused = res == CURLE_OK && status >= 300;
   if (res == CURLE_OK && status < 300) flush_body(x);
   if (x->kind == X_LISTEN) {
-    listen_ended(x, res, status);
+    sg__http_listen_ended(x, res, status);
     return;
   }
   if (x->has_id && x->answered) return; /* how the stream ended after its response is no matter */
@@ -478,10 +341,29 @@ static void xfer_done(xfer_t *x, CURLcode res) {
     if (res != CURLE_OK || refused) sg_warn("downstream %s", why);
     return;
   }
-  if (refused || res != CURLE_OK) {
-    push_event(l, EV_FAILED, NULL, 0, why);
+  if (refused) {
+    /* A server that will not resume an answer fails that request; one that ended the
+     * session fails them all. */
+    if (x->kind == X_RESUME && !(status == 404 && l->session)) {
+      snprintf(msg, sizeof msg, "cut its answer to the request and would not resume it: %s", why);
+      sg__http_push_event(l, EV_UNANSWERED, NULL, x->id, msg);
+    } else {
+      sg__http_push_event(l, EV_FAILED, NULL, 0, why);
+    }
+    return;
+  }
+  /* The stream ended before the response: cut, or closed by the server, which may then
+   * replay the rest after the last event id it gave. */
+  if (x->event_id && sg__http_resume(x) == 0) return;
+  if (x->kind == X_RESUME) {
+    snprintf(msg, sizeof msg,
+             "cut its answer to the request, and %d attempts to resume it failed%s%s",
+             RESUME_ATTEMPTS, res != CURLE_OK ? ": " : "", res != CURLE_OK ? why : "");
+    sg__http_push_event(l, EV_UNANSWERED, NULL, x->id, msg);
+  } else if (res != CURLE_OK) {
+    sg__http_push_event(l, EV_FAILED, NULL, 0, why);
   } else {
-    push_event(l, EV_UNANSWERED, NULL, x->id, NULL);
+    sg__http_push_event(l, EV_UNANSWERED, NULL, x->id, NULL);
   }
 }
 
@@ -496,27 +378,9 @@ static void check_done(sg_http_link_t *l) {
     curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
     CURLcode res = m->data.result;
     xfer_done(x, res);
-    xfer_free(x);
+    sg__http_xfer_free(x);
   }
   if (l->closing && !l->multi_gone && l->xfers.next == &l->xfers) finish_close(l);
-}
-
-/* Starts the pending transfers whose time has come. */
-static void retry_cb(uv_timer_t *t) {
-  sg_http_link_t *l = t->data;
-  if (l->closing || l->failed) return;
-  uint64_t now = uv_now(l->loop);
-  for (xfer_t *x = l->xfers.next, *next; x != &l->xfers; x = next) {
-    next = x->next;
-    if (!x->pending || x->due_ms > now) continue;
-    x->pending = 0;
-    if (curl_multi_add_handle(l->multi, x->easy) == CURLM_OK) continue;
-    sg_warn("downstream at %s: cannot open its stream; server-initiated messages are lost", l->url);
-    x->pending = 1; /* never added */
-    xfer_free(x);
-  }
-  arm_retry(l);
-  drain(l);
 }
 
 /* ---- the loop side of the multi interface ---- */
@@ -550,7 +414,7 @@ static void poll_cb(uv_poll_t *p, int status, int events) {
   int running;
   curl_multi_socket_action(l->multi, s->fd, flags, &running);
   check_done(l);
-  drain(l);
+  sg__http_drain(l);
 }
 
 static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
@@ -591,7 +455,7 @@ static void timeout_cb(uv_timer_t *t) {
   int running;
   curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
   check_done(l);
-  drain(l);
+  sg__http_drain(l);
 }
 
 static int timer_cb(CURLM *multi, long timeout_ms, void *userp) {
@@ -674,7 +538,7 @@ int sg_http_link_post(sg_http_link_t *l, json_t *msg) {
   if (l->failed || l->closing) return SG_EDOWNSTREAM;
   char *body = json_dumps(msg, JSON_COMPACT);
   if (body == NULL) return SG_ENOMEM;
-  xfer_t *x = xfer_new(l, X_POST, NULL);
+  xfer_t *x = sg__http_xfer_new(l, X_POST, NULL);
   if (x == NULL) {
     free(body);
     return SG_ENOMEM;
@@ -690,7 +554,7 @@ int sg_http_link_post(sg_http_link_t *l, json_t *msg) {
   if (curl_multi_add_handle(l->multi, x->easy) != CURLM_OK) {
     curl_easy_cleanup(x->easy);
     x->easy = NULL;
-    xfer_free(x);
+    sg__http_xfer_free(x);
     return SG_EDOWNSTREAM;
   }
   return 0;
@@ -701,17 +565,10 @@ void sg_http_link_set_protocol(sg_http_link_t *l, const char *version) {
   l->protocol = version ? strdup(version) : NULL;
 }
 
-void sg_http_link_listen(sg_http_link_t *l) {
-  if (l->failed || l->closing || l->listening) return;
-  l->listening = 1;
-  l->listen_backoff_ms = LISTEN_FIRST_MS;
-  open_listen(l, NULL, 0);
-}
-
 void sg_http_link_forget(sg_http_link_t *l, int64_t id) {
   for (xfer_t *x = l->xfers.next; x != &l->xfers; x = x->next)
     if (x->has_id && x->id == id) {
-      xfer_free(x);
+      sg__http_xfer_free(x);
       return;
     }
 }
@@ -746,15 +603,15 @@ void sg_http_link_close(sg_http_link_t *l) {
   l->closing = 1;
   uv_timer_stop(&l->retry_timer);
   free_events(l);
-  while (l->xfers.next != &l->xfers) xfer_free(l->xfers.next);
+  while (l->xfers.next != &l->xfers) sg__http_xfer_free(l->xfers.next);
   if (l->session && !l->failed) {
     /* Tell the server the session is over; finish_close runs when it answers. */
-    xfer_t *x = xfer_new(l, X_DELETE, NULL);
+    xfer_t *x = sg__http_xfer_new(l, X_DELETE, NULL);
     if (x) {
       curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, "DELETE");
       curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, DELETE_TIMEOUT_MS);
       if (curl_multi_add_handle(l->multi, x->easy) == CURLM_OK) return;
-      xfer_free(x);
+      sg__http_xfer_free(x);
     }
   }
   finish_close(l);

@@ -3,8 +3,9 @@
  * Mcp-Session-Id), driven by libcurl's multi interface on the libuv loop. Every message
  * scopegate sends is a POST; the server answers with one JSON body or with an SSE stream
  * whose events are handed over as they arrive, so progress notifications come before
- * the response they belong to. Closing the link ends its transfers and DELETEs the
- * session.
+ * the response they belong to. An answer stream cut before its response is resumed
+ * with GET and Last-Event-ID when its events carried ids (2025-11-25). Closing the link
+ * ends its transfers and DELETEs the session.
  *
  * The link knows nothing of MCP beyond the transport: the downstream (server.c) runs
  * the handshake and tells the link the negotiated protocol version, which every later
