@@ -5,27 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as netServer, connect as netConnect } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { connect, until, auditRows, refusal } from './peers.mjs';
+import { connect, until, auditRows, refusal, withUpdateSwitch, resourceUpdates } from './peers.mjs';
 import { startEverything, startProxy, httpWorld } from './http-downstream-peers.mjs';
-
-const { ResourceUpdatedNotificationSchema } = await import(
-  join(process.cwd(), 'tools/node_modules/@modelcontextprotocol/sdk/dist/esm/types.js'));
-
-// A tool for server-everything's update switch, granted to viewers.
-function withUpdateSwitch(world) {
-  writeFileSync(join(world.catalog, 'tools', 'toggle_updates.json'), JSON.stringify({
-    name: 'toggle_updates', server: 'everything', tool: 'toggle-subscriber-updates', access: 'read',
-    description: 'Starts or stops simulated resource updates.',
-    inputSchema: { type: 'object', additionalProperties: false },
-  }));
-  const matrixPath = join(world.catalog, 'matrix.json');
-  const matrix = JSON.parse(readFileSync(matrixPath, 'utf8'));
-  matrix.roles.viewer.tools.toggle_updates = {};
-  writeFileSync(matrixPath, JSON.stringify(matrix));
-  return world;
-}
 
 let everything;
 before(async () => { everything = await startEverything(); });
@@ -36,8 +17,7 @@ test('resource updates an http downstream sends on its GET stream reach the subs
   const world = withUpdateSwitch(httpWorld(`http://127.0.0.1:${proxy.port}/mcp`));
   const gw = await connect(world, { role: 'viewer', extraArgs: ['--secrets', world.secrets] });
   try {
-    const seen = [];
-    gw.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => { seen.push(n.params.uri); });
+    const seen = resourceUpdates(gw.client);
     const { resources } = await gw.client.listResources();
     const uri = resources.find((r) => r.uri.startsWith('demo://resource/static/document/')).uri;
     assert.deepEqual(await gw.client.subscribeResource({ uri }), {});
