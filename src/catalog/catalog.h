@@ -26,6 +26,16 @@ typedef enum { SG_APPROVAL_NONE = 0, SG_APPROVAL_AUTO, SG_APPROVAL_REQUIRED } sg
  * stdio, or an MCP endpoint it speaks to over Streamable HTTP. */
 typedef enum { SG_DS_STDIO = 0, SG_DS_HTTP } sg_ds_transport_t;
 
+/* Which era of MCP scopegate speaks to an http server ("protocol" in servers.json): the
+ * session era (initialize, the default), the stateless era (2026-07-28: no handshake,
+ * every request carries its version and scopegate's capabilities), or whichever the
+ * server offers (server/discover first, initialize when the server does not know it). */
+typedef enum {
+  SG_DS_PROTO_SESSION = 0,
+  SG_DS_PROTO_STATELESS,
+  SG_DS_PROTO_AUTO
+} sg_ds_protocol_t;
+
 /* For an http server the fields that describe a process are reused so that everything
  * comparing two definitions also compares endpoints: command (and argv[0]) hold the URL,
  * env holds the headers the catalog adds as "NAME=VALUE" entries, cwd is the catalog
@@ -43,6 +53,7 @@ typedef struct {
   uint64_t startup_timeout_ms;
   char **credentials;       /* NULL-terminated names of the environment variables each
                              * (tenant, env) instance must get from the secrets file */
+  sg_ds_protocol_t protocol; /* SG_DS_HTTP only; always SG_DS_PROTO_SESSION for stdio */
 } sg_server_conf_t;
 
 typedef struct {

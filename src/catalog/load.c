@@ -198,6 +198,19 @@ static void load_http_server(loader_t *l, sg_catalog_t *c, json_t *s, const char
     problem(l, p, "must be an http:// or https:// URL");
   }
   sc->url = sc->command;
+  json_t *protocol = json_object_get(s, "protocol");
+  if (protocol) {
+    const char *v = json_string_value(protocol);
+    if (v && strcmp(v, "2025-11-25") == 0) sc->protocol = SG_DS_PROTO_SESSION;
+    else if (v && strcmp(v, "2026-07-28") == 0) sc->protocol = SG_DS_PROTO_STATELESS;
+    else if (v && strcmp(v, "auto") == 0) sc->protocol = SG_DS_PROTO_AUTO;
+    else {
+      ptr_join(p, sizeof p, ptr, "protocol");
+      problem(l, p,
+              "must be \"2025-11-25\" (sessions, the default), \"2026-07-28\" (stateless) or "
+              "\"auto\"");
+    }
+  }
   sc->argv = calloc(2, sizeof *sc->argv);
   sc->argv[0] = strdup(sc->command);
   sc->cwd = resolve_dir(c->dir, ".");
@@ -229,7 +242,7 @@ static void load_servers(loader_t *l, sg_catalog_t *c) {
   static const char *const top_keys[] = {"servers", NULL};
   static const char *const server_keys[] = {
       "transport",       "command",          "args",        "cwd", "env",
-      "call_timeout_ms", "startup_timeout_ms", "credentials", "url", "headers", NULL};
+      "call_timeout_ms", "startup_timeout_ms", "credentials", "url", "headers", "protocol", NULL};
   json_t *root = load_json(l, c->dir, "servers.json");
   if (root == NULL) return;
   only_keys(l, root, "", top_keys);
@@ -261,7 +274,7 @@ static void load_servers(loader_t *l, sg_catalog_t *c) {
     if (http) {
       load_http_server(l, c, s, ptr, sc);
     } else {
-      static const char *const http_only[] = {"url", "headers", NULL};
+      static const char *const http_only[] = {"url", "headers", "protocol", NULL};
       for (const char *const *k = http_only; *k; k++)
         if (json_object_get(s, *k)) {
           ptr_join(p, sizeof p, ptr, *k);

@@ -26,6 +26,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "downstream/era.h"
 #include "downstream/http_int.h"
 #include "json/parse.h"
 
@@ -318,6 +319,30 @@ static void describe(xfer_t *x, CURLcode res, long status, char *why, size_t siz
              x->body.data[0] ? ": " : "", x->body.data);
 }
 
+/* Hands on the JSON-RPC error an HTTP refusal carries as x's answer, when it does. */
+static int refusal_answer(xfer_t *x) {
+  sg_json_limits_t lim = {MAX_ERROR_BODY, 32};
+  char err[128];
+  json_t *msg = NULL;
+  if (x->body.len == 0 ||
+      sg_json_parse(x->body.data, x->body.len, &lim, &msg, err, sizeof err) != 0)
+    return 0;
+  json_t *id = json_object_get(msg, "id");
+  int ok = json_is_object(json_object_get(msg, "error")) &&
+           json_object_get(msg, "result") == NULL &&
+           (id == NULL || json_is_null(id) ||
+            (json_is_integer(id) && json_integer_value(id) == x->id));
+  if (ok) {
+    /* Errors found before the body was read may not name the request. */
+    json_object_set_new(msg, "id", json_integer(x->id));
+    x->answered = 1;
+    sg__http_push_event(x->link, EV_MESSAGE, msg, 0, NULL);
+    return 1;
+  }
+  json_decref(msg);
+  return 0;
+}
+
 /* A transfer is over: hand on what its body held, then decide what its end means. */
 static void xfer_done(xfer_t *x, CURLcode res) {
   sg_http_link_t *l = x->link;
@@ -336,9 +361,17 @@ static void xfer_done(xfer_t *x, CURLcode res) {
     return;
   }
   if (x->has_id && x->answered) return; /* how the stream ended after its response is no matter */
+  if (refused && l->stateless && x->has_id && refusal_answer(x)) return;
   if (res != CURLE_OK || refused) describe(x, res, status, why, sizeof why);
   if (!x->has_id) {
     if (res != CURLE_OK || refused) sg_warn("downstream %s", why);
+    return;
+  }
+  if (refused && l->stateless) {
+    /* The era answers a request it refuses with an HTTP error whose body is the JSON-RPC
+     * error (handed on above as the request's answer). Anything else fails that request
+     * alone, since there is no session for it to end. */
+    sg__http_push_event(l, EV_UNANSWERED, NULL, x->id, why);
     return;
   }
   if (refused) {
@@ -544,9 +577,22 @@ int sg_http_link_post(sg_http_link_t *l, json_t *msg) {
     return SG_ENOMEM;
   }
   json_t *id = json_object_get(msg, "id");
-  if (json_object_get(msg, "method") && json_is_integer(id)) {
+  const char *method = json_string_value(json_object_get(msg, "method"));
+  if (method && json_is_integer(id)) {
     x->has_id = 1;
     x->id = json_integer_value(id);
+  }
+  if (l->stateless && method && id) {
+    /* The era's requests say on the outside what they are; the server checks that the
+     * headers and the body agree. */
+    char line[1200], name[1024];
+    snprintf(line, sizeof line, "Mcp-Method: %s", method);
+    x->headers = curl_slist_append(x->headers, line);
+    if (sg__ds_era_name(method, json_object_get(msg, "params"), name, sizeof name) == 0) {
+      snprintf(line, sizeof line, "Mcp-Name: %s", name);
+      x->headers = curl_slist_append(x->headers, line);
+    }
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
   }
   curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
   curl_easy_setopt(x->easy, CURLOPT_COPYPOSTFIELDS, body);
@@ -558,6 +604,13 @@ int sg_http_link_post(sg_http_link_t *l, json_t *msg) {
     return SG_EDOWNSTREAM;
   }
   return 0;
+}
+
+void sg_http_link_set_stateless(sg_http_link_t *l, int on) {
+  l->stateless = on;
+  if (on) return;
+  free(l->session); /* whatever a refusal of the other era carried names no session */
+  l->session = NULL;
 }
 
 void sg_http_link_set_protocol(sg_http_link_t *l, const char *version) {

@@ -56,7 +56,15 @@ int sg_http_link_post(sg_http_link_t *link, json_t *msg);
  * delays closing. Call once the session is initialized. */
 void sg_http_link_listen(sg_http_link_t *link);
 
-/* The protocol version the server agreed to in its initialize answer. */
+/* Speaks the stateless era (2026-07-28, see era.h) from now on (on) or not: each request
+ * then carries Mcp-Method and, where its method names something, Mcp-Name; an HTTP
+ * refusal whose body is a JSON-RPC error is that request's answer, and any other fails
+ * that request alone. Turning it off (to fall back to initialize) forgets any session
+ * id a refusal carried. */
+void sg_http_link_set_stateless(sg_http_link_t *link, int on);
+
+/* The protocol version the server agreed to in its initialize answer, or the stateless
+ * era's version: every later request carries it as MCP-Protocol-Version. */
 void sg_http_link_set_protocol(sg_http_link_t *link, const char *version);
 
 /* Stops waiting for the answer to request id (cancelled or timed out): its stream is

@@ -20,7 +20,7 @@
 #include "downstream/http.h"
 
 #define MAX_BODY (64u * 1024u * 1024u)
-#define MAX_ERROR_BODY 512u
+#define MAX_ERROR_BODY 4096u /* enough for a JSON-RPC error in the body */
 #define DELETE_TIMEOUT_MS 2000L
 #define MAX_EVENT_ID 256u
 #define RESUME_ATTEMPTS 4 /* tries to resume one answer without new events */
@@ -89,6 +89,7 @@ struct sg_http_link {
   int closing;
   int multi_gone; /* curl_multi_cleanup has been called */
   int listening;  /* the GET stream is wanted */
+  int stateless;  /* speaks the 2026-07-28 era: no session, method headers */
   uint64_t listen_backoff_ms;
   int listen_warned; /* its failures were reported once since it last worked */
   sg_http_link_cbs_t cbs;

@@ -128,7 +128,7 @@ static int same_server(const sg_server_conf_t *a, const sg_server_conf_t *b) {
          same_strv(a->argv, b->argv) &&
          strcmp(a->cwd, b->cwd) == 0 && same_strv(a->env, b->env) &&
          same_strv(a->credentials, b->credentials) && a->call_timeout_ms == b->call_timeout_ms &&
-         a->startup_timeout_ms == b->startup_timeout_ms;
+         a->startup_timeout_ms == b->startup_timeout_ms && a->protocol == b->protocol;
 }
 
 void sg_pool_set_catalog(sg_pool_t *p, sg_catalog_t *cat) {

@@ -1,7 +1,10 @@
 /*
  * A downstream MCP server: spawn or connect, MCP client handshake, request forwarding
  * with gateway-owned ids, progress routing, timeouts, and restart with backoff. See
- * server.h for the state machine. The state machine is the same for both transports;
+ * server.h for the state machine. An http server may speak the stateless era instead
+ * (era.h): then STARTING is server/discover rather than initialize, every request
+ * carries the era's envelope, and with "auto" a server that does not know the era is
+ * initialized on the same link instead. The state machine is the same for both transports;
  * only carrying messages differs. A stdio server's process lives in its own child_t,
  * an http server's session in its own sg_http_link_t (http.h), so a restart never waits
  * for the previous process's or session's handles to finish closing.
@@ -17,6 +20,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "downstream/era.h"
 #include "downstream/http.h"
 #include "json/frame.h"
 #include "json/parse.h"
@@ -89,6 +93,8 @@ struct sg_downstream {
   void (*close_done)(void *arg);
   void *close_arg;
   int retiring; /* replaced by a new definition: stop once idle */
+  int stateless;   /* the current http link speaks the stateless era */
+  int discovering; /* init_id is a server/discover, not an initialize */
 };
 
 /* ---- request lists ---- */
@@ -164,6 +170,10 @@ static int send_request(sg_downstream_t *ds, sg_ds_request_t *r) {
       json_object_set_new(params, "_meta", meta);
     }
     json_object_set_new(meta, "progressToken", json_integer(r->id));
+  }
+  if (ds->stateless && sg__ds_era_envelope(params) != 0) {
+    json_decref(params);
+    return SG_ENOMEM;
   }
   json_t *id = json_integer(r->id);
   json_t *msg = sg_rpc_request(id, r->method, params);
@@ -301,6 +311,9 @@ static char **child_env(const sg_server_conf_t *conf, char **extra) {
 }
 
 static void send_initialize(sg_downstream_t *ds);
+static void send_discover(sg_downstream_t *ds);
+static void start_listing(sg_downstream_t *ds);
+static void discovered(sg_downstream_t *ds, json_t *result, const char *failure);
 static void open_session(sg_downstream_t *ds);
 
 static void spawn_child(sg_downstream_t *ds) {
@@ -386,6 +399,10 @@ static sg_ds_request_t *find_inflight(sg_downstream_t *ds, json_t *id);
 static void link_unanswered(sg_http_link_t *link, int64_t id, const char *cause, void *arg) {
   sg_downstream_t *ds = arg;
   if (ds->link != link) return;
+  if (ds->state == DS_STARTING && id == ds->init_id && ds->discovering) {
+    discovered(ds, NULL, cause ? cause : "ended its answer without a response");
+    return;
+  }
   if ((ds->state == DS_STARTING && id == ds->init_id) ||
       (ds->state == DS_LISTING && id == ds->list_id)) {
     abandon(ds, 0, "ended its answer to the handshake without a response");
@@ -445,7 +462,57 @@ static void open_session(sg_downstream_t *ds) {
   ds->startup_deadline_us = sg_mono_us() + ds->conf->startup_timeout_ms * 1000u;
   sg_info("downstream %s (tenant %s, env %s) connecting to %s", ds->conf->name, ds->tenant,
           ds->env, ds->conf->url);
-  send_initialize(ds);
+  ds->stateless = 0;
+  ds->discovering = ds->conf->protocol != SG_DS_PROTO_SESSION;
+  if (ds->discovering) send_discover(ds);
+  else send_initialize(ds);
+}
+
+/* Asks the server whether it serves the stateless era: server/discover, itself a
+ * request of that era. */
+static void send_discover(sg_downstream_t *ds) {
+  sg_http_link_set_stateless(ds->link, 1);
+  sg_http_link_set_protocol(ds->link, SG_DS_STATELESS_VERSION);
+  ds->init_id = ds->next_id++;
+  json_t *params = json_object();
+  sg__ds_era_envelope(params);
+  json_t *id = json_integer(ds->init_id);
+  json_t *msg = sg_rpc_request(id, "server/discover", params);
+  ds_send(ds, msg);
+  json_decref(msg);
+  json_decref(id);
+}
+
+static unsigned initializations;
+
+/* The answer to server/discover: the result (borrowed) when there was one, else why it
+ * failed. A server that serves the era is listed at once, with no handshake; one that
+ * does not is initialized instead when the catalog says "auto", and given up otherwise. */
+static void discovered(sg_downstream_t *ds, json_t *result, const char *failure) {
+  ds->discovering = 0;
+  if (result && sg__ds_era_offered(result)) {
+    ds->stateless = 1;
+    ds->generation = ++initializations;
+    sg_debug("downstream %s speaks protocol %s (stateless)", ds->conf->name,
+             SG_DS_STATELESS_VERSION);
+    start_listing(ds);
+    return;
+  }
+  char why[600];
+  if (result) snprintf(why, sizeof why, "does not offer protocol %s", SG_DS_STATELESS_VERSION);
+  else snprintf(why, sizeof why, "%s", failure);
+  if (ds->conf->protocol == SG_DS_PROTO_AUTO) {
+    sg_info("downstream %s: server/discover: %s; initializing a session instead",
+            ds->conf->name, why);
+    sg_http_link_set_stateless(ds->link, 0);
+    sg_http_link_set_protocol(ds->link, NULL);
+    send_initialize(ds);
+    return;
+  }
+  char full[700];
+  snprintf(full, sizeof full, "answered server/discover but %s", why);
+  sg_error("downstream %s %s", ds->conf->name, full);
+  abandon(ds, 0, full);
 }
 
 /* Gives up on the current process (sending it sig) or session. */
@@ -458,6 +525,10 @@ static void send_tools_list(sg_downstream_t *ds, const char *cursor) {
   ds->list_id = ds->next_id++;
   json_t *id = json_integer(ds->list_id);
   json_t *params = cursor ? json_pack("{s:s}", "cursor", cursor) : NULL;
+  if (ds->stateless) {
+    if (params == NULL) params = json_object();
+    sg__ds_era_envelope(params);
+  }
   json_t *msg = sg_rpc_request(id, "tools/list", params);
   ds_send(ds, msg);
   json_decref(msg);
@@ -545,7 +616,6 @@ static void initialized(sg_downstream_t *ds, json_t *result) {
   sg_debug("downstream %s initialized (protocol %s)", ds->conf->name, version);
   /* Numbered across all instances, so that a number never names two initializations,
    * even of instances that came and went at the same address. */
-  static unsigned initializations;
   ds->generation = ++initializations;
   start_listing(ds);
 }
@@ -584,7 +654,12 @@ static void handle_message(sg_downstream_t *ds, json_t *msg) {
     case SG_MSG_ERROR: {
       if (ds->state == DS_LISTING && json_is_integer(m.id) &&
           json_integer_value(m.id) == ds->list_id) {
-        if (m.kind == SG_MSG_RESULT) {
+        char why[200];
+        if (m.kind == SG_MSG_RESULT && ds->stateless &&
+            sg__ds_era_take_result(m.result, why, sizeof why) != 0) {
+          sg_warn("downstream %s %s to tools/list", ds->conf->name, why);
+          finish_listing(ds, NULL);
+        } else if (m.kind == SG_MSG_RESULT) {
           listing_page(ds, m.result);
         } else {
           sg_warn("downstream %s refused tools/list", ds->conf->name);
@@ -594,7 +669,15 @@ static void handle_message(sg_downstream_t *ds, json_t *msg) {
       }
       if (ds->state == DS_STARTING && json_is_integer(m.id) &&
           json_integer_value(m.id) == ds->init_id) {
-        if (m.kind == SG_MSG_RESULT) {
+        if (ds->discovering) {
+          char why[300] = "";
+          if (m.kind == SG_MSG_ERROR)
+            snprintf(why, sizeof why, "answered with error %lld: %.200s",
+                     (long long)json_integer_value(json_object_get(m.error, "code")),
+                     json_string_value(json_object_get(m.error, "message"))
+                         ? json_string_value(json_object_get(m.error, "message")) : "");
+          discovered(ds, m.kind == SG_MSG_RESULT ? m.result : NULL, why);
+        } else if (m.kind == SG_MSG_RESULT) {
           initialized(ds, m.result);
         } else {
           sg_error("downstream %s refused initialize", ds->conf->name);
@@ -605,6 +688,13 @@ static void handle_message(sg_downstream_t *ds, json_t *msg) {
       sg_ds_request_t *r = find_inflight(ds, m.id);
       if (r == NULL) {
         sg_debug("downstream %s answered unknown id; ignored", ds->conf->name);
+        break;
+      }
+      char why[300], full[400];
+      if (m.kind == SG_MSG_RESULT && ds->stateless &&
+          sg__ds_era_take_result(m.result, why, sizeof why) != 0) {
+        snprintf(full, sizeof full, "downstream server \"%s\" %s", ds->conf->name, why);
+        request_fail(r, SG_EDOWNSTREAM, full);
         break;
       }
       list_remove(r);
@@ -647,6 +737,18 @@ static void handle_message(sg_downstream_t *ds, json_t *msg) {
   }
 }
 
+/* Tells the server that request id is no longer wanted. The stateless era has no
+ * notification for it: dropping the request's connection (sg_http_link_forget, which
+ * the callers do) is how a request of that era is cancelled. */
+static void send_cancelled(sg_downstream_t *ds, int64_t id, const char *reason) {
+  if (ds->stateless) return;
+  json_t *note = sg_rpc_notification(
+      "notifications/cancelled",
+      json_pack("{s:I, s:s}", "requestId", (json_int_t)id, "reason", reason));
+  ds_send(ds, note);
+  json_decref(note);
+}
+
 /* ---- timers ---- */
 
 static void sweep_cb(uv_timer_t *t) {
@@ -666,11 +768,7 @@ static void sweep_cb(uv_timer_t *t) {
     if (r->deadline_us > now) continue;
     snprintf(why, sizeof why, "downstream server \"%s\" did not answer within %llu ms",
              ds->conf->name, (unsigned long long)ds->conf->call_timeout_ms);
-    json_t *note = sg_rpc_notification(
-        "notifications/cancelled", json_pack("{s:I, s:s}", "requestId", (json_int_t)r->id,
-                                             "reason", "timed out at the gateway"));
-    ds_send(ds, note);
-    json_decref(note);
+    send_cancelled(ds, r->id, "timed out at the gateway");
     if (ds->link) sg_http_link_forget(ds->link, r->id);
     request_fail(r, SG_EDOWNSTREAM_TIMEOUT, why);
     next = ds->inflight.next;
@@ -776,11 +874,7 @@ int sg_downstream_request(sg_downstream_t *ds, const char *method, json_t *param
 void sg_downstream_cancel(sg_ds_request_t *r, const char *reason) {
   sg_downstream_t *ds = r->ds;
   if (r->params == NULL && (ds->child || ds->link)) {
-    json_t *note = sg_rpc_notification(
-        "notifications/cancelled",
-        json_pack("{s:I, s:s}", "requestId", (json_int_t)r->id, "reason", reason));
-    ds_send(ds, note);
-    json_decref(note);
+    send_cancelled(ds, r->id, reason);
     if (ds->link) sg_http_link_forget(ds->link, r->id);
   }
   request_fail(r, SG_ECANCELLED, reason);

@@ -17,6 +17,11 @@
  *                        └──────────────── restart_timer_cb() ◀────────────────────────────┘
  *   any state ── sg_downstream_close() ──▶ CLOSING ── last handle closed ──▶ freed
  *
+ * STARTING is initialize (then notifications/initialized) in the session era; for an
+ * http server of the stateless era ("protocol" "2026-07-28" or "auto", see era.h) it is
+ * server/discover, and a server that does not offer the era is initialized instead
+ * ("auto") or given up like one that refused to initialize.
+ *
  * LISTING: scopegate asks the server for its tools (all pages) and hands them to the
  * on_tools callback, which compares them with the catalog's pins and sets the
  * quarantine; only then are queued calls sent. A server that announces

@@ -112,6 +112,43 @@ static void duplicate_keys_and_syntax(void) {
   t = load_fails(dir);
   CHECK(strstr(t, "servers.json: /servers/svc/command: is only for \"stdio\" servers") != NULL);
   CHECK(strstr(t, "servers.json: /servers/svc: missing required field \"url\"") != NULL);
+  fx_write(dir, "servers.json",
+           "{\"servers\":{\"svc\":{\"transport\":\"http\",\"url\":\"http://x/mcp\","
+           "\"protocol\":\"2026-07\"}}}");
+  t = load_fails(dir);
+  CHECK(strstr(t, "servers.json: /servers/svc/protocol: must be \"2025-11-25\"") != NULL);
+  fx_write(dir, "servers.json",
+           "{\"servers\":{\"svc\":{\"transport\":\"stdio\",\"command\":\"a\","
+           "\"protocol\":\"2026-07-28\"}}}");
+  t = load_fails(dir);
+  CHECK(strstr(t, "servers.json: /servers/svc/protocol: is only for \"http\" servers") != NULL);
+}
+
+/* An http server's "protocol" names the era scopegate speaks to it; without it, sessions. */
+static void http_protocols_load(void) {
+  static const struct {
+    const char *value;
+    sg_ds_protocol_t want;
+  } cases[] = {{NULL, SG_DS_PROTO_SESSION},
+               {"2025-11-25", SG_DS_PROTO_SESSION},
+               {"2026-07-28", SG_DS_PROTO_STATELESS},
+               {"auto", SG_DS_PROTO_AUTO}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *dir = fx_small_catalog("auto");
+    char servers[256];
+    snprintf(servers, sizeof servers,
+             "{\"servers\":{\"svc\":{\"transport\":\"http\",\"url\":\"http://x/mcp\"%s%s%s}}}",
+             cases[i].value ? ",\"protocol\":\"" : "", cases[i].value ? cases[i].value : "",
+             cases[i].value ? "\"" : "");
+    fx_write(dir, "servers.json", servers);
+    sg_catalog_t *c = NULL;
+    sg_buf_t errors;
+    sg_buf_init(&errors);
+    CHECK_INT_EQ(sg_catalog_load(dir, &c, &errors), 0);
+    CHECK_INT_EQ(sg_catalog_server(c, "svc")->protocol, cases[i].want);
+    sg_buf_free(&errors);
+    sg_catalog_unref(c);
+  }
 }
 
 static void missing_directory(void) {
@@ -122,6 +159,7 @@ static void missing_directory(void) {
 const sg_test_t sg_suite_catalog[] = {
     {"example_catalog_loads", example_catalog_loads},
     {"small_catalog_loads", small_catalog_loads},
+    {"http_protocols_load", http_protocols_load},
     {"problems_name_file_and_pointer", problems_name_file_and_pointer},
     {"tool_file_problems", tool_file_problems},
     {"schema_that_does_not_compile", schema_that_does_not_compile},
