@@ -17,24 +17,29 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/buf.h"
 #include "schema/resolver.h"
 #include "schema/schema.h"
 
 static int usage(FILE *out) {
   fprintf(out,
           "usage: scopegate validate --schema FILE [--draft 2020-12|7] [--format-assert]\n"
-          "                          [--map URI-PREFIX=DIR]... [INSTANCE...]\n"
+          "                          [--all] [--map URI-PREFIX=DIR]... [INSTANCE...]\n"
           "\n"
           "Validates each INSTANCE file (standard input when none is named, or \"-\")\n"
           "against the schema, and prints one line per instance:\n"
           "  FILE: valid\n"
           "  FILE: invalid: /instance/pointer: message (keyword at /keyword/location)\n"
-          "Only the first error of an invalid instance is reported: the validator stops at\n"
-          "the first failing keyword.\n"
+          "By default only the first error of an invalid instance is reported (the\n"
+          "validator stops at the first failing keyword); with --all, every error is, one\n"
+          "line each, indented under the instance's line:\n"
+          "  FILE: invalid: N errors\n"
+          "    /instance/pointer: message (keyword at /keyword/location)\n"
           "\n"
           "  --schema FILE           the schema; relative $refs are read from files beside it\n"
           "  --draft 2020-12|7       the draft of a schema without \"$schema\" (2020-12)\n"
           "  --format-assert         \"format\" is an assertion, not just an annotation\n"
+          "  --all                   report every error, not only the first\n"
           "  --map URI-PREFIX=DIR    $refs to URIs under URI-PREFIX are read from DIR (the\n"
           "                          rest of the URI is a path under DIR); files under DIR\n"
           "                          may also be named with file:// URIs. Repeatable.\n"
@@ -64,8 +69,43 @@ static json_t *read_json(FILE *f, char *why, size_t whylen) {
   return v;
 }
 
+/* "/instance/pointer: message (keyword at /keyword/location)", cleaned. */
+static void put_error(FILE *out, const sg_schema_error_t *e) {
+  put_clean(out, e->instance_location[0] ? e->instance_location : "(root)");
+  fputs(": ", out);
+  put_clean(out, e->message);
+  if (e->keyword[0]) {
+    fputs(" (", out);
+    put_clean(out, e->keyword);
+    fputs(" at ", out);
+    put_clean(out, e->keyword_location);
+    fputc(')', out);
+  }
+}
+
+/* With --all, the errors are gathered before the instance's line says how many. */
+typedef struct {
+  sg_buf_t *lines;
+  size_t *n;
+} collected_t;
+
+static void collect_error(void *data, const sg_schema_error_t *e) {
+  collected_t *col = data;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  if (mem == NULL) return;
+  fputs("    ", mem);
+  put_error(mem, e);
+  fputc('\n', mem);
+  fclose(mem);
+  sg_buf_append(col->lines, text, len);
+  free(text);
+  (*col->n)++;
+}
+
 /* Validates one instance; returns the exit status it calls for (0, 1 or 2). */
-static int check_instance(const sg_schema_t *s, const char *name) {
+static int check_instance(const sg_schema_t *s, const char *name, int all) {
   int is_stdin = strcmp(name, "-") == 0;
   FILE *f = is_stdin ? stdin : fopen(name, "rb");
   if (f == NULL) {
@@ -82,6 +122,22 @@ static int check_instance(const sg_schema_t *s, const char *name) {
     putchar('\n');
     return 1;
   }
+  if (all) {
+    sg_buf_t lines;
+    sg_buf_init(&lines);
+    size_t n = 0;
+    collected_t col = {&lines, &n};
+    int rc = sg_schema_validate_all(s, inst, collect_error, &col);
+    json_decref(inst);
+    if (rc == 0) {
+      printf(": valid\n");
+    } else {
+      printf(": invalid: %zu error%s\n", n, n == 1 ? "" : "s");
+      fwrite(lines.data, 1, lines.len, stdout);
+    }
+    sg_buf_free(&lines);
+    return rc == 0 ? 0 : 1;
+  }
   sg_schema_error_t err;
   int rc = sg_schema_validate(s, inst, &err);
   json_decref(inst);
@@ -90,16 +146,7 @@ static int check_instance(const sg_schema_t *s, const char *name) {
     return 0;
   }
   printf(": invalid: ");
-  put_clean(stdout, err.instance_location[0] ? err.instance_location : "(root)");
-  printf(": ");
-  put_clean(stdout, err.message);
-  if (err.keyword[0]) {
-    printf(" (");
-    put_clean(stdout, err.keyword);
-    printf(" at ");
-    put_clean(stdout, err.keyword_location);
-    putchar(')');
-  }
+  put_error(stdout, &err);
   putchar('\n');
   return 1;
 }
@@ -148,7 +195,7 @@ int sg_cli_validate(int argc, char **argv) {
   const char **instances = calloc((size_t)argc + 1, sizeof *instances);
   size_t ninstances = 0;
   sg_schema_t *s = NULL;
-  int status = 2;
+  int status = 2, all = 0;
   if (r == NULL || instances == NULL) {
     fprintf(stderr, "scopegate validate: out of memory\n");
     goto done;
@@ -178,6 +225,8 @@ int sg_cli_validate(int argc, char **argv) {
       }
     } else if (strcmp(a, "--format-assert") == 0) {
       opts.format_assert = 1;
+    } else if (strcmp(a, "--all") == 0) {
+      all = 1;
     } else if (strcmp(a, "--map") == 0 && has_value) {
       const char *m = argv[++i], *eq = strchr(m, '=');
       if (eq == NULL || eq == m || eq[1] == '\0') {
@@ -205,7 +254,7 @@ int sg_cli_validate(int argc, char **argv) {
   if (ninstances == 0) instances[ninstances++] = "-";
   status = 0;
   for (size_t i = 0; i < ninstances; i++) {
-    int rc = check_instance(s, instances[i]);
+    int rc = check_instance(s, instances[i], all);
     if (rc > status) status = rc;
   }
 done:

@@ -28,9 +28,13 @@
  * ignored. A 2020-12 schema may use
  * the draft-07 spellings "items": [...], "additionalItems" and "dependencies".
  *
- * Errors: validation stops at the first failing keyword. When no alternative of anyOf or
- * oneOf matches, the error of the alternative the value was evidently meant for is
- * reported if there is one.
+ * Errors: sg_schema_validate stops at the first failing keyword. When no alternative of
+ * anyOf or oneOf matches, the error of the alternative the value was evidently meant for
+ * is reported if there is one. sg_schema_validate_all goes on past each failing keyword
+ * and reports every error it meets, in evaluation order; a failing anyOf or oneOf
+ * contributes the one error sg_schema_validate would give for it, and probes (not, if,
+ * contains, the alternatives tried) report nothing of their own. Its verdict is always
+ * that of sg_schema_validate.
  */
 #ifndef SG_SCHEMA_SCHEMA_H
 #define SG_SCHEMA_SCHEMA_H
@@ -75,6 +79,13 @@ int sg_schema_compile(json_t *schema, const sg_schema_opts_t *opts, sg_schema_t 
 /* Returns 0 when instance is valid, SG_EINVALID_ARGS when it is not; err, if non-NULL,
    gets the first error found. */
 int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t *err);
+
+/* Every error, each handed to fn (borrowed for the duration of the call); returns as
+   sg_schema_validate does. Meant for people reading errors (scopegate validate --all):
+   it allocates nothing itself, but does more work than sg_schema_validate. */
+typedef void (*sg_schema_error_fn)(void *data, const sg_schema_error_t *e);
+int sg_schema_validate_all(const sg_schema_t *s, json_t *instance, sg_schema_error_fn fn,
+                           void *data);
 
 void sg_schema_free(sg_schema_t *s);
 

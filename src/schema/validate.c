@@ -106,9 +106,15 @@ static inline const member_t *view_scan(const view_t *v, const char *name, size_
 
 typedef struct {
   sg_schema_error_t *out; /* the caller's; NULL when not wanted */
-  int quiet;              /* > 0 while probing */
-  int filled;             /* out holds the first error */
-  int aborted;            /* a limit was hit: invalid, whatever the keywords say */
+  /* Every error wanted (sg_schema_validate_all): each one written to out is handed to
+     sink and forgotten, and the keyword that failed counts as holding, so that evaluation
+     goes on to find the others. */
+  sg_schema_error_fn sink;
+  void *sink_data;
+  size_t nsunk;
+  int quiet;   /* > 0 while probing */
+  int filled;  /* out holds the first error */
+  int aborted; /* a limit was hit: invalid, whatever the keywords say */
   int depth;
   int dynamic; /* the schema has a dynamic $dynamicRef: keep track of the dynamic scope */
   int halt;    /* dynamic or aborted: descend_fast leaves the node to descend */
@@ -292,7 +298,21 @@ static void vreport(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char 
   c->filled = 1;
 }
 
-/* Records an error (the first one only, and not while probing); returns 0, "invalid".
+/* In the every-error mode, passes the error just written to the sink and forgets it;
+   returns 1, so that the keyword counts as holding and evaluation goes on. Otherwise
+   returns 0, "invalid". */
+static int sunk(vctx_t *c) {
+  if (c->sink == NULL || c->scoring || !c->filled) return 0;
+  c->sink(c->sink_data, c->out);
+  c->nsunk++;
+  c->out->instance_location[0] = c->out->keyword_location[0] = '\0';
+  c->out->keyword[0] = c->out->message[0] = '\0';
+  c->filled = 0;
+  return 1;
+}
+
+/* Records an error (the first one only, and not while probing); returns 0, "invalid"
+   (1 in the every-error mode: see sunk).
    fail and fail_here are macros so that the message's arguments are not even computed
    when no error is to be recorded. */
 static __attribute__((noinline, cold, format(printf, 5, 6))) int fail_(vctx_t *c, const ipath_t *ip,
@@ -303,7 +323,7 @@ static __attribute__((noinline, cold, format(printf, 5, 6))) int fail_(vctx_t *c
   va_start(ap, fmt);
   vreport(c, ip, kp, kw, 0, fmt, ap);
   va_end(ap);
-  return 0;
+  return sunk(c);
 }
 
 static __attribute__((noinline, cold, format(printf, 5, 6))) int fail_here_(
@@ -312,7 +332,7 @@ static __attribute__((noinline, cold, format(printf, 5, 6))) int fail_here_(
   va_start(ap, fmt);
   vreport(c, ip, kp, kw, 1, fmt, ap);
   va_end(ap);
-  return 0;
+  return sunk(c);
 }
 
 /* While weighing alternatives only the score of the error is kept (see vreport). */
@@ -347,6 +367,7 @@ static int abort_eval(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const cha
     va_start(ap, fmt);
     vreport(c, ip, kp, kw, 0, fmt, ap);
     va_end(ap);
+    sunk(c);
   }
   c->aborted = 1;
   c->halt = 1;
@@ -847,14 +868,19 @@ static inline __attribute__((always_inline)) int v_number(vctx_t *c, const sg__n
     a.i = 0;
     a.d = json_real_value(inst);
   }
-  if (n->minimum.set && inum_cmp(&a, &n->minimum) < 0) return number_fail(c, n, N_MIN, ip, kp);
-  if (n->maximum.set && inum_cmp(&a, &n->maximum) > 0) return number_fail(c, n, N_MAX, ip, kp);
-  if (n->ex_minimum.set && inum_cmp(&a, &n->ex_minimum) <= 0)
-    return number_fail(c, n, N_EXMIN, ip, kp);
-  if (n->ex_maximum.set && inum_cmp(&a, &n->ex_maximum) >= 0)
-    return number_fail(c, n, N_EXMAX, ip, kp);
-  if (n->multiple_of.set && !is_multiple(inst, &n->multiple_of))
-    return number_fail(c, n, N_MULTIPLE, ip, kp);
+  if ((n->minimum.set && inum_cmp(&a, &n->minimum) < 0) && !number_fail(c, n, N_MIN, ip, kp))
+    return 0;
+  if ((n->maximum.set && inum_cmp(&a, &n->maximum) > 0) && !number_fail(c, n, N_MAX, ip, kp))
+    return 0;
+  if ((n->ex_minimum.set && inum_cmp(&a, &n->ex_minimum) <= 0) &&
+      !number_fail(c, n, N_EXMIN, ip, kp))
+    return 0;
+  if ((n->ex_maximum.set && inum_cmp(&a, &n->ex_maximum) >= 0) &&
+      !number_fail(c, n, N_EXMAX, ip, kp))
+    return 0;
+  if ((n->multiple_of.set && !is_multiple(inst, &n->multiple_of)) &&
+      !number_fail(c, n, N_MULTIPLE, ip, kp))
+    return 0;
   return 1;
 }
 
@@ -886,21 +912,24 @@ static inline __attribute__((always_inline)) int v_string(vctx_t *c, const sg__n
   const char *s = json_string_value(inst);
   size_t len = json_string_length(inst);
   /* A string has at most as many code points as bytes, and at least a quarter as many. */
-  if (n->min_length >= 0 && len / 4 < (size_t)n->min_length &&
-      sg__utf8_length(s, len) < (size_t)n->min_length)
-    return string_fail(c, n, S_MIN, ip, kp);
-  if (n->max_length >= 0 && len > (size_t)n->max_length &&
-      sg__utf8_length(s, len) > (size_t)n->max_length)
-    return string_fail(c, n, S_MAX, ip, kp);
+  if ((n->min_length >= 0 && len / 4 < (size_t)n->min_length &&
+       sg__utf8_length(s, len) < (size_t)n->min_length) &&
+      !string_fail(c, n, S_MIN, ip, kp))
+    return 0;
+  if ((n->max_length >= 0 && len > (size_t)n->max_length &&
+       sg__utf8_length(s, len) > (size_t)n->max_length) &&
+      !string_fail(c, n, S_MAX, ip, kp))
+    return 0;
   if (n->pattern) {
     int m = n->pattern_simple ? sg__regex_simple_search(n->pattern_simple, s, len) : SG__RE_UNKNOWN;
     if (m == SG__RE_UNKNOWN) m = sg__regex_search(n->pattern, s, len);
     if (m == SG__RE_LIMIT)
       return abort_eval(c, ip, kp, "pattern", "pattern matching exceeded its limits");
-    if (m == SG__RE_NOMATCH) return string_fail(c, n, S_PATTERN, ip, kp);
+    if ((m == SG__RE_NOMATCH) && !string_fail(c, n, S_PATTERN, ip, kp)) return 0;
   }
-  if (n->format != SG__F_NONE && !sg__format_check(n->format, s, len))
-    return string_fail(c, n, S_FORMAT, ip, kp);
+  if ((n->format != SG__F_NONE && !sg__format_check(n->format, s, len)) &&
+      !string_fail(c, n, S_FORMAT, ip, kp))
+    return 0;
   return 1;
 }
 
@@ -988,11 +1017,14 @@ static inline __attribute__((always_inline)) int v_leaf(vctx_t *c, const sg__nod
                                                         const kpath_t *kp) {
   unsigned kw = n->kw;
   if (kw & SG__K_FALSE) return v_false(c, ip, kp);
-  if ((kw & SG__K_TYPE) && !type_ok(n->types, inst)) return value_fail(c, n, G_TYPE, inst, ip, kp);
-  if ((kw & SG__K_ENUM) && !in_enum(n, inst)) return value_fail(c, n, G_ENUM, inst, ip, kp);
-  if ((kw & SG__K_CONST) && !(n->const_str.s ? json_is_string(inst) && same_str(inst, &n->const_str)
-                                             : sg__json_equal(inst, n->const_)))
-    return value_fail(c, n, G_CONST, inst, ip, kp);
+  if (((kw & SG__K_TYPE) && !type_ok(n->types, inst)) && !value_fail(c, n, G_TYPE, inst, ip, kp))
+    return 0;
+  if (((kw & SG__K_ENUM) && !in_enum(n, inst)) && !value_fail(c, n, G_ENUM, inst, ip, kp)) return 0;
+  if (((kw & SG__K_CONST) &&
+       !(n->const_str.s ? json_is_string(inst) && same_str(inst, &n->const_str)
+                        : sg__json_equal(inst, n->const_))) &&
+      !value_fail(c, n, G_CONST, inst, ip, kp))
+    return 0;
   switch (json_typeof(inst)) {
     case JSON_INTEGER:
     case JSON_REAL:
@@ -1161,17 +1193,19 @@ static inline __attribute__((always_inline)) int probe_fast(vctx_t *c, const sg_
 static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
                    const kpath_t *kp, const scope_t *sc) {
   size_t size = json_array_size(inst);
-  if (n->min_items >= 0 && size < (size_t)n->min_items)
-    return fail(c, ip, kp, "minItems", "array has fewer than %ld item%s", n->min_items,
-                n->min_items == 1 ? "" : "s");
-  if (n->max_items >= 0 && size > (size_t)n->max_items)
-    return fail(c, ip, kp, "maxItems", "array has more than %ld item%s", n->max_items,
-                n->max_items == 1 ? "" : "s");
+  if ((n->min_items >= 0 && size < (size_t)n->min_items) &&
+      !fail(c, ip, kp, "minItems", "array has fewer than %ld item%s", n->min_items,
+            n->min_items == 1 ? "" : "s"))
+    return 0;
+  if ((n->max_items >= 0 && size > (size_t)n->max_items) &&
+      !fail(c, ip, kp, "maxItems", "array has more than %ld item%s", n->max_items,
+            n->max_items == 1 ? "" : "s"))
+    return 0;
   if (n->unique_items) {
     size_t a = 0, b = 0;
     int d = find_duplicate(inst, &a, &b);
     if (d < 0) return abort_eval(c, ip, kp, "uniqueItems", "out of memory");
-    if (d) return fail(c, ip, kp, "uniqueItems", "items %zu and %zu are equal", a, b);
+    if ((d) && !fail(c, ip, kp, "uniqueItems", "items %zu and %zu are equal", a, b)) return 0;
   }
   for (size_t i = 0; i < size; i++) {
     const sg__edge_t *e = i < n->nprefix ? &n->prefix[i] : &n->items;
@@ -1200,9 +1234,10 @@ static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *
         return fail(c, ip, kp, "minContains", "array has fewer than %ld matching items", min);
       return fail(c, ip, kp, "contains", "no item matches the \"contains\" schema");
     }
-    if (n->max_contains >= 0 && count > n->max_contains)
-      return fail(c, ip, kp, "maxContains", "array has more than %ld matching item%s",
-                  n->max_contains, n->max_contains == 1 ? "" : "s");
+    if ((n->max_contains >= 0 && count > n->max_contains) &&
+        !fail(c, ip, kp, "maxContains", "array has more than %ld matching item%s", n->max_contains,
+              n->max_contains == 1 ? "" : "s"))
+      return 0;
   }
   return 1;
 }
@@ -1273,24 +1308,28 @@ static int v_object_lookup(vctx_t *c, const sg__node_t *n, json_t *inst, const i
                            const kpath_t *kp, const scope_t *sc) {
   size_t size = json_object_size(inst);
   char q[48], r[48];
-  if (n->min_props >= 0 && size < (size_t)n->min_props)
-    return fail(c, ip, kp, "minProperties", "object has fewer than %ld propert%s", n->min_props,
-                n->min_props == 1 ? "y" : "ies");
-  if (n->max_props >= 0 && size > (size_t)n->max_props)
-    return fail(c, ip, kp, "maxProperties", "object has more than %ld propert%s", n->max_props,
-                n->max_props == 1 ? "y" : "ies");
+  if ((n->min_props >= 0 && size < (size_t)n->min_props) &&
+      !fail(c, ip, kp, "minProperties", "object has fewer than %ld propert%s", n->min_props,
+            n->min_props == 1 ? "y" : "ies"))
+    return 0;
+  if ((n->max_props >= 0 && size > (size_t)n->max_props) &&
+      !fail(c, ip, kp, "maxProperties", "object has more than %ld propert%s", n->max_props,
+            n->max_props == 1 ? "y" : "ies"))
+    return 0;
   for (size_t i = 0; i < n->nrequired; i++)
-    if (json_object_get(inst, n->required[i]) == NULL)
-      return fail(c, ip, kp, "required", "required property \"%s\" is missing",
-                  clip(q, sizeof q, n->required[i], strlen(n->required[i])));
+    if ((json_object_get(inst, n->required[i]) == NULL) &&
+        !fail(c, ip, kp, "required", "required property \"%s\" is missing",
+              clip(q, sizeof q, n->required[i], strlen(n->required[i]))))
+      return 0;
   for (size_t i = 0; i < n->ndep_required; i++) {
     const sg__depreq_t *d = &n->dep_required[i];
     if (json_object_get(inst, d->name) == NULL) continue;
     for (size_t k = 0; k < d->nrequired; k++)
-      if (json_object_get(inst, d->required[k]) == NULL)
-        return fail(c, ip, kp, n->dep_keyword, "property \"%s\" requires property \"%s\"",
-                    clip(q, sizeof q, d->name, strlen(d->name)),
-                    clip(r, sizeof r, d->required[k], strlen(d->required[k])));
+      if ((json_object_get(inst, d->required[k]) == NULL) &&
+          !fail(c, ip, kp, n->dep_keyword, "property \"%s\" requires property \"%s\"",
+                clip(q, sizeof q, d->name, strlen(d->name)),
+                clip(r, sizeof r, d->required[k], strlen(d->required[k]))))
+        return 0;
   }
   for (size_t i = 0; i < n->nprops; i++) {
     const sg__prop_t *p = &n->props[i];
@@ -1426,11 +1465,13 @@ static __attribute__((noinline, cold)) int required_fail(vctx_t *c, const sg__no
                                                          uint64_t seen, const ipath_t *ip,
                                                          const kpath_t *kp) {
   char q[48];
+  int ok = 0; /* in the every-error mode, each missing name is reported */
   for (size_t i = 0; i < n->nrequired; i++)
-    if (!((seen >> n->required_ids[i]) & 1))
-      return fail(c, ip, kp, "required", "required property \"%s\" is missing",
-                  clip(q, sizeof q, n->required[i], strlen(n->required[i])));
-  return 0;
+    if (!((seen >> n->required_ids[i]) & 1) &&
+        !(ok = fail(c, ip, kp, "required", "required property \"%s\" is missing",
+                    clip(q, sizeof q, n->required[i], strlen(n->required[i])))))
+      return 0;
+  return ok;
 }
 
 /* properties, in the order of their names, over the values object_names_seen found. */
@@ -1493,25 +1534,29 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
   const view_t *view = c->view && c->view->obj == inst ? c->view : NULL;
   size_t size = view ? view->n : json_object_size(inst);
   char q[48], r[48];
-  if (n->min_props >= 0 && size < (size_t)n->min_props)
-    return fail(c, ip, kp, "minProperties", "object has fewer than %ld propert%s", n->min_props,
-                n->min_props == 1 ? "y" : "ies");
-  if (n->max_props >= 0 && size > (size_t)n->max_props)
-    return fail(c, ip, kp, "maxProperties", "object has more than %ld propert%s", n->max_props,
-                n->max_props == 1 ? "y" : "ies");
+  if ((n->min_props >= 0 && size < (size_t)n->min_props) &&
+      !fail(c, ip, kp, "minProperties", "object has fewer than %ld propert%s", n->min_props,
+            n->min_props == 1 ? "y" : "ies"))
+    return 0;
+  if ((n->max_props >= 0 && size > (size_t)n->max_props) &&
+      !fail(c, ip, kp, "maxProperties", "object has more than %ld propert%s", n->max_props,
+            n->max_props == 1 ? "y" : "ies"))
+    return 0;
   json_t **vals = c->vals + c->nvals;
   uint64_t seen;
   size_t declared;
   object_names_seen(n, inst, view, vals, &seen, &declared);
-  if ((seen & n->required_mask) != n->required_mask) return required_fail(c, n, seen, ip, kp);
+  if (((seen & n->required_mask) != n->required_mask) && !required_fail(c, n, seen, ip, kp))
+    return 0;
   for (size_t i = 0; i < n->ndep_required; i++) {
     const sg__depreq_t *d = &n->dep_required[i];
     if (!((seen >> d->id) & 1)) continue;
     for (size_t k = 0; k < d->nrequired; k++)
-      if (!((seen >> d->required_ids[k]) & 1))
-        return fail(c, ip, kp, n->dep_keyword, "property \"%s\" requires property \"%s\"",
-                    clip(q, sizeof q, d->name, strlen(d->name)),
-                    clip(r, sizeof r, d->required[k], strlen(d->required[k])));
+      if ((!((seen >> d->required_ids[k]) & 1)) &&
+          !fail(c, ip, kp, n->dep_keyword, "property \"%s\" requires property \"%s\"",
+                clip(q, sizeof q, d->name, strlen(d->name)),
+                clip(r, sizeof r, d->required[k], strlen(d->required[k]))))
+        return 0;
   }
   if (declared && !object_properties(c, n, seen, vals, ip, kp, sc)) return 0;
   if ((n->npatprops || n->property_names.node || (n->additional.node && declared < size)) &&
@@ -1564,7 +1609,8 @@ static inline __attribute__((always_inline)) int plain_object_pass(vctx_t *c, co
       rest = 1;
     }
   }
-  if ((seen & n->required_mask) != n->required_mask) return required_fail(c, n, seen, ip, kp);
+  if (((seen & n->required_mask) != n->required_mask) && !required_fail(c, n, seen, ip, kp))
+    return 0;
   int ok = 1;
   if (deep) {
     c->nvals += n->nprops;
@@ -1600,7 +1646,8 @@ static __attribute__((noinline)) int v_plain(vctx_t *c, const sg__node_t *n, jso
   json_t **vals = c->vals + c->nvals;
   uint64_t seen;
   size_t declared, size = object_names_seen(n, inst, view, vals, &seen, &declared);
-  if ((seen & n->required_mask) != n->required_mask) return required_fail(c, n, seen, ip, kp);
+  if (((seen & n->required_mask) != n->required_mask) && !required_fail(c, n, seen, ip, kp))
+    return 0;
   if (declared && !object_properties(c, n, seen, vals, ip, kp, sc)) return 0;
   if (n->additional.node && declared < size && !object_rest(c, n, inst, view, ip, kp, sc)) return 0;
   return 1;
@@ -1673,6 +1720,16 @@ static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_
                                                       size_t ran) {
   /* Each level holds an error on the stack; deep down, the plain message will do. */
   if (ran == n && (c->out == NULL || c->quiet || c->filled || c->depth > 64)) return 0;
+  if (c->sink) {
+    /* Every error is wanted: the alternatives are weighed as when only the first is, since
+       the errors of those not chosen are taken back, and the caller passes on the one
+       chosen (sunk). */
+    sg_schema_error_fn sink = c->sink;
+    c->sink = NULL;
+    int r = best_alternative(c, alts, n, inst, ip, kp, sc, sw, cand, ran);
+    c->sink = sink;
+    return r;
+  }
   size_t typed = 0, typed_at = 0;
   unsigned bits = type_bits(inst);
   for (size_t i = 0; i < n; i++) {
@@ -1830,7 +1887,7 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
     if (c->aborted) return 0;
     if (i == n->nany_of) {
       if (best_alternative(c, n->any_of, n->nany_of, inst, ip, kp, sc, n->any_switch, cand, ran))
-        return 0;
+        return sunk(c);
       return fail(c, ip, kp, "anyOf", "value matches none of the %zu alternatives", n->nany_of);
     }
   }
@@ -1857,7 +1914,7 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
     if (c->aborted) return 0;
     if (count == 0) {
       if (best_alternative(c, n->one_of, n->none_of, inst, ip, kp, sc, n->one_switch, cand, ran))
-        return 0;
+        return sunk(c);
       return fail(c, ip, kp, "oneOf", "value matches none of the %zu alternatives", n->none_of);
     }
   }
@@ -1887,7 +1944,7 @@ static __attribute__((noinline)) int v_applicators(vctx_t *c, const sg__node_t *
   if (n->not_.node) {
     int ok = probe_edge(c, &n->not_, inst, ip, kp, sc);
     if (c->aborted) return 0;
-    if (ok) return fail(c, ip, kp, "not", "value matches the schema under \"not\"");
+    if ((ok) && !fail(c, ip, kp, "not", "value matches the schema under \"not\"")) return 0;
   }
   if (n->if_.node) {
     int ok = probe_fast(c, &n->if_, inst, ip, kp, sc);
@@ -2089,19 +2146,28 @@ static int v_node(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *i
   return ok && !c->aborted;
 }
 
-int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t *err) {
+/* Both entry points: the first error into err, or every error through sink (err is then
+   the scratch space each one is written to). */
+static int validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t *err,
+                    sg_schema_error_fn sink, void *sink_data) {
   vctx_t c;
   memset(&c, 0, offsetof(vctx_t, vals));
   c.view = NULL;
   c.nmembers = c.nindex = 0;
   c.out = err;
+  c.sink = sink;
+  c.sink_data = sink_data;
   c.dynamic = c.halt = s ? s->dynamic : 0;
+  /* Errors once sunk cannot be taken back, so the every-error mode cannot evaluate a
+     second time (below): it works out what was evaluated from the start. */
+  c.legacy = sink != NULL;
   if (err) {
     err->instance_location[0] = err->keyword_location[0] = '\0';
     err->keyword[0] = err->message[0] = '\0';
   }
   if (s == NULL || instance == NULL) {
     if (err) snprintf(err->message, sizeof err->message, s ? "no value" : "no schema");
+    if (sink) sink(sink_data, err);
     return SG_EINVALID_ARGS;
   }
   int ok = v_node(&c, s->root, instance, NULL, NULL, NULL);
@@ -2121,7 +2187,20 @@ int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t
     }
     ok = v_node(&c, s->root, instance, NULL, NULL, NULL);
   }
-  if (ok && !c.aborted) return 0;
-  if (err && !c.filled) snprintf(err->message, sizeof err->message, "value is not valid");
+  if (ok && !c.aborted && c.nsunk == 0) return 0;
+  if (err && !c.filled && (sink == NULL || c.nsunk == 0)) {
+    snprintf(err->message, sizeof err->message, "value is not valid");
+    if (sink) sink(sink_data, err);
+  }
   return SG_EINVALID_ARGS;
+}
+
+int sg_schema_validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t *err) {
+  return validate(s, instance, err, NULL, NULL);
+}
+
+int sg_schema_validate_all(const sg_schema_t *s, json_t *instance, sg_schema_error_fn fn,
+                           void *data) {
+  sg_schema_error_t scratch;
+  return validate(s, instance, &scratch, fn, data);
 }

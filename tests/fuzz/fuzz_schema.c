@@ -3,7 +3,9 @@
  * NUL byte, then an instance; without a NUL the schema is validated against itself and
  * against a few fixed instances. Schemas come from the checked-in catalog, instances from
  * clients: either may be hostile, and compiling or validating must end with a result or
- * a clean error, never a crash, a hang, a leak or a sanitizer report.
+ * a clean error, never a crash, a hang, a leak or a sanitizer report. Asking for every
+ * error must give the same verdict as asking for the first, with errors exactly when the
+ * instance is invalid.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,12 +17,22 @@ static json_t *load(const uint8_t *data, size_t len) {
   return json_loadb((const char *)data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 }
 
+static void check_error(void *data, const sg_schema_error_t *e) {
+  if (memchr(e->message, '\0', sizeof e->message) == NULL ||
+      memchr(e->keyword_location, '\0', sizeof e->keyword_location) == NULL)
+    abort();
+  (*(size_t *)data)++;
+}
+
 static void run(const sg_schema_t *s, json_t *instance) {
   sg_schema_error_t err;
   int rc = sg_schema_validate(s, instance, &err);
   if (rc != 0 && (memchr(err.message, '\0', sizeof err.message) == NULL ||
                   memchr(err.keyword_location, '\0', sizeof err.keyword_location) == NULL))
     abort();
+  size_t n = 0;
+  int all = sg_schema_validate_all(s, instance, check_error, &n);
+  if (all != rc || (rc == 0) != (n == 0)) abort();
 }
 
 static void ignore_unknown(void *data, const char *where, const char *keyword) {

@@ -1,5 +1,5 @@
 // `scopegate validate` run as a catalog author runs it: a schema with relative $refs to
-// files beside it, --map for URIs, --draft, --format-assert, standard input, and the exit
+// files beside it, --map for URIs, --draft, --format-assert, --all, standard input, and the exit
 // codes (0 valid, 1 invalid or not JSON, 2 an unusable schema or usage).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,6 +57,24 @@ test('an invalid instance prints where, why and which keyword, and exits 1', () 
     'long.json: invalid: /name: string is longer than 8 characters (maxLength at /properties/name/$ref/maxLength)',
     'extra.json: invalid: /color: property "color" is not allowed (additionalProperties at /additionalProperties)',
   ]);
+});
+
+test('--all reports every error of an invalid instance, one indented line each', () => {
+  const r = run(['--schema', 'tool.json', ...MAP, '--all', 'ok.json', '-'],
+    '{"amount": 500, "email": 3, "color": "red", "size": 1}');
+  assert.equal(r.code, 1, r.err);
+  assert.deepEqual(r.lines, [
+    'ok.json: valid',
+    '-: invalid: 5 errors',
+    '    (root): required property "name" is missing (required at /required)',
+    '    /amount: number is greater than 100 (maximum at /properties/amount/$ref/maximum)',
+    '    /email: expected string, got integer (type at /properties/email/type)',
+    '    /color: property "color" is not allowed (additionalProperties at /additionalProperties)',
+    '    /size: property "size" is not allowed (additionalProperties at /additionalProperties)',
+  ]);
+  // Without --all, the first of them alone.
+  const first = run(['--schema', 'tool.json', ...MAP, '-'], '{"amount": 500, "email": 3, "color": "red", "size": 1}');
+  assert.deepEqual(first.lines, ['-: invalid: (root): required property "name" is missing (required at /required)']);
 });
 
 test('an instance that is not JSON, or has duplicate keys, is invalid', () => {
@@ -126,7 +144,7 @@ test('a schema that does not parse or compile exits 2, as do usage errors', () =
   assert.equal(run(['--schema', 'tool.json', ...MAP, 'no-such-instance.json']).code, 2);
   const help = run(['--help']);
   assert.equal(help.code, 0);
-  assert.match(help.out, /Only the first error/);
+  assert.match(help.out, /only the first error of an invalid instance is reported.*\n.*with --all, every error/);
 });
 
 test('--format-assert makes "format" an assertion', () => {

@@ -24,6 +24,12 @@
 #define REMOTE_PREFIX "http://localhost:1234/"
 
 /* The formats whose assertion --formats measures. */
+/* Counts the errors sg_schema_validate_all reports. */
+static void count_error(void *data, const sg_schema_error_t *e) {
+  (void)e;
+  (*(size_t *)data)++;
+}
+
 static const char *const FORMATS[] = {
     "email", "uri",  "uri-reference", "date", "time",         "date-time", "duration",
     "ipv4",  "ipv6", "hostname",      "uuid", "json-pointer", "regex",     NULL};
@@ -84,6 +90,19 @@ static void run_file(const char *path, const char *name, sg_schema_draft_t draft
     json_array_foreach(tests, ti, t) {
       int want = json_is_true(json_object_get(t, "valid"));
       int got = sg_schema_validate(s, json_object_get(t, "data"), &err) == 0;
+      /* Asking for every error must give the same verdict, with errors exactly when the
+         instance is invalid. */
+      size_t nerrors = 0;
+      int got_all =
+          sg_schema_validate_all(s, json_object_get(t, "data"), count_error, &nerrors) == 0;
+      if (got_all != got || (nerrors == 0) != got) {
+        (*failed)++;
+        if (verbose)
+          printf("FAIL %s: %s: %s: every-error mode says %s with %zu errors\n", name, gdesc,
+                 json_string_value(json_object_get(t, "description")),
+                 got_all ? "valid" : "invalid", nerrors);
+        continue;
+      }
       if (got == want) {
         (*passed)++;
         continue;

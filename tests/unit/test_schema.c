@@ -981,7 +981,61 @@ static void test_shared_and_reused(void) {
   sg_schema_thread_cleanup();
 }
 
+/* sg_schema_validate_all: the errors of independent keywords, each once and in
+   evaluation order; the one sg_schema_validate reports is the first of them. */
+typedef struct {
+  size_t n;
+  char lines[8][160];
+} all_errors_t;
+
+static void collect(void *data, const sg_schema_error_t *e) {
+  all_errors_t *a = data;
+  if (a->n < 8)
+    snprintf(a->lines[a->n], sizeof a->lines[0], "%.50s %.60s %.40s", e->instance_location,
+             e->keyword_location, e->keyword);
+  a->n++;
+}
+
+static void test_every_error(void) {
+  sg_schema_t *s = compile(
+      "{\"type\":\"object\",\"required\":[\"a\",\"b\",\"d\",\"f\"],"
+      "\"properties\":{\"a\":{\"type\":\"string\",\"maxLength\":3,\"pattern\":\"^x\"},"
+      "\"b\":{\"type\":\"array\",\"items\":{\"minimum\":0}},"
+      "\"c\":{\"oneOf\":[{\"type\":\"string\"},{\"type\":\"integer\",\"minimum\":5}]},"
+      "\"d\":{},\"f\":{}},"
+      "\"additionalProperties\":false}");
+  const char *bad = "{\"a\":\"toolong\",\"b\":[1,-1,2,-2],\"c\":3,\"e\":true}";
+  all_errors_t a = {0};
+  json_t *j = parse(bad);
+  CHECK_INT_EQ(sg_schema_validate_all(s, j, collect, &a), SG_EINVALID_ARGS);
+  static const char *const want[] = {
+      " /required required",
+      " /required required",
+      "/a /properties/a/maxLength maxLength",
+      "/a /properties/a/pattern pattern",
+      "/b/1 /properties/b/items/minimum minimum",
+      "/b/3 /properties/b/items/minimum minimum",
+      "/c /properties/c/oneOf/1/minimum minimum",
+      "/e /additionalProperties additionalProperties",
+  };
+  CHECK_INT_EQ((long long)a.n, 8);
+  for (size_t i = 0; i < 8 && i < a.n; i++) CHECK_STR_EQ(a.lines[i], want[i]);
+  /* The first error alone is the same one. */
+  sg_schema_error_t first;
+  CHECK_INT_EQ(sg_schema_validate(s, j, &first), SG_EINVALID_ARGS);
+  CHECK_STR_EQ(first.keyword_location, "/required");
+  json_decref(j);
+  /* A valid instance reports nothing. */
+  a.n = 0;
+  j = parse("{\"a\":\"xy\",\"b\":[0],\"d\":1,\"f\":2}");
+  CHECK_INT_EQ(sg_schema_validate_all(s, j, collect, &a), 0);
+  CHECK_INT_EQ((long long)a.n, 0);
+  json_decref(j);
+  sg_schema_free(s);
+}
+
 const sg_test_t sg_suite_schema[] = {{"type", test_type},
+                                     {"every_error", test_every_error},
                                      {"properties_required", test_properties_required},
                                      {"nested_location", test_nested_location},
                                      {"pointer_escaping", test_pointer_escaping},
