@@ -33,8 +33,7 @@ struct sg_pool {
   void *arg;
 };
 
-sg_pool_t *sg_pool_new(uv_loop_t *loop, const sg_secrets_t *secrets,
-                       const sg_ds_events_t *events) {
+sg_pool_t *sg_pool_new(uv_loop_t *loop, const sg_secrets_t *secrets, const sg_ds_events_t *events) {
   sg_pool_t *p = calloc(1, sizeof *p);
   if (p == NULL) return NULL;
   p->loop = loop;
@@ -43,17 +42,22 @@ sg_pool_t *sg_pool_new(uv_loop_t *loop, const sg_secrets_t *secrets,
   return p;
 }
 
+sg_downstream_t *sg_pool_find(const sg_pool_t *p, const sg_server_conf_t *conf, const char *tenant,
+                              const char *env) {
+  if (p->done) return NULL;
+  for (size_t i = 0; i < p->n; i++)
+    if (!p->items[i].retired && sg_downstream_matches(p->items[i].ds, conf, tenant, env))
+      return p->items[i].ds;
+  return NULL;
+}
+
 int sg_pool_get(sg_pool_t *p, const sg_server_conf_t *conf, const char *tenant, const char *env,
                 sg_downstream_t **out, char *why, size_t whylen) {
   if (p->done) {
     snprintf(why, whylen, "the gateway is shutting down");
     return SG_ESHUTDOWN;
   }
-  for (size_t i = 0; i < p->n; i++)
-    if (!p->items[i].retired && sg_downstream_matches(p->items[i].ds, conf, tenant, env)) {
-      *out = p->items[i].ds;
-      return 0;
-    }
+  if ((*out = sg_pool_find(p, conf, tenant, env)) != NULL) return 0;
   if (p->n == p->cap) {
     size_t cap = p->cap ? p->cap * 2 : 8;
     item_t *items = realloc(p->items, cap * sizeof *items);
@@ -125,8 +129,7 @@ static int same_strv(char **a, char **b) {
 /* Whether two definitions of a server start the same process the same way. */
 static int same_server(const sg_server_conf_t *a, const sg_server_conf_t *b) {
   return a->transport == b->transport && strcmp(a->command, b->command) == 0 &&
-         same_strv(a->argv, b->argv) &&
-         strcmp(a->cwd, b->cwd) == 0 && same_strv(a->env, b->env) &&
+         same_strv(a->argv, b->argv) && strcmp(a->cwd, b->cwd) == 0 && same_strv(a->env, b->env) &&
          same_strv(a->credentials, b->credentials) && a->call_timeout_ms == b->call_timeout_ms &&
          a->startup_timeout_ms == b->startup_timeout_ms && a->protocol == b->protocol;
 }

@@ -16,8 +16,10 @@ typedef struct sg_pool sg_pool_t;
 
 /* secrets may be NULL (no server then may declare credentials). Every instance reports
  * to events (copied). */
-sg_pool_t *sg_pool_new(uv_loop_t *loop, const sg_secrets_t *secrets,
-                       const sg_ds_events_t *events);
+sg_pool_t *sg_pool_new(uv_loop_t *loop, const sg_secrets_t *secrets, const sg_ds_events_t *events);
+/* The running instance for (conf, tenant, env), or NULL: none is started. */
+sg_downstream_t *sg_pool_find(const sg_pool_t *p, const sg_server_conf_t *conf, const char *tenant,
+                              const char *env);
 /* Returns the instance for (conf, tenant, env), starting one when there is none. When the
  * instance cannot be started (its credentials are missing) returns SG_EDOWNSTREAM with
  * the reason in why. */

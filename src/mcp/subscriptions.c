@@ -63,8 +63,8 @@ static void send_housekeeping(sg_downstream_t *ds, const char *method, const cha
   if (what == NULL) return;
   snprintf(what, len, "%s %s on server %s", method, uri, sg_downstream_name(ds));
   sg_ds_request_t *handle;
-  if (sg_downstream_request(ds, method, json_pack("{s:s}", "uri", uri), housekeeping_answered,
-                            NULL, what, &handle) != 0) {
+  if (sg_downstream_request(ds, method, json_pack("{s:s}", "uri", uri), housekeeping_answered, NULL,
+                            what, &handle) != 0) {
     sg_warn("%s: the server takes no requests now", what);
     free(what);
   }
@@ -78,12 +78,11 @@ static void entry_retire(sg_gateway_t *gw, sg_subscription_t *e) {
       *p = e->next;
       break;
     }
+  /* Only the instance that was subscribed needs telling; none is started for it. */
   const sg_server_conf_t *conf = sg_catalog_server(gw->catalog, e->server);
-  sg_downstream_t *ds;
-  char why[256];
-  if (conf && !gw->closing && e->generation &&
-      sg_pool_get(gw->pool, conf, e->tenant, e->env, &ds, why, sizeof why) == 0 &&
-      sg_downstream_generation(ds) == e->generation)
+  sg_downstream_t *ds =
+      conf && !gw->closing ? sg_pool_find(gw->pool, conf, e->tenant, e->env) : NULL;
+  if (ds && e->generation && sg_downstream_generation(ds) == e->generation)
     send_housekeeping(ds, "resources/unsubscribe", e->uri);
   entry_free(e);
 }
@@ -200,14 +199,14 @@ void sg_gateway_on_resource_updated(sg_downstream_t *ds, const char *uri, void *
     const sg_role_t *role = sg_catalog_role(gw->catalog, s->principal.role);
     const sg_server_conf_t *server = sg__access_resource_server(role, &s->principal, uri);
     if (server == NULL || strcmp(server->name, e->server) != 0) {
-      sg_info("session of %s no longer has %s granted; its subscription ends",
-              s->principal.subject, uri);
+      sg_info("session of %s no longer has %s granted; its subscription ends", s->principal.subject,
+              uri);
       int last = e->n == 1;
       entry_leave(gw, e, s);
       if (last) return;
       continue;
     }
-    sg__session_send(s, sg_rpc_notification("notifications/resources/updated",
-                                            json_pack("{s:s}", "uri", uri)));
+    sg__session_send(
+        s, sg_rpc_notification("notifications/resources/updated", json_pack("{s:s}", "uri", uri)));
   }
 }
