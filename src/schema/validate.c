@@ -277,25 +277,31 @@ static const char *clip(char *buf, size_t cap, const char *s, size_t len) {
    that led to it. */
 static size_t error_score(const ipath_t *ip, const char *kw);
 
+/* Fills all of the error but the message. */
+static void locate(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw, int here) {
+  sg_schema_error_t *e = c->out;
+  size_t kwlen = kw ? strlen(kw) : 0;
+  put_ipath(e->instance_location, sizeof e->instance_location, ip);
+  size_t pos = put_kpath(e->keyword_location, sizeof e->keyword_location, kp);
+  if (kwlen && !here) {
+    pos = put_slash(e->keyword_location, sizeof e->keyword_location, pos);
+    put(e->keyword_location, sizeof e->keyword_location, pos, kw, kwlen);
+  }
+  put(e->keyword, sizeof e->keyword, 0, kw ? kw : "", kwlen);
+  c->err_steps = 0; /* for written_score */
+  for (const ipath_t *p = ip; p; p = p->up) c->err_steps++;
+  c->filled = 1;
+}
+
 static void vreport(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw, int here,
                     const char *fmt, va_list ap) {
-  sg_schema_error_t *e = c->out;
   if (c->scoring) {
     c->score = error_score(ip, kw);
     c->filled = 1;
     return;
   }
-  put_ipath(e->instance_location, sizeof e->instance_location, ip);
-  size_t pos = put_kpath(e->keyword_location, sizeof e->keyword_location, kp);
-  if (kw && *kw && !here) {
-    pos = put_slash(e->keyword_location, sizeof e->keyword_location, pos);
-    put(e->keyword_location, sizeof e->keyword_location, pos, kw, strlen(kw));
-  }
-  put(e->keyword, sizeof e->keyword, 0, kw ? kw : "", kw ? strlen(kw) : 0);
-  format(e->message, sizeof e->message, fmt, ap);
-  c->err_steps = 0; /* for written_score */
-  for (const ipath_t *p = ip; p; p = p->up) c->err_steps++;
-  c->filled = 1;
+  locate(c, ip, kp, kw, here);
+  format(c->out->message, sizeof c->out->message, fmt, ap);
 }
 
 /* In the every-error mode, passes the error just written to the sink and forgets it;
@@ -332,6 +338,21 @@ static __attribute__((noinline, cold, format(printf, 5, 6))) int fail_here_(
   va_start(ap, fmt);
   vreport(c, ip, kp, kw, 1, fmt, ap);
   va_end(ap);
+  return sunk(c);
+}
+
+/* fail_ (fail_here_ when here is set) for a message that is a, b and d one after the
+   other: what the format "a%sd" would write with b, without reading a format. For a caller
+   that knows an error is being reported and not weighed. */
+static __attribute__((noinline, cold)) int fail_text(vctx_t *c, const ipath_t *ip,
+                                                     const kpath_t *kp, const char *kw, int here,
+                                                     const char *a, const char *b,
+                                                     const char *d) {
+  locate(c, ip, kp, kw, here);
+  char *m = c->out->message;
+  size_t pos = put(m, sizeof c->out->message, 0, a, strlen(a));
+  pos = put(m, sizeof c->out->message, pos, b, strlen(b));
+  put(m, sizeof c->out->message, pos, d, strlen(d));
   return sunk(c);
 }
 
@@ -840,19 +861,19 @@ static __attribute__((noinline, cold)) int number_fail(vctx_t *c, const sg__node
   switch (which) {
     case N_MIN:
       num_text(t, sizeof t, &n->minimum);
-      return fail(c, ip, kp, "minimum", "number is less than %s", t);
+      return fail_text(c, ip, kp, "minimum", 0, "number is less than ", t, "");
     case N_MAX:
       num_text(t, sizeof t, &n->maximum);
-      return fail(c, ip, kp, "maximum", "number is greater than %s", t);
+      return fail_text(c, ip, kp, "maximum", 0, "number is greater than ", t, "");
     case N_EXMIN:
       num_text(t, sizeof t, &n->ex_minimum);
-      return fail(c, ip, kp, "exclusiveMinimum", "number is not greater than %s", t);
+      return fail_text(c, ip, kp, "exclusiveMinimum", 0, "number is not greater than ", t, "");
     case N_EXMAX:
       num_text(t, sizeof t, &n->ex_maximum);
-      return fail(c, ip, kp, "exclusiveMaximum", "number is not less than %s", t);
+      return fail_text(c, ip, kp, "exclusiveMaximum", 0, "number is not less than ", t, "");
     default:
       num_text(t, sizeof t, &n->multiple_of);
-      return fail(c, ip, kp, "multipleOf", "number is not a multiple of %s", t);
+      return fail_text(c, ip, kp, "multipleOf", 0, "number is not a multiple of ", t, "");
   }
 }
 
@@ -939,13 +960,19 @@ static __attribute__((noinline)) int v_false(vctx_t *c, const ipath_t *ip, const
   const char *kw = "false";
   char first[64];
   if (kp && kp->rel) {
-    size_t k = strcspn(kp->rel, "/");
-    put(first, sizeof first, 0, kp->rel, k);
-    kw = first;
+    /* The keyword is the path's first step; a keyword of one step is used as it is, put
+       cuts it in the error as it would have been cut here. */
+    const char *slash = strchr(kp->rel, '/');
+    kw = kp->rel;
+    if (slash) {
+      put(first, sizeof first, 0, kp->rel, (size_t)(slash - kp->rel));
+      kw = first;
+    }
   }
+  if (c->scoring) return score_fail(c, ip, kw);
   if (ip && ip->key)
-    return fail_here(c, ip, kp, kw, "property \"%s\" is not allowed",
-                     clip(q, sizeof q, ip->key, ip->keylen));
+    return fail_text(c, ip, kp, kw, 1, "property \"", clip(q, sizeof q, ip->key, ip->keylen),
+                     "\" is not allowed");
   if (ip) return fail_here(c, ip, kp, kw, "item %zu is not allowed", ip->index);
   return fail_here(c, ip, kp, kw, "no value is allowed here");
 }
@@ -979,13 +1006,16 @@ static __attribute__((noinline, cold)) int value_fail(vctx_t *c, const sg__node_
   switch (which) {
     case G_TYPE:
       type_list(buf, 80, n->types);
-      return fail(c, ip, kp, "type", "expected %s, got %s", buf, type_name(inst));
+      /* "expected %s, got %s" */
+      put(buf, sizeof buf, strlen(buf), ", got ", 6);
+      return fail_text(c, ip, kp, "type", 0, "expected ", buf, type_name(inst));
     case G_ENUM:
       if (values_text(buf, sizeof buf, n->enum_))
-        return fail(c, ip, kp, "enum", "value is not one of %s", buf);
+        return fail_text(c, ip, kp, "enum", 0, "value is not one of ", buf, "");
       return fail(c, ip, kp, "enum", "value is not one of the allowed values");
     default:
-      if (scalar_text(buf, 64, n->const_)) return fail(c, ip, kp, "const", "value must be %s", buf);
+      if (scalar_text(buf, 64, n->const_))
+        return fail_text(c, ip, kp, "const", 0, "value must be ", buf, "");
       return fail(c, ip, kp, "const", "value is not the required constant");
   }
 }
