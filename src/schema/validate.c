@@ -146,11 +146,40 @@ static int reporting(const vctx_t *c) {
 
 /* ---- error reporting ---- */
 
+/* Copies n bytes; without a call for the short strings errors are made of (two loads that
+   may overlap, inside both strings), and without the inline "rep movs" a compiler may
+   choose for a copy of bounded size, whose start-up costs more than such a copy. */
+static inline void copy_short(char *d, const char *s, size_t n) {
+  if (n > 8) {
+    uint64_t x;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      memcpy(&x, s + i, 8);
+      memcpy(d + i, &x, 8);
+    }
+    memcpy(&x, s + n - 8, 8);
+    memcpy(d + n - 8, &x, 8);
+  } else if (n == 8) {
+    uint64_t x;
+    memcpy(&x, s, 8);
+    memcpy(d, &x, 8);
+  } else if (n >= 4) {
+    uint32_t x, y;
+    memcpy(&x, s, 4);
+    memcpy(&y, s + n - 4, 4);
+    memcpy(d, &x, 4);
+    memcpy(d + n - 4, &y, 4);
+  } else if (n) {
+    d[0] = s[0];
+    d[n / 2] = s[n / 2];
+    d[n - 1] = s[n - 1];
+  }
+}
+
 static size_t put(char *out, size_t cap, size_t pos, const char *s, size_t n) {
   if (pos >= cap) return pos;
   size_t room = cap - pos - 1;
   if (n > room) n = room;
-  memcpy(out + pos, s, n);
+  copy_short(out + pos, s, n);
   out[pos + n] = '\0';
   return pos + n;
 }
@@ -261,13 +290,13 @@ static size_t put_kpath(char *out, size_t cap, const kpath_t *p) {
 static const char *clip(char *buf, size_t cap, const char *s, size_t len) {
   size_t max = cap - 4 < 40 ? cap - 4 : 40;
   if (len <= max) {
-    memcpy(buf, s, len);
+    copy_short(buf, s, len);
     buf[len] = '\0';
     return buf;
   }
   size_t n = max;
   while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80) n--;
-  memcpy(buf, s, n);
+  copy_short(buf, s, n);
   memcpy(buf + n, "...", 4);
   return buf;
 }
@@ -344,17 +373,21 @@ static __attribute__((noinline, cold, format(printf, 5, 6))) int fail_here_(
 /* fail_ (fail_here_ when here is set) for a message that is a, b and d one after the
    other: what the format "a%sd" would write with b, without reading a format. For a caller
    that knows an error is being reported and not weighed. */
-static __attribute__((noinline, cold)) int fail_text(vctx_t *c, const ipath_t *ip,
-                                                     const kpath_t *kp, const char *kw, int here,
-                                                     const char *a, const char *b,
-                                                     const char *d) {
+static __attribute__((noinline, cold)) int fail_text_(vctx_t *c, const ipath_t *ip,
+                                                      const kpath_t *kp, const char *kw, int here,
+                                                      const char *a, size_t alen, const char *b,
+                                                      const char *d, size_t dlen) {
   locate(c, ip, kp, kw, here);
   char *m = c->out->message;
-  size_t pos = put(m, sizeof c->out->message, 0, a, strlen(a));
+  size_t pos = put(m, sizeof c->out->message, 0, a, alen);
   pos = put(m, sizeof c->out->message, pos, b, strlen(b));
-  put(m, sizeof c->out->message, pos, d, strlen(d));
+  put(m, sizeof c->out->message, pos, d, dlen);
   return sunk(c);
 }
+
+/* a and d are string literals. */
+#define fail_text(c, ip, kp, kw, here, a, b, d) \
+  fail_text_((c), (ip), (kp), (kw), (here), (a), sizeof(a) - 1, (b), (d), sizeof(d) - 1)
 
 /* While weighing alternatives only the score of the error is kept (see vreport). */
 static __attribute__((noinline, cold)) int score_fail(vctx_t *c, const ipath_t *ip,
@@ -562,8 +595,8 @@ static int values_text(char *buf, size_t cap, json_t *values) {
     const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
     size_t need = strlen(sep) + strlen(one);
     if (pos + need + 1 > cap) return 0;
-    memcpy(buf + pos, sep, strlen(sep));
-    memcpy(buf + pos + strlen(sep), one, strlen(one));
+    copy_short(buf + pos, sep, strlen(sep));
+    copy_short(buf + pos + strlen(sep), one, strlen(one));
     pos += need;
   }
   buf[pos] = '\0';
@@ -1005,10 +1038,13 @@ static __attribute__((noinline, cold)) int value_fail(vctx_t *c, const sg__node_
     return score_fail(c, ip, which == G_TYPE ? "type" : which == G_ENUM ? "enum" : "const");
   switch (which) {
     case G_TYPE:
+    {
       type_list(buf, 80, n->types);
       /* "expected %s, got %s" */
+      const char *got = type_name(inst);
       put(buf, sizeof buf, strlen(buf), ", got ", 6);
-      return fail_text(c, ip, kp, "type", 0, "expected ", buf, type_name(inst));
+      return fail_text_(c, ip, kp, "type", 0, "expected ", 9, buf, got, strlen(got));
+    }
     case G_ENUM:
       if (values_text(buf, sizeof buf, n->enum_))
         return fail_text(c, ip, kp, "enum", 0, "value is not one of ", buf, "");
