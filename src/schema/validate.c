@@ -26,8 +26,8 @@
 #include "schema/uri.h"
 
 /* The jansson accessors validation calls for every member, item and value, declared again
-   so that GCC calls them through the GOT rather than a PLT stub (a mismatch with jansson.h
-   fails to compile). */
+   with noplt, so that GCC calls them through the GOT directly rather than by way of the
+   PLT. Should a declaration here differ from jansson.h's, the build fails. */
 #if defined(__has_attribute)
 #if __has_attribute(noplt)
 #define NOPLT __attribute__((noplt))
@@ -1037,8 +1037,7 @@ static __attribute__((noinline, cold)) int value_fail(vctx_t *c, const sg__node_
   if (c->scoring)
     return score_fail(c, ip, which == G_TYPE ? "type" : which == G_ENUM ? "enum" : "const");
   switch (which) {
-    case G_TYPE:
-    {
+    case G_TYPE: {
       type_list(buf, 80, n->types);
       /* "expected %s, got %s" */
       const char *got = type_name(inst);
@@ -1916,11 +1915,11 @@ static uint64_t candidates(const vctx_t *c, const sg__switch_t *sw, size_t n, js
 }
 
 /* The next alternative of n to probe: the candidates among the first 64 in order, taken
-   from *todo, then every one from *rest on. n when there is none left. */
-static inline size_t next_alternative(uint64_t *todo, size_t *rest, size_t n) {
-  if (*todo) {
-    size_t i = (size_t)__builtin_ctzll(*todo);
-    *todo &= *todo - 1;
+   from *untried, then every one from *rest on. n when there is none left. */
+static inline size_t next_alternative(uint64_t *untried, size_t *rest, size_t n) {
+  if (*untried) {
+    size_t i = (size_t)__builtin_ctzll(*untried);
+    *untried &= *untried - 1;
     return i;
   }
   return *rest < n ? (*rest)++ : n;
@@ -1942,12 +1941,12 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
                                                                 const kpath_t *kp,
                                                                 const scope_t *sc) {
   if (n->nany_of) {
-    uint64_t cand = candidates(c, n->any_switch, n->nany_of, inst), todo = cand;
+    uint64_t cand = candidates(c, n->any_switch, n->nany_of, inst), untried = cand;
     size_t i, rest = 64, ran = entered_alternative(c, cand, n->nany_of);
     if (ran < n->nany_of) {
       i = descend_fast(c, &n->any_of[ran], inst, ip, kp, sc) && !c->aborted ? ran : n->nany_of;
     } else {
-      while ((i = next_alternative(&todo, &rest, n->nany_of)) < n->nany_of)
+      while ((i = next_alternative(&untried, &rest, n->nany_of)) < n->nany_of)
         if (probe_fast(c, &n->any_of[i], inst, ip, kp, sc)) break;
     }
     if (c->aborted) return 0;
@@ -1958,15 +1957,15 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
     }
   }
   if (n->none_of) {
-    uint64_t cand = candidates(c, n->one_switch, n->none_of, inst), todo = cand;
+    uint64_t cand = candidates(c, n->one_switch, n->none_of, inst), untried = cand;
     size_t first = 0, count = 0, i, rest = 64, ran = entered_alternative(c, cand, n->none_of);
     if (ran < n->none_of) {
       /* The other alternatives fail: entering this one settles it. */
       if (descend_fast(c, &n->one_of[ran], inst, ip, kp, sc) && !c->aborted) return 1;
-      todo = 0;
+      untried = 0;
       rest = n->none_of;
     }
-    while (count < 2 && (i = next_alternative(&todo, &rest, n->none_of)) < n->none_of) {
+    while (count < 2 && (i = next_alternative(&untried, &rest, n->none_of)) < n->none_of) {
       if (!probe_fast(c, &n->one_of[i], inst, ip, kp, sc)) continue;
       if (count == 0) {
         first = i;
