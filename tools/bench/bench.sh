@@ -53,48 +53,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/scopegate-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 # --- a catalog that routes `echo` to the echo server ----------------------------------
-json_escape() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
-mkdir -p "$tmp/catalog/tools"
-cat >"$tmp/catalog/servers.json" <<EOF
-{
-  "servers": {
-    "bench": {
-      "transport": "stdio",
-      "command": "$(json_escape "$echo_server")",
-      "args": [],
-      "cwd": "."
-    }
-  }
-}
-EOF
-cat >"$tmp/catalog/tools/echo.json" <<'EOF'
-{
-  "name": "echo",
-  "server": "bench",
-  "tool": "echo",
-  "access": "read",
-  "description": "Echoes back the message it is given.",
-  "inputSchema": {
-    "type": "object",
-    "properties": {
-      "message": { "type": "string", "minLength": 1, "maxLength": 1024 }
-    },
-    "required": ["message"],
-    "additionalProperties": false
-  }
-}
-EOF
-cat >"$tmp/catalog/matrix.json" <<'EOF'
-{
-  "roles": {
-    "bench": {
-      "tools": {
-        "echo": {}
-      }
-    }
-  }
-}
-EOF
+. "$repo/tools/bench/bench-catalog.sh"
+write_bench_catalog "$tmp" "$echo_server"
 
 # --- runs --------------------------------------------------------------------------
 declare -A failed=()
