@@ -1,12 +1,11 @@
 // Plumbing for the bearer-token HTTP tests: an auth configuration with an HS256 key,
 // tokens signed with it (or deliberately not), a gateway serving Streamable HTTP with
 // --auth, and the official SDK client presenting a token.
-import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeWorld, SCOPEGATE, Client } from './peers.mjs';
-import { StreamableHTTPClientTransport, httpRequest, JSON_HEADERS, initializeBody } from './http-peers.mjs';
+import { makeWorld, Client } from './peers.mjs';
+import { StreamableHTTPClientTransport, httpRequest, JSON_HEADERS, initializeBody, launchGateway } from './http-peers.mjs';
 
 export const ISSUER = 'https://idp.test';
 export const AUDIENCE = 'scopegate';
@@ -42,31 +41,9 @@ export function bearerWorld(world = makeWorld()) {
 export async function startBearerGateway(world, { listen = ['127.0.0.1:0'], db = world.db, extraArgs = [] } = {}) {
   const args = ['serve', '--catalog', world.catalog, '--db', db, '--auth', world.auth,
     ...listen.flatMap((l) => ['--listen', l]), ...extraArgs];
-  const child = spawn(SCOPEGATE, args, { stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SCOPEGATE_LOG: process.env.SCOPEGATE_TEST_LOG ?? 'info' } });
-  let log = '';
-  const exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`scopegate did not start listening:\n${log}`)), 20000);
-    child.stderr.on('data', (d) => {
-      log += d;
-      const found = [...log.matchAll(/listening on (\S+)/g)].map((m) => m[1]);
-      if (found.length === listen.length) {
-        clearTimeout(timer);
-        resolve(found[0]);
-      }
-    });
-    exited.then(({ code }) => reject(new Error(`scopegate exited (${code}) before listening:\n${log}`)));
-  });
-  return {
-    child, exited, url,
-    port: Number(new URL(url).port),
-    log: () => log,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
+  const gw = await launchGateway(args, listen.length);
+  const url = gw.urls[0];
+  return { ...gw, url, port: Number(new URL(url).port) };
 }
 
 // The SDK client over Streamable HTTP, presenting token on every request.

@@ -10,12 +10,9 @@ import { ROOT, SCOPEGATE, Client } from './peers.mjs';
 const SDK = join(ROOT, 'tools/node_modules/@modelcontextprotocol/sdk/dist/esm');
 export const { StreamableHTTPClientTransport } = await import(join(SDK, 'client/streamableHttp.js'));
 
-// Starts scopegate serving HTTP on the given --listen addresses (default: a free
-// loopback port) and resolves once every listener is announced on stderr.
-export async function startGateway(world, { listen = ['127.0.0.1:0'], role = 'viewer', tenant = 'acme',
-  env = 'test', subject = 'alice', extraArgs = [] } = {}) {
-  const args = ['serve', '--catalog', world.catalog, '--db', world.db, '--role', role, '--tenant', tenant,
-    '--env', env, '--subject', subject, ...listen.flatMap((l) => ['--listen', l]), ...extraArgs];
+// Runs `scopegate ARGS...` and resolves, once it has announced n listeners on stderr,
+// with the process, its addresses (as printed) and its log so far.
+export async function launchGateway(args, n) {
   const child = spawn(SCOPEGATE, args, { stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, SCOPEGATE_LOG: process.env.SCOPEGATE_TEST_LOG ?? 'info' } });
   let log = '';
@@ -25,26 +22,39 @@ export async function startGateway(world, { listen = ['127.0.0.1:0'], role = 'vi
     child.stderr.on('data', (d) => {
       log += d;
       const found = [...log.matchAll(/listening on (\S+)/g)].map((m) => m[1]);
-      if (found.length === listen.length) {
+      if (found.length === n) {
         clearTimeout(timer);
         resolve(found);
       }
     });
     exited.then(({ code }) => reject(new Error(`scopegate exited (${code}) before listening:\n${log}`)));
   });
-  const tcp = urls.find((u) => u.startsWith('http://'));
-  const unixUrl = urls.find((u) => u.startsWith('unix:'));
   return {
     child,
     exited,
+    urls,
     log: () => log,
-    url: tcp, // e.g. http://127.0.0.1:40123/mcp
-    port: tcp ? Number(new URL(tcp).port) : undefined,
-    socketPath: unixUrl?.slice('unix:'.length),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
     },
+  };
+}
+
+// Starts scopegate serving HTTP on the given --listen addresses (default: a free
+// loopback port) and resolves once every listener is announced on stderr.
+export async function startGateway(world, { listen = ['127.0.0.1:0'], role = 'viewer', tenant = 'acme',
+  env = 'test', subject = 'alice', extraArgs = [] } = {}) {
+  const args = ['serve', '--catalog', world.catalog, '--db', world.db, '--role', role, '--tenant', tenant,
+    '--env', env, '--subject', subject, ...listen.flatMap((l) => ['--listen', l]), ...extraArgs];
+  const gw = await launchGateway(args, listen.length);
+  const tcp = gw.urls.find((u) => u.startsWith('http://'));
+  const unixUrl = gw.urls.find((u) => u.startsWith('unix:'));
+  return {
+    ...gw,
+    url: tcp, // e.g. http://127.0.0.1:40123/mcp
+    port: tcp ? Number(new URL(tcp).port) : undefined,
+    socketPath: unixUrl?.slice('unix:'.length),
   };
 }
 
