@@ -123,10 +123,10 @@ static double now_seconds(void) {
   return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* An approval as the API shows it: every stored field, the redacted arguments parsed
+/* (admin.h) An approval as the API shows it: every stored field, the redacted arguments parsed
  * ("arguments"; null when they were not recorded), and for a pending one how long it
  * has waited, by the gateway's clock. */
-static json_t *approval_json(const sg_store_approval_t *a) {
+json_t *sg_admin_approval_json(const sg_store_approval_t *a) {
   json_t *o = json_object();
   const struct {
     const char *key, *val;
@@ -301,7 +301,7 @@ typedef struct {
 
 static void on_listed(const sg_store_approval_t *ap, void *arg) {
   listing_t *l = arg;
-  json_t *o = approval_json(ap);
+  json_t *o = sg_admin_approval_json(ap);
   if (o == NULL || json_array_append_new(l->list, o) != 0) l->failed = 1;
 }
 
@@ -365,7 +365,7 @@ static int load_approval(sg_admin_t *a, sg_http_request_t *req, const char *id,
 static void show_approval(sg_admin_t *a, sg_http_request_t *req, const char *id) {
   sg_store_approval_t ap;
   if (load_approval(a, req, id, &ap) != 0) return;
-  json_t *o = approval_json(&ap);
+  json_t *o = sg_admin_approval_json(&ap);
   sg_store_approval_clear(&ap);
   if (o == NULL)
     fail(req, 503, "out_of_memory", "out of memory", NULL);

@@ -56,6 +56,11 @@ typedef struct {
  * the reason in err. */
 int sg_admin_option_listen(sg_admin_config_t *cfg, const char *value, char *err, size_t errlen);
 
+/* An approval as the admin API (and `scopegate approvals --json`) shows it: every stored
+ * field, the redacted arguments parsed ("arguments"; null when not recorded), and for a
+ * pending one "waiting_seconds". A new reference, or NULL when out of memory. */
+json_t *sg_admin_approval_json(const sg_store_approval_t *a);
+
 typedef struct sg_admin sg_admin_t;
 
 /* Opens the admin's store handle and listens on every configured address, printing to

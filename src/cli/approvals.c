@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
 #include "cli/commands.h"
 #include "cli/text.h"
 #include "core/error.h"
@@ -79,42 +80,6 @@ static int parse(int argc, char **argv, const char *cmd, opts_t *o) {
   return 0;
 }
 
-static json_t *approval_json(const sg_store_approval_t *a) {
-  json_t *o = json_object();
-  const struct {
-    const char *key, *val;
-  } f[] = {
-      {"id", a->id},
-      {"state", a->state},
-      {"call_id", a->call_id},
-      {"tool", a->tool},
-      {"args_hash", a->args_hash},
-      {"args_json", a->args_json},
-      {"tenant", a->tenant},
-      {"env", a->env},
-      {"subject", a->subject},
-      {"role", a->role},
-      {"created_at", a->created_at},
-      {"expires_at", a->expires_at},
-      {"decided_at", a->decided_at},
-      {"approver", a->approver},
-      {"reason", a->reason},
-      {"used_at", a->used_at},
-  };
-  int rc = o ? 0 : -1;
-  for (size_t i = 0; rc == 0 && i < sizeof f / sizeof f[0]; i++)
-    rc = sg__cli_json_set_str(o, f[i].key, f[i].val);
-  /* The same arguments as the object they are, for programs that read them; null when
-   * they were not recorded or do not parse (an omitted one is a JSON string). */
-  json_t *args = a->args_json ? json_loads(a->args_json, 0, NULL) : NULL;
-  if (rc == 0) rc = json_object_set_new(o, "arguments", args ? args : json_null());
-  if (rc != 0) {
-    json_decref(o);
-    return NULL;
-  }
-  return o;
-}
-
 /* ---- list ----------------------------------------------------------------------- */
 
 enum {
@@ -152,7 +117,7 @@ static void on_listed(const sg_store_approval_t *a, void *arg) {
   list_t *l = arg;
   l->n++;
   if (l->json) {
-    if (sg__cli_json_line(approval_json(a)) != 0) l->failed = 1;
+    if (sg__cli_json_line(sg_admin_approval_json(a)) != 0) l->failed = 1;
     return;
   }
   char created[24], expires[24], args[ARGS_SHOWN + 8];
@@ -223,7 +188,7 @@ static int show(const opts_t *o) {
     fprintf(stderr, "scopegate approvals: %s\n", sg_store_errmsg(st));
     status = 1;
   } else if (o->json) {
-    if (sg__cli_json_line(approval_json(&a)) != 0) status = 1;
+    if (sg__cli_json_line(sg_admin_approval_json(&a)) != 0) status = 1;
   } else {
     field("id", a.id);
     field("state", a.state);
