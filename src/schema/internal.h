@@ -52,6 +52,8 @@ enum {
                                    additionalProperties */
   SG__K_ALTERNATIVES = 1 << 14, /* of the applicators, only anyOf and oneOf */
   SG__K_ALT_ONLY = 1 << 15,     /* and nothing else descends or reads members */
+  SG__K_FLAT = 1 << 16,         /* an SG__K_PLAIN_OBJECT node without additionalProperties whose
+                                   properties are all leaves, with at most "type" of its own */
 };
 
 /* The shapes of the keywords a node applies to the instance itself (those of a leaf) that
@@ -254,6 +256,22 @@ static inline const sg__slot_t *sg__names_find(const sg__names_t *t, const char 
   return sg__names_get(t, k, len, head, h);
 }
 
+/* For a node that gives an object a view (SG__K_MEMBERS, see validate.c): one table of the
+   names that the node and the subschemas it applies in place look up, so that building the
+   view looks each member up once for all of them. Each of those nodes has a map from its
+   own name ids (sg__names_t) to the table's; the node's "evaluated" groups (SG__EV_*) are
+   kept by the table's ids too. */
+#define SG__PLAN_NODES 16
+#define SG__PLAN_NONE 0xff /* a member whose name is not in the table */
+
+typedef struct {
+  sg__names_t names;
+  const sg__node_t *nodes[SG__PLAN_NODES];
+  const unsigned char *maps[SG__PLAN_NODES];
+  size_t nnodes;
+  const unsigned char *evaluated; /* by id: the groups that evaluate the name; NULL: none */
+} sg__plan_t;
+
 /* A schema resource (the document root, or an object with $id): the unit of dynamic
    scope, with the $dynamicAnchor names it declares. */
 typedef struct {
@@ -343,6 +361,7 @@ struct sg__node {
   unsigned char *required_ids; /* the ids of required in names */
   uint64_t required_mask;      /* and their bits */
   sg__names_t names;
+  const sg__plan_t *plan; /* NULL unless the node gives objects a view and a plan helps */
   sg__depreq_t *dep_required;
   size_t ndep_required;
   sg__depschema_t *dep_schemas;

@@ -432,6 +432,62 @@ static unsigned leaf_shape(const sg__node_t *n) {
   return SG__LEAF_ANY;
 }
 
+/* Adds t to the nodes a plan covers, once, when it looks names up in a table. */
+static void plan_node(const sg__node_t **nodes, size_t *k, const sg__node_t *t) {
+  if (t == NULL || t->boolean >= 0 || t->names.slots == NULL || t->names.n == 0) return;
+  for (size_t i = 0; i < *k; i++)
+    if (nodes[i] == t) return;
+  if (*k < SG__PLAN_NODES) nodes[(*k)++] = t;
+}
+
+/* sg__node_t.plan, for a node that gives objects a view: its own names, those of the
+   subschemas it applies in place and those unevaluatedProperties counts as evaluated, in
+   one table, when they fit. */
+static int plan_for(sg__arena_t *a, sg__node_t *n) {
+  const sg__node_t *nodes[SG__PLAN_NODES];
+  size_t k = 0;
+  plan_node(nodes, &k, n);
+  const sg__edge_t *single[] = {&n->ref, &n->not_, &n->if_, &n->then_, &n->else_};
+  for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
+    plan_node(nodes, &k, single[i]->node);
+  for (size_t i = 0; i < n->nall_of; i++) plan_node(nodes, &k, n->all_of[i].node);
+  for (size_t i = 0; i < n->nany_of; i++) plan_node(nodes, &k, n->any_of[i].node);
+  for (size_t i = 0; i < n->none_of; i++) plan_node(nodes, &k, n->one_of[i].node);
+  for (size_t i = 0; i < n->ndep_schemas; i++) plan_node(nodes, &k, n->dep_schemas[i].edge.node);
+  if (k + (n->evaluated.slots != NULL) < 2) return 0; /* one reader: nothing to share */
+  names_t l = {.n = 0};
+  unsigned char maps[SG__PLAN_NODES][SG__MAX_NAMES];
+  for (size_t j = 0; j < k; j++)
+    for (size_t i = 0; i < nodes[j]->names.n; i++)
+      maps[j][i] =
+          (unsigned char)name_id(&l, nodes[j]->names.list[i].s, nodes[j]->names.list[i].len);
+  unsigned char groups[SG__MAX_NAMES] = {0};
+  if (n->evaluated.slots)
+    for (size_t s = 0; s <= n->evaluated.mask; s++) {
+      const sg__slot_t *e = &n->evaluated.slots[s];
+      if (e->name) groups[name_id(&l, e->name, e->len)] |= (unsigned char)e->id;
+    }
+  if (l.full) return 0;
+  sg__plan_t *p = sg__arena_alloc(a, sizeof *p);
+  if (p == NULL || names_table(a, &l, NULL, &p->names)) return SG_ENOMEM;
+  for (size_t j = 0; j < k; j++) {
+    unsigned char *m = sg__arena_alloc(a, nodes[j]->names.n);
+    if (m == NULL) return SG_ENOMEM;
+    memcpy(m, maps[j], nodes[j]->names.n);
+    p->nodes[j] = nodes[j];
+    p->maps[j] = m;
+  }
+  p->nnodes = k;
+  if (n->evaluated.slots) {
+    unsigned char *g = sg__arena_alloc(a, l.n);
+    if (g == NULL) return SG_ENOMEM;
+    memcpy(g, groups, l.n);
+    p->evaluated = g;
+  }
+  n->plan = p;
+  return 0;
+}
+
 int sg__node_link(sg__arena_t *a, sg__node_t *n) {
   if (n->boolean >= 0) return 0;
   n->leaf = (unsigned char)leaf_shape(n);
@@ -439,9 +495,17 @@ int sg__node_link(sg__arena_t *a, sg__node_t *n) {
       switch_for(a, n->one_of, n->none_of, &n->one_switch))
     return SG_ENOMEM;
   if (!(n->kw & SG__K_REF_ONLY) && shared_reads(n)) n->kw |= SG__K_MEMBERS;
+  if ((n->kw & SG__K_MEMBERS) && plan_for(a, n)) return SG_ENOMEM;
   if ((n->kw & SG__K_NOT_LEAF) &&
       !(n->kw & (SG__K_APPLICATOR | SG__K_UNEVALUATED | SG__K_MEMBERS | SG__K_REF_ONLY)))
     n->kw |= SG__K_PLAIN;
+  if ((n->kw & SG__K_PLAIN) && (n->kw & SG__K_PLAIN_OBJECT) && n->additional.node == NULL &&
+      (n->leaf == SG__LEAF_NONE || n->leaf == SG__LEAF_TYPE)) {
+    int leaves = 1;
+    for (size_t i = 0; i < n->nprops; i++)
+      if (n->props[i].edge.node->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) leaves = 0;
+    if (leaves) n->kw |= SG__K_FLAT;
+  }
   if ((n->kw & SG__K_ALTERNATIVES) &&
       !(n->kw & (SG__K_ARRAY | SG__K_OBJECT | SG__K_UNEVALUATED | SG__K_MEMBERS)))
     n->kw |= SG__K_ALT_ONLY;

@@ -72,6 +72,7 @@ typedef struct {
   size_t len;
   uint64_t head; /* sg__key_hash's */
   uint32_t hash;
+  unsigned char id; /* the name's id in the view's plan, or SG__PLAN_NONE */
 } member_t;
 
 typedef struct {
@@ -80,7 +81,21 @@ typedef struct {
   size_t n;
   const uint16_t *index; /* open addressing on the hash: member + 1, 0 empty; or NULL */
   size_t mask;
+  /* The plan of the node that built the view (sg__plan_t), or NULL: which of its names
+     the object has, and their values, by the plan's ids. */
+  const sg__plan_t *plan;
+  uint64_t seen;
+  json_t *vals[SG__MAX_NAMES];
 } view_t;
+
+/* The map from n's name ids to those of the view's plan; NULL when the plan does not
+   cover n. */
+static inline const unsigned char *plan_map(const view_t *v, const sg__node_t *n) {
+  const sg__plan_t *p = v->plan;
+  for (size_t i = 0; i < p->nnodes; i++)
+    if (p->nodes[i] == n) return p->maps[i];
+  return NULL;
+}
 
 /* The member of a view with this name, through its index. */
 static inline const member_t *view_get(const view_t *v, const char *name, size_t len, uint64_t head,
@@ -1463,6 +1478,27 @@ static int v_member_rest(vctx_t *c, const sg__node_t *n, const char *key, size_t
   return 1;
 }
 
+/* object_names_seen over a view whose plan covers n (map: see sg__plan_t): the view
+   looked every member up in the plan's table, so only the bits are gathered. */
+static __attribute__((noinline)) size_t plan_names_seen(const sg__node_t *n, const view_t *view,
+                                                        const unsigned char *map, json_t **vals,
+                                                        uint64_t *seen_out, size_t *declared_out) {
+  uint64_t seen = 0;
+  size_t declared = 0;
+  for (size_t i = 0; i < n->names.n; i++) {
+    unsigned id = map[i];
+    if (!((view->seen >> id) & 1)) continue;
+    seen |= (uint64_t)1 << i;
+    if (i < n->nprops) {
+      vals[i] = view->vals[id];
+      declared++;
+    }
+  }
+  *seen_out = seen;
+  *declared_out = declared;
+  return view->n;
+}
+
 /* Which of n's names the object has (a bit per name id, see sg__names_t) and where the
    values of declared properties are (vals, by property index); sets *declared to how many
    members properties names and returns the number of members. Reads the object's view
@@ -1472,7 +1508,10 @@ static inline __attribute__((always_inline)) size_t object_names_seen(
     size_t *declared_out) {
   uint64_t seen = 0;
   size_t declared = 0, size;
-  if (view && (view->index ? n->names.n <= 2 * view->n : n->names.n * view->n <= 32)) {
+  const unsigned char *map = view && view->plan ? plan_map(view, n) : NULL;
+  if (map) {
+    size = plan_names_seen(n, view, map, vals, &seen, &declared);
+  } else if (view && (view->index ? n->names.n <= 2 * view->n : n->names.n * view->n <= 32)) {
     size = view->n;
     for (size_t i = 0; i < n->names.n; i++) {
       const sg__str_t *w = &n->names.list[i];
@@ -1994,6 +2033,32 @@ static __attribute__((noinline)) int v_alt_only(vctx_t *c, const sg__node_t *n, 
   return v_alternatives(c, n, inst, ip, kp, sc);
 }
 
+/* Whether n, an SG__K_FLAT subschema applied in place to inst, holds, as the values the
+   view's plan gathered show, without entering it; 0 also when that cannot be told so
+   (no plan covers n, limits near, a pattern needs PCRE2). A caller that gets 0 enters n,
+   which then reports its failure as ever: the leaf checks read no state, so checking one
+   again changes nothing. */
+static inline __attribute__((always_inline)) int flat_holds(vctx_t *c, const sg__node_t *n,
+                                                            json_t *inst) {
+  const view_t *v = c->view;
+  if (!(n->kw & SG__K_FLAT) || v == NULL || v->plan == NULL || v->obj != inst || c->halt ||
+      c->depth + 2 >= SG__MAX_DEPTH)
+    return 0;
+  const unsigned char *map = plan_map(v, n);
+  if (map == NULL || (n->leaf == SG__LEAF_TYPE && !type_ok(n->types, inst))) return 0;
+  uint64_t seen = 0;
+  for (size_t i = 0; i < n->names.n; i++) seen |= ((v->seen >> map[i]) & 1) << i;
+  if ((seen & n->required_mask) != n->required_mask) return 0;
+  uint64_t present = n->nprops == 64 ? seen : seen & (((uint64_t)1 << n->nprops) - 1);
+  while (present) {
+    unsigned i = (unsigned)__builtin_ctzll(present);
+    present &= present - 1;
+    if (leaf_check(n->props[i].edge.node, v->vals[map[i]]) != 1) return 0;
+  }
+  if (c->depth + 1 > c->peak) c->peak = c->depth + 1; /* as entering n would */
+  return 1;
+}
+
 /* Sets *if_ok to the outcome of "if", when there is one. */
 static __attribute__((noinline)) int v_applicators(vctx_t *c, const sg__node_t *n, json_t *inst,
                                                    const ipath_t *ip, const kpath_t *kp,
@@ -2004,7 +2069,9 @@ static __attribute__((noinline)) int v_applicators(vctx_t *c, const sg__node_t *
     if (!descend(c, &e, inst, ip, kp, sc)) return 0;
   }
   for (size_t i = 0; i < n->nall_of; i++)
-    if (!descend_fast(c, &n->all_of[i], inst, ip, kp, sc)) return 0;
+    if (!flat_holds(c, n->all_of[i].node, inst) &&
+        !descend_fast(c, &n->all_of[i], inst, ip, kp, sc))
+      return 0;
   if ((n->nany_of || n->none_of) && !v_alt_only(c, n, inst, ip, kp, sc)) return 0;
   if (n->not_.node) {
     int ok = probe_edge(c, &n->not_, inst, ip, kp, sc);
@@ -2012,11 +2079,11 @@ static __attribute__((noinline)) int v_applicators(vctx_t *c, const sg__node_t *
     if ((ok) && !fail(c, ip, kp, "not", "value matches the schema under \"not\"")) return 0;
   }
   if (n->if_.node) {
-    int ok = probe_fast(c, &n->if_, inst, ip, kp, sc);
+    int ok = flat_holds(c, n->if_.node, inst) || probe_fast(c, &n->if_, inst, ip, kp, sc);
     if (c->aborted) return 0;
     *if_ok = ok;
     const sg__edge_t *e = ok ? &n->then_ : &n->else_;
-    if (e->node && !descend_fast(c, e, inst, ip, kp, sc)) return 0;
+    if (e->node && !flat_holds(c, e->node, inst) && !descend_fast(c, e, inst, ip, kp, sc)) return 0;
   }
   return 1;
 }
@@ -2044,6 +2111,16 @@ static int v_unevaluated_known(vctx_t *c, const sg__node_t *n, json_t *inst, con
   if (n->if_.node) groups |= if_ok ? SG__EV_IF : SG__EV_ELSE;
   c->used_evaluated = 1;
   const view_t *view = c->view && c->view->obj == inst ? c->view : NULL;
+  if (view && view->plan == n->plan && n->plan && n->plan->evaluated) {
+    const unsigned char *ev = n->plan->evaluated;
+    for (size_t i = 0; i < view->n && !c->aborted; i++) {
+      const member_t *m = &view->m[i];
+      if (m->id != SG__PLAN_NONE && (ev[m->id] & groups)) continue;
+      ipath_t ipk = {ip, m->key, m->len, 0};
+      if (!descend(c, &n->unevaluated_props, m->val, &ipk, kp, sc)) return 0;
+    }
+    return !c->aborted;
+  }
   if (view) {
     for (size_t i = 0; i < view->n && !c->aborted; i++) {
       const member_t *m = &view->m[i];
@@ -2133,8 +2210,9 @@ static inline __attribute__((always_inline)) int v_slow_in(vctx_t *c, const sg__
   return v_unevaluated(c, n, inst, ip, kp, sc);
 }
 
-/* Reads an object's members into a view; 0 when they do not fit. */
-static int view_build(vctx_t *c, json_t *obj, view_t *v) {
+/* Reads an object's members into a view, looking each up in plan's table when there is
+   one; 0 when they do not fit. */
+static int view_build(vctx_t *c, json_t *obj, const sg__plan_t *plan, view_t *v) {
   size_t size = json_object_size(obj);
   if (size > sizeof c->members / sizeof c->members[0] - c->nmembers) return 0;
   member_t *m = c->members + c->nmembers;
@@ -2144,6 +2222,18 @@ static int view_build(vctx_t *c, json_t *obj, view_t *v) {
     m[i].len = json_object_iter_key_len(it);
     m[i].val = json_object_iter_value(it);
     m[i].hash = sg__key_hash(m[i].key, m[i].len, &m[i].head);
+  }
+  v->plan = plan;
+  if (plan) {
+    uint64_t seen = 0;
+    for (size_t k = 0; k < i; k++) {
+      const sg__slot_t *e = sg__names_get(&plan->names, m[k].key, m[k].len, m[k].head, m[k].hash);
+      m[k].id = e ? (unsigned char)e->id : SG__PLAN_NONE;
+      if (e == NULL) continue;
+      seen |= (uint64_t)1 << e->id;
+      v->vals[e->id] = m[k].val;
+    }
+    v->seen = seen;
   }
   v->obj = obj;
   v->m = m;
@@ -2179,7 +2269,7 @@ static __attribute__((noinline)) int v_slow(vctx_t *c, const sg__node_t *n, json
   const view_t *up = c->view;
   size_t mark = c->nmembers, imark = c->nindex;
   if ((n->kw & SG__K_MEMBERS) && json_is_object(inst) && !(up && up->obj == inst) &&
-      view_build(c, inst, &own))
+      view_build(c, inst, n->plan, &own))
     c->view = &own;
   int ok = v_slow_in(c, n, inst, ip, kp, sc);
   c->view = up;

@@ -5,7 +5,9 @@
 #include "json/equal.h"
 #include "schema/internal.h"
 
-int sg__json_equal(json_t *a, json_t *b) { return sg_json_equal(a, b); }
+int sg__json_equal(json_t *a, json_t *b) {
+  return sg_json_equal(a, b);
+}
 
 size_t sg__utf8_length(const char *s, size_t len) {
   size_t n = 0;
