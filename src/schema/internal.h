@@ -270,6 +270,7 @@ typedef struct {
   const unsigned char *maps[SG__PLAN_NODES];
   size_t nnodes;
   const unsigned char *evaluated; /* by id: the groups that evaluate the name; NULL: none */
+  uint64_t evaluated_mask[3];     /* the ids evaluated by SG__EV_ALWAYS, SG__EV_IF, SG__EV_ELSE */
 } sg__plan_t;
 
 /* A schema resource (the document root, or an object with $id): the unit of dynamic

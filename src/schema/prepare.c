@@ -483,6 +483,9 @@ static int plan_for(sg__arena_t *a, sg__node_t *n) {
     if (g == NULL) return SG_ENOMEM;
     memcpy(g, groups, l.n);
     p->evaluated = g;
+    for (size_t i = 0; i < l.n; i++)
+      for (unsigned b = 0; b < 3; b++)
+        if (groups[i] & (1u << b)) p->evaluated_mask[b] |= (uint64_t)1 << i;
   }
   n->plan = p;
   return 0;

@@ -85,6 +85,7 @@ typedef struct {
      the object has, and their values, by the plan's ids. */
   const sg__plan_t *plan;
   uint64_t seen;
+  size_t unknown; /* members whose names are not in the plan's table */
   json_t *vals[SG__MAX_NAMES];
 } view_t;
 
@@ -2112,7 +2113,12 @@ static int v_unevaluated_known(vctx_t *c, const sg__node_t *n, json_t *inst, con
   c->used_evaluated = 1;
   const view_t *view = c->view && c->view->obj == inst ? c->view : NULL;
   if (view && view->plan == n->plan && n->plan && n->plan->evaluated) {
-    const unsigned char *ev = n->plan->evaluated;
+    /* Every member has a name the table knows, evaluated whatever "if" said, or as it said. */
+    const sg__plan_t *p = n->plan;
+    uint64_t evaluated = p->evaluated_mask[0];
+    if (n->if_.node) evaluated |= p->evaluated_mask[if_ok ? 1 : 2];
+    if (view->unknown == 0 && !(view->seen & ~evaluated)) return !c->aborted;
+    const unsigned char *ev = p->evaluated;
     for (size_t i = 0; i < view->n && !c->aborted; i++) {
       const member_t *m = &view->m[i];
       if (m->id != SG__PLAN_NONE && (ev[m->id] & groups)) continue;
@@ -2217,24 +2223,26 @@ static int view_build(vctx_t *c, json_t *obj, const sg__plan_t *plan, view_t *v)
   if (size > sizeof c->members / sizeof c->members[0] - c->nmembers) return 0;
   member_t *m = c->members + c->nmembers;
   size_t i = 0;
+  uint64_t seen = 0;
+  size_t unknown = 0;
   for (void *it = json_object_iter(obj); it && i < size; it = json_object_iter_next(obj, it), i++) {
     m[i].key = json_object_iter_key(it);
     m[i].len = json_object_iter_key_len(it);
     m[i].val = json_object_iter_value(it);
     m[i].hash = sg__key_hash(m[i].key, m[i].len, &m[i].head);
+    if (plan == NULL) continue;
+    const sg__slot_t *e = sg__names_get(&plan->names, m[i].key, m[i].len, m[i].head, m[i].hash);
+    m[i].id = e ? (unsigned char)e->id : SG__PLAN_NONE;
+    if (e == NULL) {
+      unknown++;
+      continue;
+    }
+    seen |= (uint64_t)1 << e->id;
+    v->vals[e->id] = m[i].val;
   }
   v->plan = plan;
-  if (plan) {
-    uint64_t seen = 0;
-    for (size_t k = 0; k < i; k++) {
-      const sg__slot_t *e = sg__names_get(&plan->names, m[k].key, m[k].len, m[k].head, m[k].hash);
-      m[k].id = e ? (unsigned char)e->id : SG__PLAN_NONE;
-      if (e == NULL) continue;
-      seen |= (uint64_t)1 << e->id;
-      v->vals[e->id] = m[k].val;
-    }
-    v->seen = seen;
-  }
+  v->seen = seen;
+  v->unknown = unknown;
   v->obj = obj;
   v->m = m;
   v->n = i;
