@@ -139,7 +139,8 @@ typedef struct {
      score kept (see error_score). */
   int scoring;
   size_t score;
-  size_t err_steps; /* the steps of the instance location of the error written */
+  /* The steps and the length of the instance location of the error written. */
+  size_t err_steps, err_ilen;
   /* sg__node_t.evaluated was used in place of working out what was evaluated, which
      enters fewer nodes; legacy turns that off (see sg_schema_validate). */
   int used_evaluated, legacy;
@@ -302,50 +303,181 @@ static size_t put_kpath(char *out, size_t cap, const kpath_t *p) {
   return put(out, cap, pos, p->rel, strlen(p->rel));
 }
 
-/* Copies at most 40 bytes of s, cut at a character boundary, marking a cut with "...". */
-static const char *clip(char *buf, size_t cap, const char *s, size_t len) {
-  size_t max = cap - 4 < 40 ? cap - 4 : 40;
+/* Nonzero when one of the 8 bytes of x is '~', '/' or NUL: bytes a location escapes or
+   stops at. */
+static inline uint64_t unplain8(uint64_t x) {
+  const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
+  uint64_t tilde = x ^ (ones * '~'), slash = x ^ (ones * '/');
+  return (((tilde - ones) & ~tilde) | ((slash - ones) & ~slash) | ((x - ones) & ~x)) & highs;
+}
+
+/* copy_short, which also tells whether the bytes copied hold one that unplain8 finds. */
+static inline uint64_t copy_token(char *d, const char *s, size_t n) {
+  uint64_t bad = 0;
+  if (n >= 8) {
+    uint64_t x;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      memcpy(&x, s + i, 8);
+      memcpy(d + i, &x, 8);
+      bad |= unplain8(x);
+    }
+    memcpy(&x, s + n - 8, 8);
+    memcpy(d + n - 8, &x, 8);
+    bad |= unplain8(x);
+  } else if (n >= 4) {
+    uint32_t x, y;
+    memcpy(&x, s, 4);
+    memcpy(&y, s + n - 4, 4);
+    memcpy(d, &x, 4);
+    memcpy(d + n - 4, &y, 4);
+    bad = unplain8((uint64_t)x << 32 | y);
+  } else if (n) {
+    unsigned char a = (unsigned char)s[0], b = (unsigned char)s[n / 2], e = (unsigned char)s[n - 1];
+    d[0] = (char)a;
+    d[n / 2] = (char)b;
+    d[n - 1] = (char)e;
+    /* the bytes not loaded count as 'a' */
+    bad = unplain8(0x6161616161000000ull | a | (uint64_t)b << 8 | (uint64_t)e << 16);
+  }
+  return bad;
+}
+
+enum { LOCATION_CAP = sizeof((sg_schema_error_t *)0)->instance_location };
+
+/* How many steps of a location put_ipath_plain and put_kpath_plain take in one go. */
+enum { PLAIN_STEPS = 24 };
+
+/* put_ipath(out, LOCATION_CAP, ip) for a location of a few steps that needs neither
+   escapes nor cuts, which is about every one: the steps are gathered first, so that each
+   is written once, in order, with one check of the room left. Returns its length and sets
+   *steps, or returns (size_t)-1 for put_ipath to write the location. */
+static size_t put_ipath_plain(char *out, const ipath_t *ip, size_t *steps) {
+  const ipath_t *step[PLAIN_STEPS];
+  size_t n = 0, pos = 0;
+  for (; ip; ip = ip->up) {
+    if (n == PLAIN_STEPS) return (size_t)-1;
+    step[n++] = ip;
+  }
+  *steps = n;
+  while (n) {
+    const ipath_t *p = step[--n];
+    if (p->key) {
+      /* a NUL stays, and so does the slash after the last byte that fits: both are
+         within the room checked */
+      if (p->keylen >= LOCATION_CAP - 1 - pos) return (size_t)-1;
+      out[pos] = '/';
+      if (copy_token(out + pos + 1, p->key, p->keylen)) return (size_t)-1;
+      pos += 1 + p->keylen;
+    } else {
+      char digits[24];
+      char *d = decimal(digits, p->index);
+      size_t len = (size_t)(digits + sizeof digits - d);
+      if (len >= LOCATION_CAP - 1 - pos) return (size_t)-1;
+      out[pos] = '/';
+      copy_short(out + pos + 1, d, len);
+      pos += 1 + len;
+    }
+  }
+  out[pos] = '\0';
+  return pos;
+}
+
+/* The keyword location: kp's path, then "/" and kw unless kwlen is 0, written as
+   put_ipath_plain writes an instance location. Returns 0 when it would be cut or has
+   many steps, for put_kpath and put to write it. */
+static int put_kpath_plain(char *out, const kpath_t *kp, const char *kw, size_t kwlen) {
+  const char *step[PLAIN_STEPS];
+  size_t n = 0, pos = 0;
+  for (; kp; kp = kp->up) {
+    if (kp->rel == NULL) continue;
+    if (n == PLAIN_STEPS) return 0;
+    step[n++] = kp->rel;
+  }
+  while (n) {
+    const char *rel = step[--n];
+    size_t len = strlen(rel);
+    if (len >= LOCATION_CAP - 1 - pos) return 0;
+    out[pos] = '/';
+    copy_short(out + pos + 1, rel, len);
+    pos += 1 + len;
+  }
+  if (kwlen) {
+    if (kwlen >= LOCATION_CAP - 1 - pos) return 0;
+    out[pos] = '/';
+    copy_short(out + pos + 1, kw, kwlen);
+    pos += 1 + kwlen;
+  }
+  out[pos] = '\0';
+  return 1;
+}
+
+/* The length of the first n bytes of s up to a NUL: eight at a time, the rest one by one. */
+static inline size_t until_nul(const char *s, size_t n) {
+  const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
+  size_t i = 0;
+  for (uint64_t x; i + 8 <= n; i += 8) {
+    memcpy(&x, s + i, 8);
+    if ((x - ones) & ~x & highs) break;
+  }
+  while (i < n && s[i]) i++;
+  return i;
+}
+
+/* Copies at most max bytes of s to buf, cut at a character boundary, marking a cut with
+   "..."; returns the length written, without a NUL. */
+static size_t clip_to(char *buf, size_t max, const char *s, size_t len) {
   if (len <= max) {
     copy_short(buf, s, len);
-    buf[len] = '\0';
-    return buf;
+    return len;
   }
   size_t n = max;
   while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80) n--;
   copy_short(buf, s, n);
-  memcpy(buf + n, "...", 4);
+  memcpy(buf + n, "...", 3);
+  return n + 3;
+}
+
+/* Copies at most 40 bytes of s, cut at a character boundary, marking a cut with "...". */
+static const char *clip(char *buf, size_t cap, const char *s, size_t len) {
+  buf[clip_to(buf, cap - 4 < 40 ? cap - 4 : 40, s, len)] = '\0';
   return buf;
 }
 
-/* Fills the error; the keyword location is kp's path followed by kw, unless here is set:
-   then the failing schema is kp itself (a false schema) and kw only names the keyword
-   that led to it. */
 static size_t error_score(const ipath_t *ip, const char *kw);
 
-/* Fills all of the error but the message. */
-static void locate(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw, int here) {
+/* Fills all of the error but the message; kw is kwlen bytes long. The keyword location is
+   kp's path followed by kw, unless here is set: then the failing schema is kp itself (a
+   false schema) and kw only names the keyword that led to it. */
+static void locate(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw, size_t kwlen,
+                   int here) {
   sg_schema_error_t *e = c->out;
-  size_t kwlen = kw ? strlen(kw) : 0;
-  put_ipath(e->instance_location, sizeof e->instance_location, ip);
-  size_t pos = put_kpath(e->keyword_location, sizeof e->keyword_location, kp);
-  if (kwlen && !here) {
-    pos = put_slash(e->keyword_location, sizeof e->keyword_location, pos);
-    put(e->keyword_location, sizeof e->keyword_location, pos, kw, kwlen);
+  /* The steps and the length are kept for written_score. */
+  c->err_ilen = put_ipath_plain(e->instance_location, ip, &c->err_steps);
+  if (c->err_ilen == (size_t)-1) {
+    put_ipath(e->instance_location, sizeof e->instance_location, ip);
+    c->err_ilen = strlen(e->instance_location);
+    c->err_steps = 0;
+    for (const ipath_t *p = ip; p; p = p->up) c->err_steps++;
+  }
+  if (!put_kpath_plain(e->keyword_location, kp, kw, here ? 0 : kwlen)) {
+    size_t pos = put_kpath(e->keyword_location, sizeof e->keyword_location, kp);
+    if (kwlen && !here) {
+      pos = put_slash(e->keyword_location, sizeof e->keyword_location, pos);
+      put(e->keyword_location, sizeof e->keyword_location, pos, kw, kwlen);
+    }
   }
   put(e->keyword, sizeof e->keyword, 0, kw ? kw : "", kwlen);
-  c->err_steps = 0; /* for written_score */
-  for (const ipath_t *p = ip; p; p = p->up) c->err_steps++;
   c->filled = 1;
 }
 
-static void vreport(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw, int here,
+static void vreport(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
                     const char *fmt, va_list ap) {
   if (c->scoring) {
     c->score = error_score(ip, kw);
     c->filled = 1;
     return;
   }
-  locate(c, ip, kp, kw, here);
+  locate(c, ip, kp, kw, kw ? strlen(kw) : 0, 0);
   format(c->out->message, sizeof c->out->message, fmt, ap);
 }
 
@@ -364,7 +496,7 @@ static int sunk(vctx_t *c) {
 
 /* Records an error (the first one only, and not while probing); returns 0, "invalid"
    (1 in the every-error mode: see sunk).
-   fail and fail_here are macros so that the message's arguments are not even computed
+   fail is a macro so that the message's arguments are not even computed
    when no error is to be recorded. */
 static __attribute__((noinline, cold, format(printf, 5, 6))) int fail_(vctx_t *c, const ipath_t *ip,
                                                                        const kpath_t *kp,
@@ -372,28 +504,19 @@ static __attribute__((noinline, cold, format(printf, 5, 6))) int fail_(vctx_t *c
                                                                        const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vreport(c, ip, kp, kw, 0, fmt, ap);
+  vreport(c, ip, kp, kw, fmt, ap);
   va_end(ap);
   return sunk(c);
 }
 
-static __attribute__((noinline, cold, format(printf, 5, 6))) int fail_here_(
-    vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vreport(c, ip, kp, kw, 1, fmt, ap);
-  va_end(ap);
-  return sunk(c);
-}
-
-/* fail_ (fail_here_ when here is set) for a message that is a, b and d one after the
-   other: what the format "a%sd" would write with b, without reading a format. For a caller
-   that knows an error is being reported and not weighed. */
+/* fail_ for a message that is a, b and d one after the other: what the format "a%sd"
+   would write with b, without reading a format. For a caller that knows an error is being
+   reported and not weighed. */
 static __attribute__((noinline, cold)) int fail_text_(vctx_t *c, const ipath_t *ip,
-                                                      const kpath_t *kp, const char *kw, int here,
+                                                      const kpath_t *kp, const char *kw,
                                                       const char *a, size_t alen, const char *b,
                                                       const char *d, size_t dlen) {
-  locate(c, ip, kp, kw, here);
+  locate(c, ip, kp, kw, strlen(kw), 0);
   char *m = c->out->message;
   size_t pos = put(m, sizeof c->out->message, 0, a, alen);
   pos = put(m, sizeof c->out->message, pos, b, strlen(b));
@@ -402,8 +525,19 @@ static __attribute__((noinline, cold)) int fail_text_(vctx_t *c, const ipath_t *
 }
 
 /* a and d are string literals. */
-#define fail_text(c, ip, kp, kw, here, a, b, d) \
-  fail_text_((c), (ip), (kp), (kw), (here), (a), sizeof(a) - 1, (b), (d), sizeof(d) - 1)
+#define fail_text(c, ip, kp, kw, a, b, d) \
+  fail_text_((c), (ip), (kp), (kw), (a), sizeof(a) - 1, (b), (d), sizeof(d) - 1)
+
+/* Reports an error whose message the caller has written to c->out->message, which saves
+   copying it there; kw is kwlen bytes long. Otherwise as fail_text_. */
+static __attribute__((noinline, cold)) int report(vctx_t *c, const ipath_t *ip, const kpath_t *kp,
+                                                  const char *kw, size_t kwlen, int here) {
+  locate(c, ip, kp, kw, kwlen, here);
+  return sunk(c);
+}
+
+/* Writes the string literal a at m without its NUL; returns its length. */
+#define put_literal(m, a) (memcpy((m), (a), sizeof(a) - 1), sizeof(a) - 1)
 
 /* While weighing alternatives only the score of the error is kept (see vreport). */
 static __attribute__((noinline, cold)) int score_fail(vctx_t *c, const ipath_t *ip,
@@ -417,10 +551,6 @@ static __attribute__((noinline, cold)) int score_fail(vctx_t *c, const ipath_t *
   (reporting(c)                                                                                   \
        ? ((c)->scoring ? score_fail((c), (ip), (kw)) : fail_((c), (ip), (kp), (kw), __VA_ARGS__)) \
        : 0)
-#define fail_here(c, ip, kp, kw, ...)                                             \
-  (reporting(c) ? ((c)->scoring ? score_fail((c), (ip), (kw))                     \
-                                : fail_here_((c), (ip), (kp), (kw), __VA_ARGS__)) \
-                : 0)
 
 /* A limit was hit: the instance is invalid, and this is the error the caller sees. */
 static int abort_eval(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const char *kw,
@@ -435,7 +565,7 @@ static int abort_eval(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const cha
     memset(c->out, 0, sizeof *c->out);
     va_list ap;
     va_start(ap, fmt);
-    vreport(c, ip, kp, kw, 0, fmt, ap);
+    vreport(c, ip, kp, kw, fmt, ap);
     va_end(ap);
     sunk(c);
   }
@@ -445,26 +575,6 @@ static int abort_eval(vctx_t *c, const ipath_t *ip, const kpath_t *kp, const cha
 }
 
 /* ---- helpers ---- */
-
-static const char *type_name(json_t *v) {
-  switch (json_typeof(v)) {
-    case JSON_OBJECT:
-      return "object";
-    case JSON_ARRAY:
-      return "array";
-    case JSON_STRING:
-      return "string";
-    case JSON_INTEGER:
-      return "integer";
-    case JSON_REAL:
-      return "number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-      return "boolean";
-    default:
-      return "null";
-  }
-}
 
 static unsigned type_bits(json_t *v) {
   switch (json_typeof(v)) {
@@ -503,19 +613,35 @@ static int type_ok(unsigned types, json_t *v) {
   return isfinite(d) && d == floor(d);
 }
 
-static void type_list(char *buf, size_t cap, unsigned types) {
-  static const char *const names[] = {"null",   "boolean", "object", "array",
+/* The names of the SG__T_* bits, each padded to 8 bytes so that it is copied in one move. */
+static const char type_names[7][8] = {"null",   "boolean", "object", "array",
                                       "number", "string",  "integer"};
+static const unsigned char type_name_lens[7] = {4, 7, 6, 5, 6, 6, 7};
+
+/* Writes the types, "string or null", in at most 66 bytes; returns the length, without a
+   NUL. */
+static size_t type_list(char *buf, unsigned types) {
   size_t pos = 0;
-  buf[0] = '\0';
-  int first = 1;
-  for (int i = 0; i < 7; i++) {
-    if (!(types & (1u << i))) continue;
-    if (!first) pos = put(buf, cap, pos, " or ", 4);
-    pos = put(buf, cap, pos, names[i], strlen(names[i]));
-    first = 0;
+  types &= 0x7f;
+  if (types == 0) return put_literal(buf, "nothing");
+  for (;;) {
+    int i = __builtin_ctz(types);
+    memcpy(buf + pos, type_names[i], 8);
+    pos += type_name_lens[i];
+    types &= types - 1;
+    if (types == 0) return pos;
+    pos += put_literal(buf + pos, " or ");
   }
-  if (first) put(buf, cap, 0, "nothing", 7);
+}
+
+/* type_name(v) written at buf (8 bytes); returns its length. */
+static size_t type_name_to(char *buf, json_t *v) {
+  static const unsigned char bit[] = {
+      [JSON_OBJECT] = 2, [JSON_ARRAY] = 3, [JSON_STRING] = 5, [JSON_INTEGER] = 6,
+      [JSON_REAL] = 4,   [JSON_TRUE] = 1,  [JSON_FALSE] = 1,  [JSON_NULL] = 0};
+  int i = bit[json_typeof(v)];
+  memcpy(buf, type_names[i], 8);
+  return type_name_lens[i];
 }
 
 /* The shortest spelling of d that reads back the same. */
@@ -526,13 +652,19 @@ static void real_text(char *buf, size_t cap, double d) {
   }
 }
 
-static void num_text(char *buf, size_t cap, const sg__num_t *n) {
+/* Writes n in at most 64 bytes; returns the length, without the NUL. */
+static size_t num_text(char *buf, const sg__num_t *n) {
   if (n->is_int) {
     long long v = (long long)n->i;
-    put_decimal(buf, cap, 0, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, v < 0);
-  } else {
-    real_text(buf, cap, n->d);
+    char digits[24];
+    char *d = decimal(digits, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v);
+    if (v < 0) *--d = '-';
+    size_t len = (size_t)(digits + sizeof digits - d);
+    copy_short(buf, d, len);
+    return len;
   }
+  real_text(buf, 64, n->d);
+  return strlen(buf);
 }
 
 static int is_multiple(json_t *v, const sg__num_t *m) {
@@ -900,30 +1032,29 @@ enum { N_MIN, N_MAX, N_EXMIN, N_EXMAX, N_MULTIPLE };
 
 static __attribute__((noinline, cold)) int number_fail(vctx_t *c, const sg__node_t *n, int which,
                                                        const ipath_t *ip, const kpath_t *kp) {
-  char t[64];
+  /* For each of N_*: the keyword, the message up to the limit, and the limit. */
+  static const struct {
+    const char *kw, *text;
+    unsigned char kwlen, textlen;
+    unsigned short limit;
+  } kinds[] = {
+#define NUMBER_KIND(kw, text, field) \
+  {kw, text, sizeof(kw) - 1, sizeof(text) - 1, offsetof(sg__node_t, field)}
+      NUMBER_KIND("minimum", "number is less than ", minimum),
+      NUMBER_KIND("maximum", "number is greater than ", maximum),
+      NUMBER_KIND("exclusiveMinimum", "number is not greater than ", ex_minimum),
+      NUMBER_KIND("exclusiveMaximum", "number is not less than ", ex_maximum),
+      NUMBER_KIND("multipleOf", "number is not a multiple of ", multiple_of),
+#undef NUMBER_KIND
+  };
   if (!reporting(c)) return 0;
-  if (c->scoring) {
-    static const char *const kws[] = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-                                      "multipleOf"};
-    return score_fail(c, ip, kws[which]);
-  }
-  switch (which) {
-    case N_MIN:
-      num_text(t, sizeof t, &n->minimum);
-      return fail_text(c, ip, kp, "minimum", 0, "number is less than ", t, "");
-    case N_MAX:
-      num_text(t, sizeof t, &n->maximum);
-      return fail_text(c, ip, kp, "maximum", 0, "number is greater than ", t, "");
-    case N_EXMIN:
-      num_text(t, sizeof t, &n->ex_minimum);
-      return fail_text(c, ip, kp, "exclusiveMinimum", 0, "number is not greater than ", t, "");
-    case N_EXMAX:
-      num_text(t, sizeof t, &n->ex_maximum);
-      return fail_text(c, ip, kp, "exclusiveMaximum", 0, "number is not less than ", t, "");
-    default:
-      num_text(t, sizeof t, &n->multiple_of);
-      return fail_text(c, ip, kp, "multipleOf", 0, "number is not a multiple of ", t, "");
-  }
+  if (c->scoring) return score_fail(c, ip, kinds[which].kw);
+  char *m = c->out->message;
+  size_t len = kinds[which].textlen;
+  copy_short(m, kinds[which].text, len);
+  len += num_text(m + len, (const sg__num_t *)((const char *)n + kinds[which].limit));
+  m[len] = '\0';
+  return report(c, ip, kp, kinds[which].kw, kinds[which].kwlen, 0);
 }
 
 static inline __attribute__((always_inline)) int v_number(vctx_t *c, const sg__node_t *n,
@@ -1005,25 +1136,40 @@ static inline __attribute__((always_inline)) int v_string(vctx_t *c, const sg__n
 
 static __attribute__((noinline)) int v_false(vctx_t *c, const ipath_t *ip, const kpath_t *kp) {
   if (!reporting(c)) return 0;
-  char q[48];
+  /* The keyword is the path's first step, cut as the error's field cuts it. */
   const char *kw = "false";
-  char first[64];
+  size_t kwlen = 5;
   if (kp && kp->rel) {
-    /* The keyword is the path's first step; a keyword of one step is used as it is, put
-       cuts it in the error as it would have been cut here. */
     const char *slash = strchr(kp->rel, '/');
     kw = kp->rel;
-    if (slash) {
-      put(first, sizeof first, 0, kp->rel, (size_t)(slash - kp->rel));
-      kw = first;
-    }
+    kwlen = slash ? (size_t)(slash - kw) : strlen(kw);
+    if (kwlen >= sizeof c->out->keyword) kwlen = sizeof c->out->keyword - 1;
   }
-  if (c->scoring) return score_fail(c, ip, kw);
-  if (ip && ip->key)
-    return fail_text(c, ip, kp, kw, 1, "property \"", clip(q, sizeof q, ip->key, ip->keylen),
-                     "\" is not allowed");
-  if (ip) return fail_here(c, ip, kp, kw, "item %zu is not allowed", ip->index);
-  return fail_here(c, ip, kp, kw, "no value is allowed here");
+  if (c->scoring) {
+    char first[sizeof c->out->keyword];
+    copy_short(first, kw, kwlen);
+    first[kwlen] = '\0';
+    return score_fail(c, ip, first);
+  }
+  char *m = c->out->message;
+  size_t len;
+  if (ip && ip->key) {
+    len = put_literal(m, "property \"");
+    /* The name ends at a NUL in it, as a C string does. */
+    len += until_nul(m + len, clip_to(m + len, 40, ip->key, ip->keylen));
+    len += put_literal(m + len, "\" is not allowed");
+  } else if (ip) {
+    char digits[24];
+    char *d = decimal(digits, ip->index);
+    len = put_literal(m, "item ");
+    copy_short(m + len, d, (size_t)(digits + sizeof digits - d));
+    len += (size_t)(digits + sizeof digits - d);
+    len += put_literal(m + len, " is not allowed");
+  } else {
+    len = put_literal(m, "no value is allowed here");
+  }
+  m[len] = '\0';
+  return report(c, ip, kp, kw, kwlen, 1);
 }
 
 static int same_str(json_t *inst, const sg__str_t *s) {
@@ -1054,19 +1200,22 @@ static __attribute__((noinline, cold)) int value_fail(vctx_t *c, const sg__node_
     return score_fail(c, ip, which == G_TYPE ? "type" : which == G_ENUM ? "enum" : "const");
   switch (which) {
     case G_TYPE: {
-      type_list(buf, 80, n->types);
-      /* "expected %s, got %s" */
-      const char *got = type_name(inst);
-      put(buf, sizeof buf, strlen(buf), ", got ", 6);
-      return fail_text_(c, ip, kp, "type", 0, "expected ", 9, buf, got, strlen(got));
+      /* "expected %s, got %s" with the type list, which fits easily */
+      char *m = c->out->message;
+      size_t len = put_literal(m, "expected ");
+      len += type_list(m + len, n->types);
+      len += put_literal(m + len, ", got ");
+      len += type_name_to(m + len, inst);
+      m[len] = '\0';
+      return report(c, ip, kp, "type", 4, 0);
     }
     case G_ENUM:
       if (values_text(buf, sizeof buf, n->enum_))
-        return fail_text(c, ip, kp, "enum", 0, "value is not one of ", buf, "");
+        return fail_text(c, ip, kp, "enum", "value is not one of ", buf, "");
       return fail(c, ip, kp, "enum", "value is not one of the allowed values");
     default:
       if (scalar_text(buf, 64, n->const_))
-        return fail_text(c, ip, kp, "const", 0, "value must be ", buf, "");
+        return fail_text(c, ip, kp, "const", "value must be ", buf, "");
       return fail(c, ip, kp, "const", "value is not the required constant");
   }
 }
@@ -1781,12 +1930,12 @@ static size_t error_score(const ipath_t *ip, const char *kw) {
 }
 
 /* The score (error_score) of the error out holds: its instance location has a "/" per
-   step, as error_score counts them; vreport kept the number of steps, which is that
-   count unless the location was cut. */
+   step, as error_score counts them; locate kept the number of steps, which is that
+   count unless the location was cut, and its length. */
 static size_t written_score(const vctx_t *c) {
   const sg_schema_error_t *e = c->out;
   size_t d = c->err_steps;
-  if (strlen(e->instance_location) + 1 >= sizeof e->instance_location) {
+  if (c->err_ilen + 1 >= sizeof e->instance_location) {
     d = 0;
     for (const char *p = e->instance_location; *p; p++) d += *p == '/';
   }
