@@ -54,6 +54,8 @@ enum {
   SG__K_ALT_ONLY = 1 << 15,     /* and nothing else descends or reads members */
   SG__K_FLAT = 1 << 16,         /* an SG__K_PLAIN_OBJECT node without additionalProperties whose
                                    properties are all leaves, with at most "type" of its own */
+  SG__K_LEAF_ITEMS = 1 << 17,   /* descends only through prefixItems and items, into leaves,
+                                   and has no contains */
 };
 
 /* The shapes of the keywords a node applies to the instance itself (those of a leaf) that

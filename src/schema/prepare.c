@@ -491,6 +491,16 @@ static int plan_for(sg__arena_t *a, sg__node_t *n) {
   return 0;
 }
 
+/* Whether n descends only through prefixItems and items, and those are leaves: an array is
+   then checked in one loop (SG__K_LEAF_ITEMS, see validate.c). */
+static int leaf_items(const sg__node_t *n) {
+  const unsigned deep = SG__K_NOT_LEAF | SG__K_REF_ONLY;
+  if ((n->kw & deep) != SG__K_ARRAY || n->contains.node) return 0;
+  for (size_t i = 0; i < n->nprefix; i++)
+    if (n->prefix[i].node == NULL || (n->prefix[i].node->kw & deep)) return 0;
+  return n->items.node == NULL || !(n->items.node->kw & deep);
+}
+
 int sg__node_link(sg__arena_t *a, sg__node_t *n) {
   if (n->boolean >= 0) return 0;
   n->leaf = (unsigned char)leaf_shape(n);
@@ -512,5 +522,6 @@ int sg__node_link(sg__arena_t *a, sg__node_t *n) {
   if ((n->kw & SG__K_ALTERNATIVES) &&
       !(n->kw & (SG__K_ARRAY | SG__K_OBJECT | SG__K_UNEVALUATED | SG__K_MEMBERS)))
     n->kw |= SG__K_ALT_ONLY;
+  if (leaf_items(n)) n->kw |= SG__K_LEAF_ITEMS;
   return 0;
 }

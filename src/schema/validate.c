@@ -817,20 +817,43 @@ static int hidx_cmp(const void *a, const void *b) {
   return (x->i > y->i) - (x->i < y->i);
 }
 
+/* The first two equal items of the n (at most 32) in v, as find_duplicate finds them.
+   Strings, the usual items, are compared by their bytes, read once per item; a string
+   never equals anything else. */
+static int duplicate_in(json_t **v, size_t n, size_t *a, size_t *b) {
+  const char *s[32];
+  size_t len[32];
+  for (size_t i = 0; i < n; i++) {
+    s[i] = NULL;
+    len[i] = 0;
+    if (json_is_string(v[i])) {
+      s[i] = json_string_value(v[i]);
+      len[i] = json_string_length(v[i]);
+    }
+  }
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = i + 1; k < n; k++) {
+      int eq = s[i] && s[k]   ? len[i] == len[k] && memcmp(s[i], s[k], len[i]) == 0
+               : s[i] || s[k] ? 0
+                              : sg__json_equal(v[i], v[k]);
+      if (eq) {
+        *a = i;
+        *b = k;
+        return 1;
+      }
+    }
+  return 0;
+}
+
 /* Finds two equal items; returns 1 and sets *a < *b when there are. Small arrays are
    compared pairwise; larger ones are sorted by hash (the one allocation validation may
    make, and only for uniqueItems over more than 32 items). -1 when memory runs out. */
 static int find_duplicate(json_t *arr, size_t *a, size_t *b) {
   size_t n = json_array_size(arr);
   if (n <= 32) {
-    for (size_t i = 0; i < n; i++)
-      for (size_t k = i + 1; k < n; k++)
-        if (sg__json_equal(json_array_get(arr, i), json_array_get(arr, k))) {
-          *a = i;
-          *b = k;
-          return 1;
-        }
-    return 0;
+    json_t *v[32];
+    for (size_t i = 0; i < n; i++) v[i] = json_array_get(arr, i);
+    return duplicate_in(v, n, a, b);
   }
   hidx_t *v = malloc(n * sizeof *v);
   if (v == NULL) return -1;
@@ -1278,6 +1301,19 @@ static inline __attribute__((always_inline)) int own_ok(const sg__node_t *n, jso
   return v_leaf(c, n, inst, ip, kp);
 }
 
+/* leaf_check for an SG__LEAF_STRING node over the string s of len bytes. */
+static inline __attribute__((always_inline)) int string_leaf_check(const sg__node_t *n,
+                                                                   const char *s, size_t len) {
+  if ((n->min_length >= 0 && len / 4 < (size_t)n->min_length &&
+       sg__utf8_length(s, len) < (size_t)n->min_length) ||
+      (n->max_length >= 0 && len > (size_t)n->max_length &&
+       sg__utf8_length(s, len) > (size_t)n->max_length))
+    return 0;
+  if (n->pattern == NULL) return 1;
+  int m = sg__regex_simple_search(n->pattern_simple, s, len);
+  return m == SG__RE_MATCH ? 1 : m == SG__RE_NOMATCH ? 0 : -1;
+}
+
 /* descend, with a leaf checked in place rather than through v_node. */
 /* Whether n's keywords for inst itself (those v_leaf checks) hold: 1 yes, 0 no, -1 when
    only PCRE2 can tell. Nothing is reported and no limit is hit; a caller that gets
@@ -1292,19 +1328,9 @@ static inline __attribute__((always_inline)) int leaf_check(const sg__node_t *n,
       return in_enum(n, inst);
     case SG__LEAF_CONST:
       return json_is_string(inst) && same_str(inst, &n->const_str);
-    case SG__LEAF_STRING: {
+    case SG__LEAF_STRING:
       if (!json_is_string(inst)) return 0;
-      const char *s = json_string_value(inst);
-      size_t len = json_string_length(inst);
-      if ((n->min_length >= 0 && len / 4 < (size_t)n->min_length &&
-           sg__utf8_length(s, len) < (size_t)n->min_length) ||
-          (n->max_length >= 0 && len > (size_t)n->max_length &&
-           sg__utf8_length(s, len) > (size_t)n->max_length))
-        return 0;
-      if (n->pattern == NULL) return 1;
-      int m = sg__regex_simple_search(n->pattern_simple, s, len);
-      return m == SG__RE_MATCH ? 1 : m == SG__RE_NOMATCH ? 0 : -1;
-    }
+      return string_leaf_check(n, json_string_value(inst), json_string_length(inst));
     case SG__LEAF_NUMBER: {
       inum_t a;
       if (json_is_integer(inst)) {
@@ -1371,6 +1397,59 @@ static inline __attribute__((always_inline)) int leaf_check(const sg__node_t *n,
   }
 }
 
+/* leaf_items_check with uniqueItems, over size items (at most 32), in one pass: each item
+   is checked against its leaf and compared with those before it. Strings, the usual
+   items, are read once for both and compared by their bytes; a string never equals
+   anything else. */
+static __attribute__((noinline)) int unique_leaf_items_check(const sg__node_t *n, json_t *inst,
+                                                             size_t size) {
+  json_t *v[32];
+  const char *s[32];
+  size_t len[32];
+  for (size_t i = 0; i < size; i++) {
+    json_t *item = v[i] = json_array_get(inst, i);
+    const sg__node_t *t = i < n->nprefix ? n->prefix[i].node : n->items.node; /* NULL: none */
+    s[i] = NULL;
+    len[i] = 0;
+    if (json_is_string(item)) {
+      const char *p = s[i] = json_string_value(item);
+      size_t l = len[i] = json_string_length(item);
+      if (t && (t->leaf == SG__LEAF_STRING ? string_leaf_check(t, p, l) : leaf_check(t, item)) != 1)
+        return 0;
+      for (size_t k = 0; k < i; k++)
+        if (s[k] && len[k] == l && memcmp(s[k], p, l) == 0) return 0;
+    } else {
+      if (t && leaf_check(t, item) != 1) return 0;
+      for (size_t k = 0; k < i; k++)
+        if (!s[k] && sg__json_equal(v[k], item)) return 0;
+    }
+  }
+  return 1;
+}
+
+/* For an SG__K_LEAF_ITEMS node, whether its keywords hold over inst, as leaf_check tells
+   for a leaf: 1 yes, else 0 or -1, and the caller evaluates the node, which reports. Past
+   32 items, uniqueItems is left to that evaluation. */
+static __attribute__((noinline)) int leaf_items_check(const sg__node_t *n, json_t *inst) {
+  if (!(n->leaf == SG__LEAF_NONE || (n->leaf == SG__LEAF_TYPE && type_ok(n->types, inst))) &&
+      leaf_check(n, inst) != 1)
+    return 0;
+  if (!json_is_array(inst)) return 1;
+  size_t size = json_array_size(inst);
+  if ((n->min_items >= 0 && size < (size_t)n->min_items) ||
+      (n->max_items >= 0 && size > (size_t)n->max_items))
+    return 0;
+  if (n->unique_items) return size <= 32 ? unique_leaf_items_check(n, inst, size) : -1;
+  /* Without items, those past prefixItems are not checked. */
+  size_t end = n->items.node || size < n->nprefix ? size : n->nprefix;
+  for (size_t i = 0; i < end; i++) {
+    const sg__node_t *t = i < n->nprefix ? n->prefix[i].node : n->items.node;
+    json_t *item = json_array_get(inst, i);
+    if (t->leaf == SG__LEAF_TYPE ? !type_ok(t->types, item) : leaf_check(t, item) != 1) return 0;
+  }
+  return 1;
+}
+
 static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const sg__edge_t *e,
                                                               json_t *inst, const ipath_t *ip,
                                                               const kpath_t *kp,
@@ -1388,6 +1467,12 @@ static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const s
     if (r == 0 && !reporting(c)) return 0;
     kpath_t k = {kp, e->path};
     return v_leaf(c, n, inst, ip, &k) && !c->aborted;
+  }
+  if ((kw & SG__K_LEAF_ITEMS) && c->depth < SG__MAX_DEPTH - 1 && leaf_items_check(n, inst) == 1) {
+    /* An array of leaves that holds: the node would have been entered one level down, and
+       its items, leaves, enter nothing. */
+    if (c->depth + 1 > c->peak) c->peak = c->depth + 1;
+    return !c->aborted;
   }
   if (c->halt || c->depth >= SG__MAX_DEPTH - 1) return descend(c, e, inst, ip, kp, sc);
   kpath_t k = {kp, e->path}, kref;
