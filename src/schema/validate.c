@@ -1202,8 +1202,11 @@ static int same_str(json_t *inst, const sg__str_t *s) {
 static int in_enum(const sg__node_t *n, json_t *inst) {
   if (n->enum_strs) {
     if (!json_is_string(inst)) return 0;
+    /* The string is read once for all the values. */
+    const char *p = json_string_value(inst);
+    size_t len = json_string_length(inst);
     for (size_t i = 0; i < n->nenum_strs; i++)
-      if (same_str(inst, &n->enum_strs[i])) return 1;
+      if (sg__str_eq(&n->enum_strs[i], p, len)) return 1;
     return 0;
   }
   size_t size = json_array_size(n->enum_);
