@@ -1919,8 +1919,9 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
    error is the same: required; the properties that are not leaves, or whose check failed
    or needs PCRE2 (entered again, which reports), in the order of their names;
    additionalProperties over the members, when a member failed a leaf one or it is not a
-   leaf. Leaf checks read no state, so checking one twice changes nothing; patterns wait
-   for the ordered loop, which on an invalid object may not need them. */
+   leaf. Leaf checks read no state, so checking one twice changes nothing. Patterns that
+   need PCRE2 wait for the ordered loop, which on an invalid object may not need them; the
+   simple ones (SG__LEAF_STRING) cost less than a second visit to their member. */
 static inline __attribute__((always_inline)) int plain_object_pass(vctx_t *c, const sg__node_t *n,
                                                                    json_t *inst, const ipath_t *ip,
                                                                    const kpath_t *kp,
@@ -1942,8 +1943,8 @@ static inline __attribute__((always_inline)) int plain_object_pass(vctx_t *c, co
     if (id < n->names.n) seen |= (uint64_t)1 << id;
     if (id < n->nprops) {
       const sg__node_t *t = n->props[id].edge.node;
-      if (!(t->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) && t->pattern == NULL &&
-          leaf_check(t, v) == 1)
+      if (!(t->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) &&
+          (t->pattern == NULL || t->leaf == SG__LEAF_STRING) && leaf_check(t, v) == 1)
         continue;
       vals[id] = v;
       deep |= (uint64_t)1 << id;
