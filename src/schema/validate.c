@@ -167,18 +167,31 @@ static int reporting(const vctx_t *c) {
    may overlap, inside both strings), and without the inline "rep movs" a compiler may
    choose for a copy of bounded size, whose start-up costs more than such a copy. */
 static inline void copy_short(char *d, const char *s, size_t n) {
-  if (n > 8) {
-    uint64_t x;
-    for (size_t i = 0; i + 8 < n; i += 8) {
-      memcpy(&x, s + i, 8);
-      memcpy(d + i, &x, 8);
+  if (n > 16) {
+    /* Up to 32 bytes without a loop, which the compiler would vectorize at a cost of
+       checks that exceed such a copy. */
+    uint64_t a, b, x, y;
+    size_t i = 0;
+    for (; n - i > 32; i += 16) {
+      memcpy(&a, s + i, 8);
+      memcpy(&b, s + i + 8, 8);
+      memcpy(d + i, &a, 8);
+      memcpy(d + i + 8, &b, 8);
     }
-    memcpy(&x, s + n - 8, 8);
-    memcpy(d + n - 8, &x, 8);
-  } else if (n == 8) {
-    uint64_t x;
+    memcpy(&a, s + i, 8);
+    memcpy(&b, s + i + 8, 8);
+    memcpy(&x, s + n - 16, 8);
+    memcpy(&y, s + n - 8, 8);
+    memcpy(d + i, &a, 8);
+    memcpy(d + i + 8, &b, 8);
+    memcpy(d + n - 16, &x, 8);
+    memcpy(d + n - 8, &y, 8);
+  } else if (n >= 8) {
+    uint64_t x, y;
     memcpy(&x, s, 8);
+    memcpy(&y, s + n - 8, 8);
     memcpy(d, &x, 8);
+    memcpy(d + n - 8, &y, 8);
   } else if (n >= 4) {
     uint32_t x, y;
     memcpy(&x, s, 4);
@@ -314,7 +327,7 @@ static inline uint64_t unplain8(uint64_t x) {
 /* copy_short, which also tells whether the bytes copied hold one that unplain8 finds. */
 static inline uint64_t copy_token(char *d, const char *s, size_t n) {
   uint64_t bad = 0;
-  if (n >= 8) {
+  if (n > 16) {
     uint64_t x;
     for (size_t i = 0; i + 8 < n; i += 8) {
       memcpy(&x, s + i, 8);
@@ -324,6 +337,13 @@ static inline uint64_t copy_token(char *d, const char *s, size_t n) {
     memcpy(&x, s + n - 8, 8);
     memcpy(d + n - 8, &x, 8);
     bad |= unplain8(x);
+  } else if (n >= 8) {
+    uint64_t x, y;
+    memcpy(&x, s, 8);
+    memcpy(&y, s + n - 8, 8);
+    memcpy(d, &x, 8);
+    memcpy(d + n - 8, &y, 8);
+    bad = unplain8(x) | unplain8(y);
   } else if (n >= 4) {
     uint32_t x, y;
     memcpy(&x, s, 4);
@@ -411,14 +431,19 @@ static int put_kpath_plain(char *out, const kpath_t *kp, const char *kw, size_t 
   return 1;
 }
 
-/* The length of the first n bytes of s up to a NUL: eight at a time, the rest one by one. */
+/* How many of the first n bytes of s come before the first NUL: eight at a time, the last
+   eight overlapping those before, then one by one from the eight that hold it, or when
+   there are fewer than eight. */
 static inline size_t until_nul(const char *s, size_t n) {
   const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
   size_t i = 0;
-  for (uint64_t x; i + 8 <= n; i += 8) {
-    memcpy(&x, s + i, 8);
-    if ((x - ones) & ~x & highs) break;
-  }
+  if (n >= 8)
+    for (uint64_t x;; i += 8) {
+      if (i + 8 > n) i = n - 8;
+      memcpy(&x, s + i, 8);
+      if ((x - ones) & ~x & highs) break;
+      if (i + 8 == n) return n;
+    }
   while (i < n && s[i]) i++;
   return i;
 }
@@ -1157,23 +1182,38 @@ static inline __attribute__((always_inline)) int v_string(vctx_t *c, const sg__n
   return 1;
 }
 
+/* What v_false reports when it does not reject a member: the message written at m, whose
+   length is returned. Out of line, so that rejecting a member needs no buffer of its own. */
+static __attribute__((noinline, cold)) size_t false_text(char *m, const ipath_t *ip) {
+  if (ip == NULL) return put_literal(m, "no value is allowed here");
+  char digits[24];
+  char *d = decimal(digits, ip->index);
+  size_t len = put_literal(m, "item ");
+  copy_short(m + len, d, (size_t)(digits + sizeof digits - d));
+  len += (size_t)(digits + sizeof digits - d);
+  return len + put_literal(m + len, " is not allowed");
+}
+
+/* score_fail for a keyword of kwlen bytes, not ended by a NUL. */
+static __attribute__((noinline, cold)) int score_fail_n(vctx_t *c, const ipath_t *ip,
+                                                        const char *kw, size_t kwlen) {
+  char name[sizeof c->out->keyword];
+  copy_short(name, kw, kwlen);
+  name[kwlen] = '\0';
+  return score_fail(c, ip, name);
+}
+
 static __attribute__((noinline)) int v_false(vctx_t *c, const ipath_t *ip, const kpath_t *kp) {
   if (!reporting(c)) return 0;
   /* The keyword is the path's first step, cut as the error's field cuts it. */
   const char *kw = "false";
   size_t kwlen = 5;
   if (kp && kp->rel) {
-    const char *slash = strchr(kp->rel, '/');
     kw = kp->rel;
-    kwlen = slash ? (size_t)(slash - kw) : strlen(kw);
+    kwlen = (size_t)(strchrnul(kw, '/') - kw);
     if (kwlen >= sizeof c->out->keyword) kwlen = sizeof c->out->keyword - 1;
   }
-  if (c->scoring) {
-    char first[sizeof c->out->keyword];
-    copy_short(first, kw, kwlen);
-    first[kwlen] = '\0';
-    return score_fail(c, ip, first);
-  }
+  if (c->scoring) return score_fail_n(c, ip, kw, kwlen);
   char *m = c->out->message;
   size_t len;
   if (ip && ip->key) {
@@ -1181,15 +1221,8 @@ static __attribute__((noinline)) int v_false(vctx_t *c, const ipath_t *ip, const
     /* The name ends at a NUL in it, as a C string does. */
     len += until_nul(m + len, clip_to(m + len, 40, ip->key, ip->keylen));
     len += put_literal(m + len, "\" is not allowed");
-  } else if (ip) {
-    char digits[24];
-    char *d = decimal(digits, ip->index);
-    len = put_literal(m, "item ");
-    copy_short(m + len, d, (size_t)(digits + sizeof digits - d));
-    len += (size_t)(digits + sizeof digits - d);
-    len += put_literal(m + len, " is not allowed");
   } else {
-    len = put_literal(m, "no value is allowed here");
+    len = false_text(m, ip);
   }
   m[len] = '\0';
   return report(c, ip, kp, kw, kwlen, 1);
