@@ -2385,6 +2385,18 @@ static void marks_free(marks_t *m, uint64_t *stack) {
   if (m->bits != stack) free(m->bits);
 }
 
+/* descend into unevaluatedProperties for one member. The usual "false" fails at once, as
+   v_node would have it fail, without entering it. */
+static inline int descend_unevaluated(vctx_t *c, const sg__node_t *n, json_t *v, const ipath_t *ip,
+                                      const kpath_t *kp, const scope_t *sc) {
+  const sg__edge_t *e = &n->unevaluated_props;
+  if (e->node->boolean != 0 || c->dynamic || c->aborted || c->depth >= SG__MAX_DEPTH)
+    return descend(c, e, v, ip, kp, sc);
+  if (c->depth + 1 > c->peak) c->peak = c->depth + 1;
+  kpath_t k = {kp, e->path};
+  return v_false(c, ip, &k) && !c->aborted;
+}
+
 /* unevaluatedProperties when the schema says which names are evaluated (see prepare.c):
    the members are checked in the same order as by v_unevaluated. */
 static int v_unevaluated_known(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
@@ -2404,7 +2416,7 @@ static int v_unevaluated_known(vctx_t *c, const sg__node_t *n, json_t *inst, con
       const member_t *m = &view->m[i];
       if (m->id != SG__PLAN_NONE && (ev[m->id] & groups)) continue;
       ipath_t ipk = {ip, m->key, m->len, 0};
-      if (!descend(c, &n->unevaluated_props, m->val, &ipk, kp, sc)) return 0;
+      if (!descend_unevaluated(c, n, m->val, &ipk, kp, sc)) return 0;
     }
     return !c->aborted;
   }
@@ -2414,7 +2426,7 @@ static int v_unevaluated_known(vctx_t *c, const sg__node_t *n, json_t *inst, con
       const sg__slot_t *e = sg__names_get(&n->evaluated, m->key, m->len, m->head, m->hash);
       if (e && (e->id & groups)) continue;
       ipath_t ipk = {ip, m->key, m->len, 0};
-      if (!descend(c, &n->unevaluated_props, m->val, &ipk, kp, sc)) return 0;
+      if (!descend_unevaluated(c, n, m->val, &ipk, kp, sc)) return 0;
     }
     return !c->aborted;
   }
@@ -2426,7 +2438,7 @@ static int v_unevaluated_known(vctx_t *c, const sg__node_t *n, json_t *inst, con
     const sg__slot_t *e = sg__names_find(&n->evaluated, key, klen);
     if (e && (e->id & groups)) continue;
     ipath_t ipk = {ip, key, klen, 0};
-    if (!descend(c, &n->unevaluated_props, v, &ipk, kp, sc)) return 0;
+    if (!descend_unevaluated(c, n, v, &ipk, kp, sc)) return 0;
   }
   return !c->aborted;
 }
