@@ -1568,7 +1568,15 @@ static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *
     if (d < 0) return abort_eval(c, ip, kp, "uniqueItems", "out of memory");
     if ((d) && !fail(c, ip, kp, "uniqueItems", "items %zu and %zu are equal", a, b)) return 0;
   }
-  for (size_t i = 0; i < size; i++) {
+  size_t held = 0;
+  const sg__node_t *all = n->items.node;
+  if (all && (all->kw & SG__K_LEAF_ITEMS) && !n->nprefix && c->depth < SG__MAX_DEPTH - 1) {
+    /* Arrays of arrays of leaves (tuples, matrices): the inner arrays are checked in place,
+       as descend_fast would, up to the first that does not hold. */
+    while (held < size && leaf_items_check(all, json_array_get(inst, held)) == 1) held++;
+    if (held && c->depth + 1 > c->peak) c->peak = c->depth + 1;
+  }
+  for (size_t i = held; i < size; i++) {
     const sg__edge_t *e = i < n->nprefix ? &n->prefix[i] : &n->items;
     if (e->node == NULL) {
       if (i >= n->nprefix) break;
