@@ -1980,7 +1980,7 @@ static inline __attribute__((always_inline)) int plain_object_pass(vctx_t *c, co
   json_t **vals = c->vals + c->nvals;
   uint64_t seen = 0, deep = 0;
   const sg__node_t *add = n->additional.node;
-  int add_leaf = add == NULL || !(add->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)), rest = 0;
+  int rest = 0;
   for (void *it = json_object_iter(inst); it; it = json_object_iter_next(inst, it)) {
     const char *key = json_object_iter_key(it);
     size_t len = json_object_iter_key_len(it), id = 0;
@@ -1999,7 +1999,7 @@ static inline __attribute__((always_inline)) int plain_object_pass(vctx_t *c, co
         continue;
       vals[id] = v;
       deep |= (uint64_t)1 << id;
-    } else if (add && (!add_leaf || leaf_check(add, v) != 1)) {
+    } else if (add && ((add->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) || leaf_check(add, v) != 1)) {
       rest = 1;
     }
   }
