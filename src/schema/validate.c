@@ -1575,6 +1575,30 @@ static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *
        as descend_fast would, up to the first that does not hold. */
     while (held < size && leaf_items_check(all, json_array_get(inst, held)) == 1) held++;
     if (held && c->depth + 1 > c->peak) c->peak = c->depth + 1;
+  } else if (size && all && (all->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) && !n->nprefix &&
+             !c->halt && c->depth < SG__MAX_DEPTH - 1 &&
+             !((all->kw & SG__K_REF_ONLY) && (all->ref.node->kw & SG__K_REF_ONLY))) {
+    /* Items of one schema that is not a leaf: what descend_fast works out for each item
+       (the target of a $ref, the keyword location, the depth) is worked out once. */
+    const sg__node_t *t = all;
+    kpath_t k = {kp, n->items.path}, kref = {&k, all->ref.path};
+    const kpath_t *at = &k;
+    int levels = 1, ok = 1;
+    if (all->kw & SG__K_REF_ONLY) {
+      t = all->ref.node;
+      at = &kref;
+      levels = 2;
+    }
+    c->depth += levels;
+    if (c->depth > c->peak) c->peak = c->depth;
+    for (; ok && held < size; held++) {
+      json_t *item = json_array_get(inst, held);
+      ipath_t p = {ip, NULL, 0, held};
+      ok = own_ok(t, item, c, &p, at) &&
+           (!(t->kw & SG__K_NOT_LEAF) || v_rest(c, t, item, &p, at, sc)) && !c->aborted;
+    }
+    c->depth -= levels;
+    if (!ok) return 0;
   }
   for (size_t i = held; i < size; i++) {
     const sg__edge_t *e = i < n->nprefix ? &n->prefix[i] : &n->items;
