@@ -1447,8 +1447,9 @@ static inline __attribute__((always_inline)) int leaf_check(const sg__node_t *n,
    is checked against its leaf and compared with those before it. Strings, the usual
    items, are read once for both and compared by their bytes; a string never equals
    anything else. */
-static __attribute__((noinline)) int unique_leaf_items_check(const sg__node_t *n, json_t *inst,
-                                                             size_t size) {
+static inline __attribute__((always_inline)) int unique_leaf_items_check(const sg__node_t *n,
+                                                                         json_t *inst,
+                                                                         size_t size) {
   json_t *v[32];
   const char *s[32];
   size_t len[32];
