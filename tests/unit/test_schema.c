@@ -690,6 +690,41 @@ static void test_unevaluated(void) {
   sg_schema_free(s);
 }
 
+/* A node whose in-place subschemas only check leaf properties: an object's members are
+   looked up once for all of them, and a subschema that holds is not entered. Each failure
+   must still be reported where it happens, and "if" must still choose between "then" and
+   "else". */
+static void test_unevaluated_in_place(void) {
+  sg_schema_t *s = compile(
+      "{\"type\":\"object\",\"properties\":{\"kind\":{\"enum\":[\"p\",\"c\"]}},"
+      "\"required\":[\"kind\"],"
+      "\"allOf\":[{\"properties\":{\"email\":{\"type\":\"string\",\"maxLength\":5},"
+      "\"phone\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\"}},\"required\":[\"email\"]}],"
+      "\"if\":{\"properties\":{\"kind\":{\"const\":\"p\"}}},"
+      "\"then\":{\"properties\":{\"born\":{\"type\":\"integer\"}}},"
+      "\"else\":{\"properties\":{\"vat\":{\"type\":\"string\"}}},"
+      "\"unevaluatedProperties\":false}");
+  valid(s, "{\"kind\":\"p\",\"email\":\"a@b\",\"phone\":\"12\",\"born\":1815}");
+  valid(s, "{\"kind\":\"c\",\"email\":\"a@b\",\"vat\":\"GB1\"}");
+  fails_at(s, "{\"kind\":\"p\",\"email\":\"toolong\"}", "/email",
+           "/allOf/0/properties/email/maxLength", "maxLength");
+  fails_at(s, "{\"kind\":\"p\",\"email\":\"a@b\",\"phone\":\"x\"}", "/phone",
+           "/allOf/0/properties/phone/pattern", "pattern");
+  fails_at(s, "{\"kind\":\"p\"}", "", "/allOf/0/required", "required");
+  fails_at(s, "{\"kind\":\"p\",\"email\":\"a@b\",\"born\":\"x\"}", "/born",
+           "/then/properties/born/type", "type");
+  fails_at(s, "{\"kind\":\"c\",\"email\":\"a@b\",\"vat\":1}", "/vat", "/else/properties/vat/type",
+           "type");
+  /* Evaluated by "else" only: unevaluated when "if" holds, and the other way round. */
+  fails_at(s, "{\"kind\":\"p\",\"email\":\"a@b\",\"vat\":\"GB1\"}", "/vat",
+           "/unevaluatedProperties", "unevaluatedProperties");
+  fails_at(s, "{\"kind\":\"c\",\"email\":\"a@b\",\"born\":1}", "/born", "/unevaluatedProperties",
+           "unevaluatedProperties");
+  fails_at(s, "{\"kind\":\"c\",\"email\":\"a@b\",\"zz\":1}", "/zz", "/unevaluatedProperties",
+           "unevaluatedProperties");
+  sg_schema_free(s);
+}
+
 /* "a" nested depth times around inner; the caller frees the text. */
 static char *nested(int depth, const char *inner) {
   size_t cap = (size_t)depth * 7 + strlen(inner) + 1, len = 0;
@@ -1060,6 +1095,7 @@ const sg_test_t sg_suite_schema[] = {{"type", test_type},
                                      {"object_counts_and_names", test_object_counts_and_names},
                                      {"pattern_properties", test_pattern_properties},
                                      {"unevaluated", test_unevaluated},
+                                     {"unevaluated in place", test_unevaluated_in_place},
                                      {"unevaluated_depth_limit", test_unevaluated_depth_limit},
                                      {"ids_and_anchors", test_ids_and_anchors},
                                      {"dynamic_ref", test_dynamic_ref},
