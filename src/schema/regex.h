@@ -59,10 +59,13 @@ typedef struct {
   /* Bytes that every state treats alike share a class; when unknown is set, the bytes
      above 127 have a class of their own that leads every state to it. */
   unsigned char byte_class[256];
-  unsigned char next[SG__SIMPLE_STATES][SG__SIMPLE_CLASSES];
-  unsigned char accepting[SG__SIMPLE_STATES];
-  unsigned char dead[SG__SIMPLE_STATES]; /* no way on to a match */
-  unsigned char start;
+  /* A state is kept as the start of its row here (its number times SG__SIMPLE_CLASSES),
+     so that a step is one addition and one lookup: next[state + class] is the next
+     state's row. */
+  uint16_t next[SG__SIMPLE_STATES * SG__SIMPLE_CLASSES];
+  unsigned char accepting[SG__SIMPLE_STATES]; /* by state number */
+  unsigned char dead[SG__SIMPLE_STATES];      /* no way on to a match */
+  uint16_t start;                             /* a row, as in next */
   /* A state that nothing leaves, entered on a byte above 127: the subject is not ASCII
      and only PCRE2 can tell. SG__SIMPLE_STATES when there was no room for it. */
   unsigned char unknown;
