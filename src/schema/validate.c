@@ -2016,7 +2016,8 @@ static inline __attribute__((always_inline)) int plain_object_pass(vctx_t *c, co
       id++;
     }
     json_t *v = json_object_iter_value(it);
-    if (id < n->names.n) seen |= (uint64_t)1 << id;
+    /* id is at most 4 here: the bit of a name not found is cleared after the loop. */
+    seen |= (uint64_t)1 << id;
     if (id < n->nprops) {
       const sg__node_t *t = n->props[id].edge.node;
       if (!(t->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) &&
@@ -2028,6 +2029,7 @@ static inline __attribute__((always_inline)) int plain_object_pass(vctx_t *c, co
       rest = 1;
     }
   }
+  seen &= ((uint64_t)1 << n->names.n) - 1;
   if (((seen & n->required_mask) != n->required_mask) && !required_fail(c, n, seen, ip, kp))
     return 0;
   int ok = 1;
