@@ -397,8 +397,19 @@ static int add_doc(cc_t *c, json_t *doc, const char *uri, sg_schema_draft_t draf
 static int compile_json(cc_t *c, json_t *j, const loc_t *ctx, const char *ptr,
                         const sg__node_t **out);
 
+/* A copy of an edge's path, after its length (see sg__edge_t). */
+static const char *edge_path(cc_t *c, const char *rel) {
+  size_t len = strlen(rel);
+  char *p = sg__arena_alloc(&c->s->arena, sizeof len + len + 1);
+  if (p == NULL) return NULL;
+  memcpy(p, &len, sizeof len);
+  memcpy(p + sizeof len, rel, len + 1);
+  return p + sizeof len;
+}
+
 static int child(cc_t *c, const loc_t *l, json_t *j, const char *rel, sg__edge_t *e) {
-  e->path = rel;
+  e->path = edge_path(c, rel);
+  if (e->path == NULL) return nomem(c);
   char *p = cat3(c, l->ptr, "/", rel);
   if (p == NULL) return SG_ENOMEM;
   return compile_json(c, j, l, p, &e->node);
@@ -749,7 +760,8 @@ static int c_refs(cc_t *c, const loc_t *l, sg__node_t *n) {
     int rc = resolve_ref(c, l, kws[k], json_string_value(v), &target, &tctx, &tptr);
     if (rc) return rc;
     sg__edge_t *e = k == 0 ? &n->ref : &n->dynamic_ref;
-    e->path = kws[k];
+    e->path = edge_path(c, kws[k]);
+    if (e->path == NULL) return nomem(c);
     if ((rc = compile_json(c, target, tctx, tptr, &e->node))) return rc;
     if (k == 1) {
       /* $dynamicRef is dynamic only when its fragment is a plain name and the schema it

@@ -116,11 +116,19 @@ typedef struct sg__node sg__node_t;
 
 /* A link to a subschema. path is the link's JSON Pointer relative to the parent node,
    escaped and without the leading "/" ("properties/a~1b", "allOf/2", "$ref"); it builds
-   keyword locations when an error is reported. node is NULL when the keyword is absent. */
+   keyword locations when an error is reported. node is NULL when the keyword is absent.
+   The path's length is kept just before it (sg__edge_pathlen), so that writing a location
+   measures no string, while the edge stays two words. */
 typedef struct {
   const char *path;
   const sg__node_t *node;
 } sg__edge_t;
+
+static inline size_t sg__edge_pathlen(const char *path) {
+  size_t n;
+  memcpy(&n, path - sizeof n, sizeof n);
+  return n;
+}
 
 /* A number from the schema, kept exactly: integers as integers. */
 typedef struct {

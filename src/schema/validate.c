@@ -55,7 +55,7 @@ typedef struct ipath {
 
 typedef struct kpath {
   const struct kpath *up;
-  const char *rel; /* an sg__edge_t path */
+  const char *rel; /* an sg__edge_t path: never NULL, its length kept before it */
 } kpath_t;
 
 typedef struct scope {
@@ -311,9 +311,8 @@ static size_t put_ipath(char *out, size_t cap, const ipath_t *p) {
 static size_t put_kpath(char *out, size_t cap, const kpath_t *p) {
   if (p == NULL) return 0;
   size_t pos = put_kpath(out, cap, p->up);
-  if (p->rel == NULL) return pos;
   pos = put_slash(out, cap, pos);
-  return put(out, cap, pos, p->rel, strlen(p->rel));
+  return put(out, cap, pos, p->rel, sg__edge_pathlen(p->rel));
 }
 
 /* Nonzero when one of the 8 bytes of x is '~', '/' or NUL: bytes a location escapes or
@@ -415,13 +414,12 @@ static int put_kpath_plain(char *out, const kpath_t *kp, const char *kw, size_t 
   const char *step[PLAIN_STEPS];
   size_t n = 0, pos = 0;
   for (; kp; kp = kp->up) {
-    if (kp->rel == NULL) continue;
     if (n == PLAIN_STEPS) return 0;
     step[n++] = kp->rel;
   }
   while (n) {
     const char *rel = step[--n];
-    size_t len = strlen(rel);
+    size_t len = sg__edge_pathlen(rel);
     if (len >= LOCATION_CAP - 1 - pos) return 0;
     out[pos] = '/';
     copy_short(out + pos + 1, rel, len);
@@ -1214,7 +1212,7 @@ static __attribute__((noinline)) int v_false(vctx_t *c, const ipath_t *ip, const
   /* The keyword is the path's first step, cut as the error's field cuts it. */
   const char *kw = "false";
   size_t kwlen = 5;
-  if (kp && kp->rel) {
+  if (kp) {
     kw = kp->rel;
     kwlen = (size_t)(strchrnul(kw, '/') - kw);
     if (kwlen >= sizeof c->out->keyword) kwlen = sizeof c->out->keyword - 1;
