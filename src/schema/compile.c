@@ -397,13 +397,14 @@ static int add_doc(cc_t *c, json_t *doc, const char *uri, sg_schema_draft_t draf
 static int compile_json(cc_t *c, json_t *j, const loc_t *ctx, const char *ptr,
                         const sg__node_t **out);
 
-/* A copy of an edge's path, after its length (see sg__edge_t). */
+/* A copy of an edge's path, after the lengths of its first step and of itself (see
+   sg__edge_t). */
 static const char *edge_path(cc_t *c, const char *rel) {
-  size_t len = strlen(rel);
-  char *p = sg__arena_alloc(&c->s->arena, sizeof len + len + 1);
+  size_t len[2] = {strcspn(rel, "/"), strlen(rel)};
+  char *p = sg__arena_alloc(&c->s->arena, sizeof len + len[1] + 1);
   if (p == NULL) return NULL;
-  memcpy(p, &len, sizeof len);
-  memcpy(p + sizeof len, rel, len + 1);
+  memcpy(p, len, sizeof len);
+  memcpy(p + sizeof len, rel, len[1] + 1);
   return p + sizeof len;
 }
 

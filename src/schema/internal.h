@@ -117,8 +117,9 @@ typedef struct sg__node sg__node_t;
 /* A link to a subschema. path is the link's JSON Pointer relative to the parent node,
    escaped and without the leading "/" ("properties/a~1b", "allOf/2", "$ref"); it builds
    keyword locations when an error is reported. node is NULL when the keyword is absent.
-   The path's length is kept just before it (sg__edge_pathlen), so that writing a location
-   measures no string, while the edge stays two words. */
+   The path's length is kept just before it (sg__edge_pathlen), and before that the length
+   of its first step, the keyword (sg__edge_kwlen), so that writing an error measures no
+   string, while the edge stays two words. */
 typedef struct {
   const char *path;
   const sg__node_t *node;
@@ -127,6 +128,12 @@ typedef struct {
 static inline size_t sg__edge_pathlen(const char *path) {
   size_t n;
   memcpy(&n, path - sizeof n, sizeof n);
+  return n;
+}
+
+static inline size_t sg__edge_kwlen(const char *path) {
+  size_t n;
+  memcpy(&n, path - 2 * sizeof n, sizeof n);
   return n;
 }
 

@@ -1214,7 +1214,7 @@ static __attribute__((noinline)) int v_false(vctx_t *c, const ipath_t *ip, const
   size_t kwlen = 5;
   if (kp) {
     kw = kp->rel;
-    kwlen = (size_t)(strchrnul(kw, '/') - kw);
+    kwlen = sg__edge_kwlen(kw);
     if (kwlen >= sizeof c->out->keyword) kwlen = sizeof c->out->keyword - 1;
   }
   if (c->scoring) return score_fail_n(c, ip, kw, kwlen);
