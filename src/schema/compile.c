@@ -401,10 +401,12 @@ static int compile_json(cc_t *c, json_t *j, const loc_t *ctx, const char *ptr,
    sg__edge_t). */
 static const char *edge_path(cc_t *c, const char *rel) {
   size_t len[2] = {strcspn(rel, "/"), strlen(rel)};
-  char *p = sg__arena_alloc(&c->s->arena, sizeof len + len[1] + 1);
+  size_t size = len[1] + 1 < SG__EDGE_PATH_READABLE ? SG__EDGE_PATH_READABLE : len[1] + 1;
+  char *p = sg__arena_alloc(&c->s->arena, sizeof len + size);
   if (p == NULL) return NULL;
   memcpy(p, len, sizeof len);
-  memcpy(p + sizeof len, rel, len[1] + 1);
+  memset(p + sizeof len, 0, size);
+  memcpy(p + sizeof len, rel, len[1]);
   return p + sizeof len;
 }
 

@@ -125,6 +125,10 @@ typedef struct {
   const sg__node_t *node;
 } sg__edge_t;
 
+/* How many bytes from the start of an edge's path can be read, whatever its length (NUL
+   past its end): a short path is copied in one go. */
+enum { SG__EDGE_PATH_READABLE = 32 };
+
 static inline size_t sg__edge_pathlen(const char *path) {
   size_t n;
   memcpy(&n, path - sizeof n, sizeof n);

@@ -420,9 +420,14 @@ static int put_kpath_plain(char *out, const kpath_t *kp, const char *kw, size_t 
   while (n) {
     const char *rel = step[--n];
     size_t len = sg__edge_pathlen(rel);
-    if (len >= LOCATION_CAP - 1 - pos) return 0;
     out[pos] = '/';
-    copy_short(out + pos + 1, rel, len);
+    if (len <= SG__EDGE_PATH_READABLE && pos + 1 + SG__EDGE_PATH_READABLE < LOCATION_CAP) {
+      /* the bytes past its end are written over, or left past the NUL */
+      memcpy(out + pos + 1, rel, SG__EDGE_PATH_READABLE);
+    } else {
+      if (len >= LOCATION_CAP - 1 - pos) return 0;
+      copy_short(out + pos + 1, rel, len);
+    }
     pos += 1 + len;
   }
   if (kwlen) {
