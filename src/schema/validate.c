@@ -1089,9 +1089,11 @@ enum { N_MIN, N_MAX, N_EXMIN, N_EXMAX, N_MULTIPLE };
 
 static __attribute__((noinline, cold)) int number_fail(vctx_t *c, const sg__node_t *n, int which,
                                                        const ipath_t *ip, const kpath_t *kp) {
-  /* For each of N_*: the keyword, the message up to the limit, and the limit. */
+  /* For each of N_*: the keyword, the message up to the limit, and the limit. The text is
+     copied whole, NULs after it and all, which costs less than copying its length. */
   static const struct {
-    const char *kw, *text;
+    const char *kw;
+    char text[32];
     unsigned char kwlen, textlen;
     unsigned short limit;
   } kinds[] = {
@@ -1108,7 +1110,7 @@ static __attribute__((noinline, cold)) int number_fail(vctx_t *c, const sg__node
   if (c->scoring) return score_fail(c, ip, kinds[which].kw);
   char *m = c->out->message;
   size_t len = kinds[which].textlen;
-  copy_short(m, kinds[which].text, len);
+  memcpy(m, kinds[which].text, sizeof kinds[which].text);
   len += num_text(m + len, (const sg__num_t *)((const char *)n + kinds[which].limit));
   m[len] = '\0';
   return report(c, ip, kp, kinds[which].kw, kinds[which].kwlen, 0);
