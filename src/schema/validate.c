@@ -2158,7 +2158,8 @@ static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_
   }
   size_t typed = 0, typed_at = 0;
   unsigned bits = type_bits(inst);
-  for (size_t i = 0; i < n; i++) {
+  /* Only whether one alone admits inst counts: the count stops at two. */
+  for (size_t i = 0; i < n && typed < 2; i++) {
     const sg__node_t *a = alts[i].node;
     if (a->boolean < 0 && a->types && (a->types & bits)) {
       typed++;
