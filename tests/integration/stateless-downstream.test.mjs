@@ -7,7 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeWorld, connect, refusal, until, auditRows, ROOT } from './peers.mjs';
 import { startEverything } from './http-downstream-peers.mjs';
@@ -59,18 +60,20 @@ function modernWorld(url, protocol, server = 'modern') {
   return world;
 }
 
+// A stateless server of its own, logging what it receives, and the world of modernWorld
+// with "modern" at that server's address.
+async function statelessWorld(protocol) {
+  const log = join(mkdtempSync(join(tmpdir(), 'sg-stateless-')), 'received.jsonl');
+  const server = await startStateless(log);
+  return { world: modernWorld(`http://127.0.0.1:${server.port}/mcp`, protocol), log, server };
+}
+
 let everything;
 before(async () => { everything = await startEverything(); });
 after(async () => { await everything?.stop(); });
 
 test('a stateless downstream is called without a handshake, each request in the era\'s envelope and headers', async () => {
-  const world = modernWorld('placeholder', '2026-07-28');
-  const log = join(world.dir, 'stateless-received.jsonl');
-  const server = await startStateless(log);
-  const path = join(world.catalog, 'servers.json');
-  const servers = JSON.parse(readFileSync(path, 'utf8'));
-  servers.servers.modern.url = `http://127.0.0.1:${server.port}/mcp`;
-  writeFileSync(path, JSON.stringify(servers, null, 2));
+  const { world, log, server } = await statelessWorld('2026-07-28');
   const gw = await connect(world, { role: 'viewer' });
   try {
     const { tools } = await gw.client.listTools();
@@ -116,12 +119,9 @@ test('a stateless downstream is called without a handshake, each request in the 
 test('with "auto" a stateless server is discovered and a session-era server is initialized', async () => {
   // Both servers under "auto" in one catalog: "modern" is the SDK v2 server, "everything"
   // is server-everything over streamableHttp, which answers server/discover with 400.
-  const world = modernWorld('placeholder', 'auto');
-  const log = join(world.dir, 'stateless-received.jsonl');
-  const server = await startStateless(log);
+  const { world, log, server } = await statelessWorld('auto');
   const path = join(world.catalog, 'servers.json');
   const servers = JSON.parse(readFileSync(path, 'utf8'));
-  servers.servers.modern.url = `http://127.0.0.1:${server.port}/mcp`;
   servers.servers.everything = { transport: 'http', url: `http://127.0.0.1:${everything.port}/mcp`, protocol: 'auto' };
   writeFileSync(path, JSON.stringify(servers, null, 2));
   const gw = await connect(world, { role: 'viewer' });
