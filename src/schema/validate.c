@@ -1557,17 +1557,30 @@ static inline __attribute__((always_inline)) int probe_fast(vctx_t *c, const sg_
   return ok && !c->aborted;
 }
 
+/* minItems and maxItems, or minProperties and maxProperties, over a count of items or
+   members (a bound of -1 is absent). */
+typedef struct {
+  const char *min_kw, *max_kw, *value, *one, *many;
+} count_words_t;
+static const count_words_t item_words = {"minItems", "maxItems", "array", "item", "items"};
+static const count_words_t property_words = {"minProperties", "maxProperties", "object", "property",
+                                             "properties"};
+
+static inline int count_ok(vctx_t *c, const ipath_t *ip, const kpath_t *kp, size_t size, long min,
+                           long max, const count_words_t *w) {
+  if ((min >= 0 && size < (size_t)min) && !fail(c, ip, kp, w->min_kw, "%s has fewer than %ld %s",
+                                                w->value, min, min == 1 ? w->one : w->many))
+    return 0;
+  if ((max >= 0 && size > (size_t)max) && !fail(c, ip, kp, w->max_kw, "%s has more than %ld %s",
+                                                w->value, max, max == 1 ? w->one : w->many))
+    return 0;
+  return 1;
+}
+
 static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *ip,
                    const kpath_t *kp, const scope_t *sc) {
   size_t size = json_array_size(inst);
-  if ((n->min_items >= 0 && size < (size_t)n->min_items) &&
-      !fail(c, ip, kp, "minItems", "array has fewer than %ld item%s", n->min_items,
-            n->min_items == 1 ? "" : "s"))
-    return 0;
-  if ((n->max_items >= 0 && size > (size_t)n->max_items) &&
-      !fail(c, ip, kp, "maxItems", "array has more than %ld item%s", n->max_items,
-            n->max_items == 1 ? "" : "s"))
-    return 0;
+  if (!count_ok(c, ip, kp, size, n->min_items, n->max_items, &item_words)) return 0;
   if (n->unique_items) {
     size_t a = 0, b = 0;
     int d = find_duplicate(inst, &a, &b);
@@ -1707,14 +1720,7 @@ static int v_object_lookup(vctx_t *c, const sg__node_t *n, json_t *inst, const i
                            const kpath_t *kp, const scope_t *sc) {
   size_t size = json_object_size(inst);
   char q[48], r[48];
-  if ((n->min_props >= 0 && size < (size_t)n->min_props) &&
-      !fail(c, ip, kp, "minProperties", "object has fewer than %ld propert%s", n->min_props,
-            n->min_props == 1 ? "y" : "ies"))
-    return 0;
-  if ((n->max_props >= 0 && size > (size_t)n->max_props) &&
-      !fail(c, ip, kp, "maxProperties", "object has more than %ld propert%s", n->max_props,
-            n->max_props == 1 ? "y" : "ies"))
-    return 0;
+  if (!count_ok(c, ip, kp, size, n->min_props, n->max_props, &property_words)) return 0;
   for (size_t i = 0; i < n->nrequired; i++)
     if ((json_object_get(inst, n->required[i]) == NULL) &&
         !fail(c, ip, kp, "required", "required property \"%s\" is missing",
@@ -1957,14 +1963,7 @@ static int v_object(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t 
   const view_t *view = c->view && c->view->obj == inst ? c->view : NULL;
   size_t size = view ? view->n : json_object_size(inst);
   char q[48], r[48];
-  if ((n->min_props >= 0 && size < (size_t)n->min_props) &&
-      !fail(c, ip, kp, "minProperties", "object has fewer than %ld propert%s", n->min_props,
-            n->min_props == 1 ? "y" : "ies"))
-    return 0;
-  if ((n->max_props >= 0 && size > (size_t)n->max_props) &&
-      !fail(c, ip, kp, "maxProperties", "object has more than %ld propert%s", n->max_props,
-            n->max_props == 1 ? "y" : "ies"))
-    return 0;
+  if (!count_ok(c, ip, kp, size, n->min_props, n->max_props, &property_words)) return 0;
   json_t **vals = c->vals + c->nvals;
   uint64_t seen;
   size_t declared;
