@@ -1043,6 +1043,10 @@ static int prepare_all(cc_t *c) {
     sg__node_t *n = c->map[i] ? c->map[i]->node : NULL;
     if (n && sg__node_link(&c->s->arena, n)) return nomem(c);
   }
+  for (size_t i = 0; i < c->map_cap; i++) {
+    sg__node_t *n = c->map[i] ? c->map[i]->node : NULL;
+    if (n && sg__node_finish(&c->s->arena, n)) return nomem(c);
+  }
   return 0;
 }
 

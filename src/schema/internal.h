@@ -325,6 +325,14 @@ typedef struct {
      with an error_score of at most 2 * d + bound for an object d steps deep; 0 when
      nothing bounds it. */
   const unsigned char *bound;
+  /* Per alternative, when the switch may rule out every alternative and bounds each: the
+     highest bound of the others; else 0. */
+  const unsigned char *rivals;
+  int objects; /* every alternative is an object schema whose "type" admits objects */
+  /* Per alternative: the alternative with its check of P's constant left out, which holds
+     once the switch has matched that constant (see prepare.c); node NULL when there is
+     none. */
+  sg__edge_t *matched;
 } sg__switch_t;
 
 struct sg__node {
@@ -424,6 +432,8 @@ struct sg_schema {
 int sg__node_prepare(sg__arena_t *a, sg__node_t *n);
 /* What depends on the nodes n links to being prepared; after sg__node_prepare on all. */
 int sg__node_link(sg__arena_t *a, sg__node_t *n);
+/* What depends on the nodes n links to being linked; after sg__node_link on all. */
+int sg__node_finish(sg__arena_t *a, sg__node_t *n);
 
 /* JSON value equality as JSON Schema defines it: numbers compare by value (1 == 1.0). */
 int sg__json_equal(json_t *a, json_t *b);

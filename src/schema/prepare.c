@@ -323,7 +323,11 @@ static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg
     sg__str_t *tag = sg__arena_alloc(a, n * sizeof *tag);
     uint64_t *cand = sg__arena_alloc(a, n * sizeof *cand);
     unsigned char *bound = sg__arena_alloc(a, n);
-    if (sw == NULL || tag == NULL || cand == NULL || bound == NULL) return SG_ENOMEM;
+    unsigned char *rivals = sg__arena_alloc(a, n);
+    sg__edge_t *matched = sg__arena_alloc(a, n * sizeof *matched);
+    if (sw == NULL || tag == NULL || cand == NULL || bound == NULL || rivals == NULL ||
+        matched == NULL)
+      return SG_ENOMEM;
     sw->always = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
     sw->depth_below = SG__MAX_DEPTH;
     for (size_t i = 0; i < n; i++) {
@@ -354,6 +358,20 @@ static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg
       }
       cand[k] |= (uint64_t)1 << i;
     }
+    for (size_t i = 0; sw->always == 0 && i < n; i++)
+      for (size_t k = 0; k < n; k++) {
+        if (k == i) continue;
+        if (bound[k] == 0) {
+          rivals[i] = 0;
+          break;
+        }
+        if (bound[k] > rivals[i]) rivals[i] = bound[k];
+      }
+    sw->rivals = rivals;
+    sw->objects = 1;
+    for (size_t i = 0; i < n; i++)
+      if (alts[i].node->boolean >= 0 || !(alts[i].node->types & SG__T_OBJECT)) sw->objects = 0;
+    sw->matched = matched;
     sw->name = name;
     sw->hash = sg__key_hash(name.s, name.len, &sw->head);
     sw->tags = tag;
@@ -362,6 +380,47 @@ static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg
     *out = sw;
     return 0;
   }
+  return 0;
+}
+
+/* sg__switch_t.matched: for each alternative the switch may rule out that checks nothing
+   but its own object keywords, and whose P is checked by its constant alone (with
+   "type": "string" perhaps), a copy whose P holds for any value. The switch enters it when
+   it has matched that constant, which is then known to hold: the copy does all else the
+   alternative does, in the same order, and reports the same errors. */
+static int matched_for(sg__arena_t *a, const sg__switch_t *sw, const sg__edge_t *alts, size_t n) {
+  for (size_t i = 0; sw && i < n && i < 64; i++) {
+    const sg__node_t *alt = alts[i].node;
+    size_t at;
+    if (((sw->always >> i) & 1) || !(alt->kw & SG__K_PLAIN) ||
+        tagged(alt, &sw->name, &at) == NULL || alt->props[at].edge.node->leaf != SG__LEAF_CONST)
+      continue;
+    sg__node_t *copy = sg__arena_alloc(a, sizeof *copy);
+    sg__prop_t *props = sg__arena_alloc(a, alt->nprops * sizeof *props);
+    sg__node_t *any = sg__arena_alloc(a, sizeof *any);
+    if (copy == NULL || props == NULL || any == NULL) return SG_ENOMEM;
+    /* P's schema without its constant and type: the schema {}, where it stood. */
+    *any = *alt->props[at].edge.node;
+    any->kw = 0;
+    any->types = 0;
+    any->has_const = 0;
+    any->const_ = NULL;
+    any->const_str = (sg__str_t){NULL, 0, 0};
+    any->leaf = SG__LEAF_NONE;
+    memcpy(props, alt->props, alt->nprops * sizeof *props);
+    props[at].edge.node = any;
+    *copy = *alt;
+    copy->props = props;
+    sw->matched[i] = (sg__edge_t){alts[i].path, copy};
+  }
+  return 0;
+}
+
+int sg__node_finish(sg__arena_t *a, sg__node_t *n) {
+  if (n->boolean >= 0) return 0;
+  if (matched_for(a, n->any_switch, n->any_of, n->nany_of) ||
+      matched_for(a, n->one_switch, n->one_of, n->none_of))
+    return SG_ENOMEM;
   return 0;
 }
 

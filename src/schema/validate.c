@@ -2221,6 +2221,20 @@ static __attribute__((noinline)) int best_alternative(vctx_t *c, const sg__edge_
   return c->filled;
 }
 
+/* Whether the error that alternative ran, entered as the only candidate the switch left
+   (see entered_alternative), wrote is the one best_alternative would report, found without
+   weighing the others: every alternative admits objects, so that none is the only one
+   typed so, and each that the switch ruled out fails with an error that scores below it
+   (sg__switch_t.rivals). */
+static inline int switch_settles(vctx_t *c, const sg__switch_t *sw, size_t ran, const ipath_t *ip) {
+  if (sw == NULL || !sw->objects || !sw->rivals[ran] || !c->filled || c->sink) return 0;
+  size_t score = c->scoring ? c->score : written_score(c), d = 0;
+  for (const ipath_t *p = ip; p; p = p->up) d++;
+  if (2 * d + sw->rivals[ran] >= score) return 0;
+  c->score = score;
+  return 1;
+}
+
 /* The instance member a switch looks at (NULL when absent). */
 static json_t *switch_member(const vctx_t *c, const sg__switch_t *sw, json_t *inst) {
   const view_t *v = c->view;
@@ -2302,6 +2316,17 @@ static inline size_t entered_alternative(const vctx_t *c, uint64_t cand, size_t 
   return (size_t)__builtin_ctzll(cand);
 }
 
+/* The edge by which to enter alternative ran of alts, which entered_alternative chose:
+   the switch's copy that leaves out the constant it matched (sg__switch_t.matched), when
+   there is one and the object has no view that the copy would not be in the plan of. */
+static inline const sg__edge_t *entered_edge(const vctx_t *c, const sg__switch_t *sw,
+                                             const sg__edge_t *alts, size_t ran, json_t *inst) {
+  if (sw && !((sw->always >> ran) & 1) && sw->matched[ran].node &&
+      !(c->view && c->view->obj == inst))
+    return &sw->matched[ran];
+  return &alts[ran];
+}
+
 /* anyOf and oneOf. */
 static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const sg__node_t *n,
                                                                 json_t *inst, const ipath_t *ip,
@@ -2311,14 +2336,18 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
     uint64_t cand = candidates(c, n->any_switch, n->nany_of, inst), untried = cand;
     size_t i, rest = 64, ran = entered_alternative(c, cand, n->nany_of);
     if (ran < n->nany_of) {
-      i = descend_fast(c, &n->any_of[ran], inst, ip, kp, sc) && !c->aborted ? ran : n->nany_of;
+      i = descend_fast(c, entered_edge(c, n->any_switch, n->any_of, ran, inst), inst, ip, kp, sc) &&
+                  !c->aborted
+              ? ran
+              : n->nany_of;
     } else {
       while ((i = next_alternative(&untried, &rest, n->nany_of)) < n->nany_of)
         if (probe_fast(c, &n->any_of[i], inst, ip, kp, sc)) break;
     }
     if (c->aborted) return 0;
     if (i == n->nany_of) {
-      if (best_alternative(c, n->any_of, n->nany_of, inst, ip, kp, sc, n->any_switch, cand, ran))
+      if ((ran < n->nany_of && switch_settles(c, n->any_switch, ran, ip)) ||
+          best_alternative(c, n->any_of, n->nany_of, inst, ip, kp, sc, n->any_switch, cand, ran))
         return sunk(c);
       return fail(c, ip, kp, "anyOf", "value matches none of the %zu alternatives", n->nany_of);
     }
@@ -2328,7 +2357,9 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
     size_t first = 0, count = 0, i, rest = 64, ran = entered_alternative(c, cand, n->none_of);
     if (ran < n->none_of) {
       /* The other alternatives fail: entering this one settles it. */
-      if (descend_fast(c, &n->one_of[ran], inst, ip, kp, sc) && !c->aborted) return 1;
+      if (descend_fast(c, entered_edge(c, n->one_switch, n->one_of, ran, inst), inst, ip, kp, sc) &&
+          !c->aborted)
+        return 1;
       untried = 0;
       rest = n->none_of;
     }
@@ -2345,7 +2376,8 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
     }
     if (c->aborted) return 0;
     if (count == 0) {
-      if (best_alternative(c, n->one_of, n->none_of, inst, ip, kp, sc, n->one_switch, cand, ran))
+      if ((ran < n->none_of && switch_settles(c, n->one_switch, ran, ip)) ||
+          best_alternative(c, n->one_of, n->none_of, inst, ip, kp, sc, n->one_switch, cand, ran))
         return sunk(c);
       return fail(c, ip, kp, "oneOf", "value matches none of the %zu alternatives", n->none_of);
     }

@@ -476,6 +476,32 @@ static void test_all_any_one_not(void) {
   fails_at(s, "{\"kind\":\"a\",\"x\":\"1\"}", "/x", "/oneOf/0/properties/x/type", "type");
   fails_at(s, "{\"kind\":\"c\"}", "", "/oneOf", "oneOf");
   sg_schema_free(s);
+  /* Closed objects told apart by "kind": the alternative whose constant matched is entered
+     without checking that constant again, and every other check of it still runs, whether
+     "kind" sorts before its other properties or among them. */
+  s = compile(
+      "{\"oneOf\":[{\"type\":\"object\",\"properties\":{\"kind\":{\"const\":\"circle\"},"
+      "\"r\":{\"type\":\"number\",\"exclusiveMinimum\":0}},\"required\":[\"kind\",\"r\"],"
+      "\"additionalProperties\":false},"
+      "{\"type\":\"object\",\"properties\":{\"kind\":{\"type\":\"string\",\"const\":\"rect\"},"
+      "\"h\":{\"type\":\"number\",\"minimum\":0},\"w\":{\"type\":\"number\",\"minimum\":0}},"
+      "\"required\":[\"kind\",\"w\",\"h\"],\"additionalProperties\":false}]}");
+  valid(s, "{\"kind\":\"circle\",\"r\":2}");
+  valid(s, "{\"kind\":\"rect\",\"w\":1,\"h\":2}");
+  fails_at(s, "{\"kind\":\"rect\",\"w\":1,\"h\":-1}", "/h", "/oneOf/1/properties/h/minimum",
+           "minimum");
+  fails_at(s, "{\"kind\":\"rect\",\"w\":\"1\",\"h\":1}", "/w", "/oneOf/1/properties/w/type",
+           "type");
+  /* A missing member gets no further than the other alternative's missing "r". */
+  fails_at(s, "{\"kind\":\"rect\",\"w\":1}", "", "/oneOf", "oneOf");
+  fails_at(s, "{\"kind\":\"rect\",\"w\":1,\"h\":1,\"r\":1}", "/r", "/oneOf/1/additionalProperties",
+           "additionalProperties");
+  fails_at(s, "{\"kind\":\"circle\",\"r\":0}", "/r", "/oneOf/0/properties/r/exclusiveMinimum",
+           "exclusiveMinimum");
+  fails_at(s, "{\"kind\":\"circle\",\"r\":1,\"h\":1}", "/h", "/oneOf/0/additionalProperties",
+           "additionalProperties");
+  fails_at(s, "{\"kind\":\"square\"}", "", "/oneOf", "oneOf");
+  sg_schema_free(s);
   /* With one alternative, the error is the alternative's own. */
   s = compile("{\"anyOf\":[{\"maxLength\":2}]}");
   fails_at(s, "\"abc\"", "", "/anyOf/0/maxLength", "maxLength");
