@@ -1039,14 +1039,13 @@ static int prepare_all(cc_t *c) {
     if (sg__node_prepare(&c->s->arena, n)) return nomem(c);
     if (n->dynamic_anchor) c->s->dynamic = 1;
   }
-  for (size_t i = 0; i < c->map_cap; i++) {
-    sg__node_t *n = c->map[i] ? c->map[i]->node : NULL;
-    if (n && sg__node_link(&c->s->arena, n)) return nomem(c);
-  }
-  for (size_t i = 0; i < c->map_cap; i++) {
-    sg__node_t *n = c->map[i] ? c->map[i]->node : NULL;
-    if (n && sg__node_finish(&c->s->arena, n)) return nomem(c);
-  }
+  /* Each pass needs the one before it done on every node. */
+  int (*const passes[])(sg__arena_t *, sg__node_t *) = {sg__node_link, sg__node_finish};
+  for (size_t p = 0; p < sizeof passes / sizeof passes[0]; p++)
+    for (size_t i = 0; i < c->map_cap; i++) {
+      sg__node_t *n = c->map[i] ? c->map[i]->node : NULL;
+      if (n && passes[p](&c->s->arena, n)) return nomem(c);
+    }
   return 0;
 }
 

@@ -325,8 +325,8 @@ typedef struct {
      with an error_score of at most 2 * d + bound for an object d steps deep; 0 when
      nothing bounds it. */
   const unsigned char *bound;
-  /* Per alternative, when the switch may rule out every alternative and bounds each: the
-     highest bound of the others; else 0. */
+  /* Per alternative, when the switch may rule out every alternative: the highest bound of
+     the others, or 0 when one of them has none. */
   const unsigned char *rivals;
   int objects; /* every alternative is an object schema whose "type" admits objects */
   /* Per alternative: the alternative with its check of P's constant left out, which holds

@@ -163,22 +163,14 @@ static int reporting(const vctx_t *c) {
 
 /* ---- error reporting ---- */
 
-/* Copies n bytes, 8 to 16 (or 4 to 8), as two words that overlap when n is less than
-   twice their size; the words are left in *x and *y for a caller that reads them. */
-static inline __attribute__((always_inline)) void copy_two8(char *d, const char *s, size_t n,
-                                                            uint64_t *x, uint64_t *y) {
-  memcpy(x, s, 8);
-  memcpy(y, s + n - 8, 8);
-  memcpy(d, x, 8);
-  memcpy(d + n - 8, y, 8);
-}
-
-static inline __attribute__((always_inline)) void copy_two4(char *d, const char *s, size_t n,
-                                                            uint32_t *x, uint32_t *y) {
-  memcpy(x, s, 4);
-  memcpy(y, s + n - 4, 4);
-  memcpy(d, x, 4);
-  memcpy(d + n - 4, y, 4);
+/* Copies n bytes, w to 2 * w, as two words of w bytes that overlap when n is less than
+   2 * w; the words are left in *x and *y (each w bytes) for a caller that reads them. */
+static inline __attribute__((always_inline)) void copy_two(char *d, const char *s, size_t n,
+                                                           size_t w, void *x, void *y) {
+  memcpy(x, s, w);
+  memcpy(y, s + n - w, w);
+  memcpy(d, x, w);
+  memcpy(d + n - w, y, w);
 }
 
 /* Copies n bytes; without a call for the short strings errors are made of (two loads that
@@ -206,10 +198,10 @@ static inline void copy_short(char *d, const char *s, size_t n) {
     memcpy(d + n - 8, &y, 8);
   } else if (n >= 8) {
     uint64_t x, y;
-    copy_two8(d, s, n, &x, &y);
+    copy_two(d, s, n, 8, &x, &y);
   } else if (n >= 4) {
     uint32_t x, y;
-    copy_two4(d, s, n, &x, &y);
+    copy_two(d, s, n, 4, &x, &y);
   } else if (n) {
     d[0] = s[0];
     d[n / 2] = s[n / 2];
@@ -356,11 +348,11 @@ static inline uint64_t copy_token(char *d, const char *s, size_t n) {
     bad = copy_long_token(d, s, n);
   } else if (n >= 8) {
     uint64_t x, y;
-    copy_two8(d, s, n, &x, &y);
+    copy_two(d, s, n, 8, &x, &y);
     bad = unplain8(x) | unplain8(y);
   } else if (n >= 4) {
     uint32_t x, y;
-    copy_two4(d, s, n, &x, &y);
+    copy_two(d, s, n, 4, &x, &y);
     bad = unplain8((uint64_t)x << 32 | y);
   } else if (n) {
     unsigned char a = (unsigned char)s[0], b = (unsigned char)s[n / 2], e = (unsigned char)s[n - 1];
