@@ -56,6 +56,7 @@ enum {
                                    properties are all leaves, with at most "type" of its own */
   SG__K_LEAF_ITEMS = 1 << 17,   /* descends only through prefixItems and items, into leaves,
                                    and has no contains */
+  SG__K_ALT_LEAVES = 1 << 18,   /* an SG__K_ALT_ONLY node whose alternatives are all leaves */
 };
 
 /* The shapes of the keywords a node applies to the instance itself (those of a leaf) that

@@ -560,6 +560,17 @@ static int leaf_items(const sg__node_t *n) {
   return n->items.node == NULL || !(n->items.node->kw & deep);
 }
 
+/* Whether every alternative of n, an SG__K_ALT_ONLY node, is a leaf: n then holds or not
+   as its leaves' checks tell (SG__K_ALT_LEAVES, see validate.c). */
+static int alt_leaves(const sg__node_t *n) {
+  const unsigned deep = SG__K_NOT_LEAF | SG__K_REF_ONLY;
+  for (size_t i = 0; i < n->nany_of; i++)
+    if (n->any_of[i].node == NULL || (n->any_of[i].node->kw & deep)) return 0;
+  for (size_t i = 0; i < n->none_of; i++)
+    if (n->one_of[i].node == NULL || (n->one_of[i].node->kw & deep)) return 0;
+  return 1;
+}
+
 int sg__node_link(sg__arena_t *a, sg__node_t *n) {
   if (n->boolean >= 0) return 0;
   n->leaf = (unsigned char)leaf_shape(n);
@@ -581,6 +592,7 @@ int sg__node_link(sg__arena_t *a, sg__node_t *n) {
   if ((n->kw & SG__K_ALTERNATIVES) &&
       !(n->kw & (SG__K_ARRAY | SG__K_OBJECT | SG__K_UNEVALUATED | SG__K_MEMBERS)))
     n->kw |= SG__K_ALT_ONLY;
+  if ((n->kw & SG__K_ALT_ONLY) && alt_leaves(n)) n->kw |= SG__K_ALT_LEAVES;
   if (leaf_items(n)) n->kw |= SG__K_LEAF_ITEMS;
   return 0;
 }

@@ -1500,6 +1500,40 @@ static __attribute__((noinline)) int leaf_items_check(const sg__node_t *n, json_
   return 1;
 }
 
+/* For an SG__K_ALT_LEAVES node, whether it holds, as its own and its alternatives' leaf
+   checks tell: 1 yes, 0 when it may not or they cannot tell, and the caller enters the
+   node, which reports. The alternatives are taken in the order evaluation probes them,
+   and one that only PCRE2 can tell stops the check where evaluation would ask PCRE2, so
+   that a limit PCRE2 might hit is met as before. */
+static __attribute__((noinline)) int alt_leaves_check(const sg__node_t *n, json_t *inst) {
+  if (n->leaf != SG__LEAF_NONE && leaf_check(n, inst) != 1) return 0;
+  if (n->nany_of) {
+    size_t i = 0;
+    int r = 0;
+    while (i < n->nany_of && (r = leaf_check(n->any_of[i].node, inst)) == 0) i++;
+    if (r != 1) return 0;
+  }
+  if (n->none_of) {
+    size_t held = 0;
+    for (size_t i = 0; i < n->none_of; i++) {
+      int r = leaf_check(n->one_of[i].node, inst);
+      if (r < 0 || (r == 1 && ++held > 1)) return 0;
+    }
+    if (held != 1) return 0;
+  }
+  return 1;
+}
+
+/* Whether e's node, SG__K_ALT_LEAVES, holds over inst without entering it (see
+   alt_leaves_check), as descend_fast would find at this depth. Entering it would have
+   reached one level down, its leaves none further, which the peak depth records. */
+static inline __attribute__((always_inline)) int alt_leaves_hold(vctx_t *c, const sg__node_t *n,
+                                                                 json_t *inst) {
+  if (c->halt || c->depth >= SG__MAX_DEPTH - 1 || alt_leaves_check(n, inst) != 1) return 0;
+  if (c->depth + 1 > c->peak) c->peak = c->depth + 1;
+  return 1;
+}
+
 static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const sg__edge_t *e,
                                                               json_t *inst, const ipath_t *ip,
                                                               const kpath_t *kp,
@@ -1524,6 +1558,7 @@ static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const s
     if (c->depth + 1 > c->peak) c->peak = c->depth + 1;
     return !c->aborted;
   }
+  if ((kw & SG__K_ALT_LEAVES) && alt_leaves_hold(c, n, inst)) return !c->aborted;
   if (c->halt || c->depth >= SG__MAX_DEPTH - 1) return descend(c, e, inst, ip, kp, sc);
   kpath_t k = {kp, e->path}, kref;
   const kpath_t *at = &k;
@@ -2025,6 +2060,7 @@ static inline __attribute__((always_inline)) int plain_object_pass(vctx_t *c, co
       if (!(t->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) &&
           (t->pattern == NULL || t->leaf == SG__LEAF_STRING) && leaf_check(t, v) == 1)
         continue;
+      if ((t->kw & SG__K_ALT_LEAVES) && alt_leaves_hold(c, t, v)) continue;
       vals[id] = v;
       deep |= (uint64_t)1 << id;
     } else if (add && ((add->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) || leaf_check(add, v) != 1)) {

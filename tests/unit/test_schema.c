@@ -502,6 +502,33 @@ static void test_all_any_one_not(void) {
            "additionalProperties");
   fails_at(s, "{\"kind\":\"square\"}", "", "/oneOf", "oneOf");
   sg_schema_free(s);
+  /* Members and items whose alternatives are all leaves hold or fail as when their
+     alternatives are entered one by one: oneOf still counts every alternative, a pattern
+     only PCRE2 can tell is asked in its turn, and the node's own keywords still apply. */
+  s = compile(
+      "{\"type\":\"object\",\"properties\":{"
+      "\"a\":{\"anyOf\":[{\"type\":\"string\",\"pattern\":\"^(?=a)a+$\"},{\"type\":\"integer\"}]},"
+      "\"b\":{\"oneOf\":[{\"type\":\"number\"},{\"type\":\"integer\",\"minimum\":0}]},"
+      "\"d\":{\"type\":\"string\",\"anyOf\":[{\"minLength\":2},{\"const\":\"x\"}]},"
+      "\"f\":{\"oneOf\":[false,{\"type\":\"integer\"}]},"
+      "\"p\":{\"anyOf\":[{\"type\":\"string\",\"pattern\":\"^(a|aa)+$\"},{\"type\":\"string\"}]},"
+      "\"l\":{\"type\":\"array\",\"items\":{\"anyOf\":[{\"type\":\"string\",\"maxLength\":2},"
+      "{\"type\":\"null\"}]}}},\"additionalProperties\":false}");
+  valid(s, "{\"a\":\"aaa\",\"b\":1.5,\"d\":\"x\",\"f\":3,\"l\":[\"ab\",null]}");
+  valid(s, "{\"a\":7,\"b\":-2,\"d\":\"xy\"}");
+  fails_at(s, "{\"b\":5}", "/b", "/properties/b/oneOf", "oneOf");
+  fails_at(s, "{\"b\":\"5\"}", "/b", "/properties/b/oneOf", "oneOf");
+  fails_at(s, "{\"a\":\"baa\"}", "/a", "/properties/a/anyOf/0/pattern", "pattern");
+  fails_at(s, "{\"a\":null}", "/a", "/properties/a/anyOf", "anyOf");
+  fails_at(s, "{\"d\":7}", "/d", "/properties/d/type", "type");
+  fails_at(s, "{\"d\":\"y\"}", "/d", "/properties/d/anyOf/0/minLength", "minLength");
+  fails_at(s, "{\"f\":1.5}", "/f", "/properties/f/oneOf", "oneOf");
+  /* Past PCRE2's limits the first alternative fails closed, though the second would hold. */
+  fails_at(s, "{\"p\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\"}", "/p",
+           "/properties/p/anyOf/0/pattern", "pattern");
+  fails_at(s, "{\"l\":[null,\"abc\"]}", "/l/1", "/properties/l/items/anyOf/0/maxLength",
+           "maxLength");
+  sg_schema_free(s);
   /* With one alternative, the error is the alternative's own. */
   s = compile("{\"anyOf\":[{\"maxLength\":2}]}");
   fails_at(s, "\"abc\"", "", "/anyOf/0/maxLength", "maxLength");
