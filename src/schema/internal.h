@@ -428,6 +428,12 @@ struct sg_schema {
   size_t ncodes;
 };
 
+/* Whether n is a leaf: it enters no node below it (no group of SG__K_NOT_LEAF, no $ref),
+   so that its own keywords alone say whether it holds. */
+static inline int sg__is_leaf(const sg__node_t *n) {
+  return !(n->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY));
+}
+
 /* Fills in what validation reads besides the keywords themselves (kw, the string forms
    of enum and const, ...) once the node and the nodes it links to are compiled. */
 int sg__node_prepare(sg__arena_t *a, sg__node_t *n);

@@ -300,7 +300,7 @@ static unsigned char tag_bound(const sg__node_t *a, size_t at) {
       if (t->boolean == 0) b = 3;
       continue;
     }
-    if (t->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) return 0;
+    if (!sg__is_leaf(t)) return 0;
     if (k < at || (t->kw & ~(unsigned)SG__K_CONST)) b = 3;
   }
   return b;
@@ -550,25 +550,24 @@ static int plan_for(sg__arena_t *a, sg__node_t *n) {
   return 0;
 }
 
+/* Whether the n edges all lead to leaves. */
+static int all_leaves(const sg__edge_t *e, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (e[i].node == NULL || !sg__is_leaf(e[i].node)) return 0;
+  return 1;
+}
+
 /* Whether n descends only through prefixItems and items, and those are leaves: an array is
    then checked in one loop (SG__K_LEAF_ITEMS, see validate.c). */
 static int leaf_items(const sg__node_t *n) {
-  const unsigned deep = SG__K_NOT_LEAF | SG__K_REF_ONLY;
-  if ((n->kw & deep) != SG__K_ARRAY || n->contains.node) return 0;
-  for (size_t i = 0; i < n->nprefix; i++)
-    if (n->prefix[i].node == NULL || (n->prefix[i].node->kw & deep)) return 0;
-  return n->items.node == NULL || !(n->items.node->kw & deep);
+  if ((n->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) != SG__K_ARRAY || n->contains.node) return 0;
+  return all_leaves(n->prefix, n->nprefix) && (n->items.node == NULL || sg__is_leaf(n->items.node));
 }
 
 /* Whether every alternative of n, an SG__K_ALT_ONLY node, is a leaf: n then holds or not
    as its leaves' checks tell (SG__K_ALT_LEAVES, see validate.c). */
 static int alt_leaves(const sg__node_t *n) {
-  const unsigned deep = SG__K_NOT_LEAF | SG__K_REF_ONLY;
-  for (size_t i = 0; i < n->nany_of; i++)
-    if (n->any_of[i].node == NULL || (n->any_of[i].node->kw & deep)) return 0;
-  for (size_t i = 0; i < n->none_of; i++)
-    if (n->one_of[i].node == NULL || (n->one_of[i].node->kw & deep)) return 0;
-  return 1;
+  return all_leaves(n->any_of, n->nany_of) && all_leaves(n->one_of, n->none_of);
 }
 
 int sg__node_link(sg__arena_t *a, sg__node_t *n) {
@@ -586,7 +585,7 @@ int sg__node_link(sg__arena_t *a, sg__node_t *n) {
       (n->leaf == SG__LEAF_NONE || n->leaf == SG__LEAF_TYPE)) {
     int leaves = 1;
     for (size_t i = 0; i < n->nprops; i++)
-      if (n->props[i].edge.node->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) leaves = 0;
+      if (!sg__is_leaf(n->props[i].edge.node)) leaves = 0;
     if (leaves) n->kw |= SG__K_FLAT;
   }
   if ((n->kw & SG__K_ALTERNATIVES) &&

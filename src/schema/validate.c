@@ -1540,7 +1540,7 @@ static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const s
                                                               const scope_t *sc) {
   const sg__node_t *n = e->node;
   unsigned kw = n->kw;
-  if (!(kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) && c->depth < SG__MAX_DEPTH) {
+  if (sg__is_leaf(n) && c->depth < SG__MAX_DEPTH) {
     /* A leaf enters no node below it and reads neither the depth nor the dynamic scope:
        only the depth limit applies (the peak depth is taken to be one more than that of
        the other nodes). After a limit was hit it may run, but still fails. Its checks
@@ -1627,8 +1627,8 @@ static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *
        as descend_fast would, up to the first that does not hold. */
     while (held < size && leaf_items_check(all, json_array_get(inst, held)) == 1) held++;
     if (held && c->depth + 1 > c->peak) c->peak = c->depth + 1;
-  } else if (size && all && (all->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) && !n->nprefix &&
-             !c->halt && c->depth < SG__MAX_DEPTH - 1 &&
+  } else if (size && all && !sg__is_leaf(all) && !n->nprefix && !c->halt &&
+             c->depth < SG__MAX_DEPTH - 1 &&
              !((all->kw & SG__K_REF_ONLY) && (all->ref.node->kw & SG__K_REF_ONLY))) {
     /* Items of one schema that is not a leaf: what descend_fast works out for each item
        (the target of a $ref, the keyword location, the depth) is worked out once. */
@@ -1660,9 +1660,7 @@ static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *
     }
     json_t *item = json_array_get(inst, i);
     const sg__node_t *t = e->node;
-    if (!(t->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) && c->depth < SG__MAX_DEPTH &&
-        leaf_check(t, item) == 1)
-      continue;
+    if (sg__is_leaf(t) && c->depth < SG__MAX_DEPTH && leaf_check(t, item) == 1) continue;
     ipath_t p = {ip, NULL, 0, i};
     if (!descend_fast(c, e, item, &p, kp, sc)) return 0;
   }
@@ -1951,9 +1949,7 @@ static inline __attribute__((always_inline)) int object_properties(vctx_t *c, co
     const sg__prop_t *p = &n->props[i];
     const sg__node_t *t = p->edge.node;
     /* A leaf that holds needs no locations: they are built for the others. */
-    if (!(t->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) && c->depth < SG__MAX_DEPTH &&
-        leaf_check(t, vals[i]) == 1)
-      continue;
+    if (sg__is_leaf(t) && c->depth < SG__MAX_DEPTH && leaf_check(t, vals[i]) == 1) continue;
     ipath_t ipk = {ip, p->name, p->len, 0};
     ok = descend_fast(c, &p->edge, vals[i], &ipk, kp, sc);
   }
@@ -2057,13 +2053,13 @@ static inline __attribute__((always_inline)) int plain_object_pass(vctx_t *c, co
     seen |= (uint64_t)1 << id;
     if (id < n->nprops) {
       const sg__node_t *t = n->props[id].edge.node;
-      if (!(t->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) &&
-          (t->pattern == NULL || t->leaf == SG__LEAF_STRING) && leaf_check(t, v) == 1)
+      if (sg__is_leaf(t) && (t->pattern == NULL || t->leaf == SG__LEAF_STRING) &&
+          leaf_check(t, v) == 1)
         continue;
       if ((t->kw & SG__K_ALT_LEAVES) && alt_leaves_hold(c, t, v)) continue;
       vals[id] = v;
       deep |= (uint64_t)1 << id;
-    } else if (add && ((add->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) || leaf_check(add, v) != 1)) {
+    } else if (add && (!sg__is_leaf(add) || leaf_check(add, v) != 1)) {
       rest = 1;
     }
   }
@@ -2078,7 +2074,7 @@ static inline __attribute__((always_inline)) int plain_object_pass(vctx_t *c, co
       deep &= deep - 1;
       const sg__prop_t *p = &n->props[k];
       const sg__node_t *t = p->edge.node;
-      if (!(t->kw & (SG__K_NOT_LEAF | SG__K_REF_ONLY)) && leaf_check(t, vals[k]) == 1) continue;
+      if (sg__is_leaf(t) && leaf_check(t, vals[k]) == 1) continue;
       ipath_t ipk = {ip, p->name, p->len, 0};
       ok = descend_fast(c, &p->edge, vals[k], &ipk, kp, sc);
     }
