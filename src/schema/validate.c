@@ -161,6 +161,12 @@ static int reporting(const vctx_t *c) {
   return c->out && !c->quiet && !c->filled;
 }
 
+/* Records the depth of a node one level down that is checked in place rather than entered,
+   as entering it would have: checks that stop near the depth limit read the peak. */
+static inline void reached_below(vctx_t *c) {
+  if (c->depth + 1 > c->peak) c->peak = c->depth + 1;
+}
+
 /* ---- error reporting ---- */
 
 /* Copies n bytes, w to 2 * w, as two words of w bytes that overlap when n is less than
@@ -1526,11 +1532,11 @@ static __attribute__((noinline)) int alt_leaves_check(const sg__node_t *n, json_
 
 /* Whether e's node, SG__K_ALT_LEAVES, holds over inst without entering it (see
    alt_leaves_check), as descend_fast would find at this depth. Entering it would have
-   reached one level down, its leaves none further, which the peak depth records. */
+   reached one level down, its leaves none further (reached_below). */
 static inline __attribute__((always_inline)) int alt_leaves_hold(vctx_t *c, const sg__node_t *n,
                                                                  json_t *inst) {
   if (c->halt || c->depth >= SG__MAX_DEPTH - 1 || alt_leaves_check(n, inst) != 1) return 0;
-  if (c->depth + 1 > c->peak) c->peak = c->depth + 1;
+  reached_below(c);
   return 1;
 }
 
@@ -1555,7 +1561,7 @@ static inline __attribute__((always_inline)) int descend_fast(vctx_t *c, const s
   if ((kw & SG__K_LEAF_ITEMS) && c->depth < SG__MAX_DEPTH - 1 && leaf_items_check(n, inst) == 1) {
     /* An array of leaves that holds: the node would have been entered one level down, and
        its items, leaves, enter nothing. */
-    if (c->depth + 1 > c->peak) c->peak = c->depth + 1;
+    reached_below(c);
     return !c->aborted;
   }
   if ((kw & SG__K_ALT_LEAVES) && alt_leaves_hold(c, n, inst)) return !c->aborted;
@@ -1626,7 +1632,7 @@ static int v_array(vctx_t *c, const sg__node_t *n, json_t *inst, const ipath_t *
     /* Arrays of arrays of leaves (tuples, matrices): the inner arrays are checked in place,
        as descend_fast would, up to the first that does not hold. */
     while (held < size && leaf_items_check(all, json_array_get(inst, held)) == 1) held++;
-    if (held && c->depth + 1 > c->peak) c->peak = c->depth + 1;
+    if (held) reached_below(c);
   } else if (size && all && !sg__is_leaf(all) && !n->nprefix && !c->halt &&
              c->depth < SG__MAX_DEPTH - 1 &&
              !((all->kw & SG__K_REF_ONLY) && (all->ref.node->kw & SG__K_REF_ONLY))) {
@@ -2439,7 +2445,7 @@ static inline __attribute__((always_inline)) int flat_holds(vctx_t *c, const sg_
     present &= present - 1;
     if (leaf_check(n->props[i].edge.node, v->vals[map[i]]) != 1) return 0;
   }
-  if (c->depth + 1 > c->peak) c->peak = c->depth + 1; /* as entering n would */
+  reached_below(c); /* as entering n would */
   return 1;
 }
 
@@ -2494,7 +2500,7 @@ static inline int descend_unevaluated(vctx_t *c, const sg__node_t *n, json_t *v,
   const sg__edge_t *e = &n->unevaluated_props;
   if (e->node->boolean != 0 || c->dynamic || c->aborted || c->depth >= SG__MAX_DEPTH)
     return descend(c, e, v, ip, kp, sc);
-  if (c->depth + 1 > c->peak) c->peak = c->depth + 1;
+  reached_below(c);
   kpath_t k = {kp, e->path};
   return v_false(c, ip, &k) && !c->aborted;
 }
