@@ -186,22 +186,13 @@ static inline void copy_short(char *d, const char *s, size_t n) {
   if (n > 16) {
     /* Up to 32 bytes without a loop, which the compiler would vectorize at a cost of
        checks that exceed such a copy. */
-    uint64_t a, b, x, y;
+    char x[16], y[16];
     size_t i = 0;
     for (; n - i > 32; i += 16) {
-      memcpy(&a, s + i, 8);
-      memcpy(&b, s + i + 8, 8);
-      memcpy(d + i, &a, 8);
-      memcpy(d + i + 8, &b, 8);
+      memcpy(x, s + i, 16);
+      memcpy(d + i, x, 16);
     }
-    memcpy(&a, s + i, 8);
-    memcpy(&b, s + i + 8, 8);
-    memcpy(&x, s + n - 16, 8);
-    memcpy(&y, s + n - 8, 8);
-    memcpy(d + i, &a, 8);
-    memcpy(d + i + 8, &b, 8);
-    memcpy(d + n - 16, &x, 8);
-    memcpy(d + n - 8, &y, 8);
+    copy_two(d + i, s + i, n - i, 16, x, y);
   } else if (n >= 8) {
     uint64_t x, y;
     copy_two(d, s, n, 8, &x, &y);
