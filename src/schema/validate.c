@@ -846,9 +846,16 @@ static int hidx_cmp(const void *a, const void *b) {
   return (x->i > y->i) - (x->i < y->i);
 }
 
-/* The first two equal items of the n (at most 32) in v, as find_duplicate finds them.
-   Strings, the usual items, are compared by their bytes, read once per item; a string
-   never equals anything else. */
+/* Whether two items are equal, each given with its string (s NULL when it is not one):
+   strings, the usual items, compare by their bytes, read once per item by the caller; a
+   string never equals anything else. */
+static inline int items_equal(json_t *a, const char *sa, size_t la, json_t *b, const char *sb,
+                              size_t lb) {
+  if (sa || sb) return sa && sb && la == lb && memcmp(sa, sb, la) == 0;
+  return sg__json_equal(a, b);
+}
+
+/* The first two equal items of the n (at most 32) in v, as find_duplicate finds them. */
 static int duplicate_in(json_t **v, size_t n, size_t *a, size_t *b) {
   const char *s[32];
   size_t len[32];
@@ -862,10 +869,7 @@ static int duplicate_in(json_t **v, size_t n, size_t *a, size_t *b) {
   }
   for (size_t i = 0; i < n; i++)
     for (size_t k = i + 1; k < n; k++) {
-      int eq = s[i] && s[k]   ? len[i] == len[k] && memcmp(s[i], s[k], len[i]) == 0
-               : s[i] || s[k] ? 0
-                              : sg__json_equal(v[i], v[k]);
-      if (eq) {
+      if (items_equal(v[i], s[i], len[i], v[k], s[k], len[k])) {
         *a = i;
         *b = k;
         return 1;
@@ -1444,9 +1448,8 @@ static inline __attribute__((always_inline)) int leaf_check(const sg__node_t *n,
 }
 
 /* leaf_items_check with uniqueItems, over size items (at most 32), in one pass: each item
-   is checked against its leaf and compared with those before it. Strings, the usual
-   items, are read once for both and compared by their bytes; a string never equals
-   anything else. */
+   is checked against its leaf and compared with those before it (items_equal), a string
+   read once for both. */
 static inline __attribute__((always_inline)) int unique_leaf_items_check(const sg__node_t *n,
                                                                          json_t *inst,
                                                                          size_t size) {
@@ -1459,17 +1462,16 @@ static inline __attribute__((always_inline)) int unique_leaf_items_check(const s
     s[i] = NULL;
     len[i] = 0;
     if (json_is_string(item)) {
-      const char *p = s[i] = json_string_value(item);
-      size_t l = len[i] = json_string_length(item);
-      if (t && (t->leaf == SG__LEAF_STRING ? string_leaf_check(t, p, l) : leaf_check(t, item)) != 1)
+      s[i] = json_string_value(item);
+      len[i] = json_string_length(item);
+      if (t && (t->leaf == SG__LEAF_STRING ? string_leaf_check(t, s[i], len[i])
+                                           : leaf_check(t, item)) != 1)
         return 0;
-      for (size_t k = 0; k < i; k++)
-        if (s[k] && len[k] == l && memcmp(s[k], p, l) == 0) return 0;
-    } else {
-      if (t && leaf_check(t, item) != 1) return 0;
-      for (size_t k = 0; k < i; k++)
-        if (!s[k] && sg__json_equal(v[k], item)) return 0;
+    } else if (t && leaf_check(t, item) != 1) {
+      return 0;
     }
+    for (size_t k = 0; k < i; k++)
+      if (items_equal(v[k], s[k], len[k], item, s[i], len[i])) return 0;
   }
   return 1;
 }
