@@ -78,8 +78,16 @@ static int on_url(http_parser *p, const char *at, size_t len) {
   return count(r, len) || append(r, at, len);
 }
 
+/* Trailer fields (after a chunked body) are counted against the header limit but not
+ * kept: nothing here reads them, RFC 9110 forbids merging them into the headers, and
+ * head must not grow once the field pointers into it have been taken. */
+static int in_trailer(const sg_http_reader_t *r) {
+  return r->phase == SG_HTTP_READ_BODY;
+}
+
 static int on_header_field(http_parser *p, const char *at, size_t len) {
   sg_http_reader_t *r = p->data;
+  if (in_trailer(r)) return count(r, len + HEADER_OVERHEAD);
   if (PART(r) != PART_FIELD) {
     if (count(r, HEADER_OVERHEAD) || close_part(r) || new_header(r)) return -1;
     PART(r) = PART_FIELD;
@@ -89,6 +97,7 @@ static int on_header_field(http_parser *p, const char *at, size_t len) {
 
 static int on_header_value(http_parser *p, const char *at, size_t len) {
   sg_http_reader_t *r = p->data;
+  if (in_trailer(r)) return count(r, len);
   if (PART(r) == PART_FIELD) {
     if (end_string(r)) return -1;
     r->offsets[r->noffsets - 1] = r->head.len;

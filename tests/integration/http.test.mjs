@@ -198,6 +198,31 @@ describe('bad input costs other clients nothing', () => {
     await healthy(gw);
   });
 
+  test('trailers after a chunked body are read past, not taken as headers, and count toward the limit', async () => {
+    const sid = await rawInitialize({ port: gw.port });
+    const head = (extra = '') => `POST /mcp HTTP/1.1\r\nHost: ${host()}\r\nContent-Type: application/json\r\n`
+      + `Accept: application/json, text/event-stream\r\nMcp-Session-Id: ${sid}\r\n${extra}Transfer-Encoding: chunked\r\n\r\n`;
+    const chunked = (body) => `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n`;
+    // Trailers long enough to outgrow the buffer the headers were read into, and ones
+    // that would be refused as headers (a foreign Host, a second Content-Type).
+    const trailers = `X-Checksum: ${'c'.repeat(1500)}\r\nHost: attacker.example\r\n`
+      + `Content-Type: text/plain\r\nX-More: ${'m'.repeat(1500)}\r\n\r\n`;
+    const s = rawSocket({ port: gw.port });
+    s.write(head('Connection: close\r\n') + chunked(call(41, 'echo', { message: 'after trailers' })) + trailers);
+    const text = await s.read();
+    assert.match(text, /^HTTP\/1\.1 200 /);
+    assert.match(text, /Echo: after trailers/);
+    assert.doesNotMatch(text, /attacker/);
+    // Trailers beyond the header limit are refused like oversized headers.
+    const big = rawSocket({ port: gw.port });
+    big.write(head() + chunked(call(42, 'echo', { message: 'never' })));
+    for (let i = 0; i < 20; i++) big.write(`X-Pad-${i}: ${'p'.repeat(1000)}\r\n`);
+    big.write('\r\n');
+    assert.match(await big.read(), /^HTTP\/1\.1 431 /);
+    assert.equal(receivedToolCalls(world, 'everything').filter((p) => p.arguments?.message === 'never').length, 0);
+    await healthy(gw);
+  });
+
   test('headers or a body that arrive too slowly get 408; idle connections are closed', async () => {
     const s = rawSocket({ port: gw.port });
     await s.connected;
