@@ -28,6 +28,7 @@
 #include "core/log.h"
 #include "downstream/era.h"
 #include "downstream/http_int.h"
+#include "downstream/sse_reader.h"
 #include "json/parse.h"
 
 /* ---- events ---- */
@@ -48,8 +49,10 @@ void sg__http_push_event(sg_http_link_t *l, ev_kind_t kind, json_t *msg, int64_t
   e->id = id;
   e->why = why ? strdup(why) : NULL;
   if (kind == EV_FAILED) l->failed = 1; /* nothing after a failure is delivered */
-  if (l->ev_tail) l->ev_tail->next = e;
-  else l->ev_head = e;
+  if (l->ev_tail)
+    l->ev_tail->next = e;
+  else
+    l->ev_head = e;
   l->ev_tail = e;
 }
 
@@ -70,9 +73,15 @@ void sg__http_drain(sg_http_link_t *l) {
     l->ev_head = e->next;
     if (l->ev_head == NULL) l->ev_tail = NULL;
     switch (e->kind) {
-      case EV_MESSAGE: l->cbs.on_message(l, e->msg, l->arg); break;
-      case EV_UNANSWERED: l->cbs.on_unanswered(l, e->id, e->why, l->arg); break;
-      case EV_FAILED: l->cbs.on_failed(l, e->why, l->arg); break;
+      case EV_MESSAGE:
+        l->cbs.on_message(l, e->msg, l->arg);
+        break;
+      case EV_UNANSWERED:
+        l->cbs.on_unanswered(l, e->id, e->why, l->arg);
+        break;
+      case EV_FAILED:
+        l->cbs.on_failed(l, e->why, l->arg);
+        break;
     }
     json_decref(e->msg);
     free(e->why);
@@ -108,64 +117,23 @@ static void got_message(xfer_t *x, const char *text, size_t len) {
   json_decref(msg);
 }
 
-/* The value of an SSE field line of len bytes whose name (with its colon) is nlen long. */
-static const char *field_value(const char *line, size_t len, size_t nlen, size_t *vlen) {
-  size_t skip = len > nlen && line[nlen] == ' ' ? nlen + 1 : nlen;
-  *vlen = len - skip;
-  return line + skip;
-}
-
-/* Consumes the whole lines of an event stream; a partial line stays for later. An empty
- * line ends an event; its data lines, joined by newlines, are one message. As in
- * EventSource, the last "id:" read becomes the stream's last event id only when its
- * event ends, so that a stream cut inside an event is resumed before that event. */
-static void parse_sse(xfer_t *x) {
-  size_t start = 0;
-  for (;;) {
-    const char *base = x->body.data + start;
-    size_t left = x->body.len - start;
-    const char *nl = memchr(base, '\n', left);
-    if (nl == NULL) break;
-    size_t len = (size_t)(nl - base);
-    start += len + 1;
-    if (len > 0 && base[len - 1] == '\r') len--;
-    size_t vlen;
-    const char *v;
-    if (len == 0) {
-      /* Keep-alive comments are not events: only news counts as progress. */
-      if (x->id_buf && (x->event_id == NULL || strcmp(x->id_buf, x->event_id) != 0)) {
-        free(x->event_id);
-        x->event_id = strdup(x->id_buf);
-        x->events++;
-      } else if (x->data.len > 0) {
-        x->events++;
-      }
-      if (x->data.len > 0) got_message(x, x->data.data, x->data.len);
-      x->data.len = 0;
-    } else if (len >= 5 && memcmp(base, "data:", 5) == 0) {
-      v = field_value(base, len, 5, &vlen);
-      if (x->data.len > 0) sg_buf_append(&x->data, "\n", 1);
-      sg_buf_append(&x->data, v, vlen);
-    } else if (len >= 3 && memcmp(base, "id:", 3) == 0) {
-      v = field_value(base, len, 3, &vlen);
-      /* An id that could not be sent back in a header is not kept. */
-      int sendable = vlen > 0 && vlen <= MAX_EVENT_ID;
-      for (size_t i = 0; sendable && i < vlen; i++)
-        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) sendable = 0;
-      if (sendable) {
-        free(x->id_buf);
-        x->id_buf = strndup(v, vlen);
-      }
-    } else if (len >= 6 && memcmp(base, "retry:", 6) == 0) {
-      v = field_value(base, len, 6, &vlen);
-      long ms = 0;
-      size_t i = 0;
-      while (i < vlen && i < 9 && v[i] >= '0' && v[i] <= '9') ms = ms * 10 + (v[i++] - '0');
-      if (i == vlen && i > 0) x->retry_ms = ms;
-    }
-    /* "event:" and ":" comments carry nothing scopegate uses. */
+/* An event of the answer's stream (see sse_reader.h). As in EventSource, the last "id:"
+ * read becomes the stream's last event id only when its event ends, so that a stream cut
+ * inside an event is resumed before that event. */
+static void on_sse_event(void *arg, const sg_sse_event_t *ev) {
+  xfer_t *x = arg;
+  /* Keep-alive comments are not events: only news counts as progress. */
+  if (ev->last_id && (x->event_id == NULL || strcmp(ev->last_id, x->event_id) != 0)) {
+    free(x->event_id);
+    x->event_id = strdup(ev->last_id);
+    x->events++;
+  } else if (ev->len > 0 || ev->dropped) {
+    x->events++;
   }
-  sg_buf_consume(&x->body, start);
+  if (ev->dropped)
+    sg_warn("downstream at %s sent an event larger than %u bytes; dropped", x->link->url, MAX_BODY);
+  else if (ev->len > 0)
+    got_message(x, ev->data, ev->len);
 }
 
 static long status_of(xfer_t *x) {
@@ -181,11 +149,20 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
   if (status >= 300) {
     /* Keep the start of an error body for the message. */
     if (x->body.len < MAX_ERROR_BODY)
-      sg_buf_append(&x->body, ptr, n < MAX_ERROR_BODY - x->body.len ? n : MAX_ERROR_BODY - x->body.len);
+      sg_buf_append(&x->body, ptr,
+                    n < MAX_ERROR_BODY - x->body.len ? n : MAX_ERROR_BODY - x->body.len);
     return n;
   }
-  if (x->body.len + n > MAX_BODY || sg_buf_append(&x->body, ptr, n) != 0) return 0;
-  if (x->sse) parse_sse(x);
+  if (x->sse) {
+    if (sg_sse_reader_feed(&x->events_in, ptr, n, on_sse_event, x) != 0) {
+      x->bad = "sent an event-stream line longer than the limit, or memory ran out";
+      return 0;
+    }
+    if (x->events_in.retry_ms >= 0) x->retry_ms = x->events_in.retry_ms;
+  } else if (x->body.len + n > MAX_BODY || sg_buf_append(&x->body, ptr, n) != 0) {
+    x->bad = "sent a body larger than the limit, or memory ran out";
+    return 0;
+  }
   /* A resumed answer carries nothing more once its response has come, but a server may
    * keep it open: it is ended here (xfer_done knows an answered stream is complete). */
   if (x->kind == X_RESUME && x->answered) return 0;
@@ -223,8 +200,7 @@ void sg__http_xfer_free(xfer_t *x) {
   x->next->prev = x->prev;
   curl_slist_free_all(x->headers);
   sg_buf_free(&x->body);
-  sg_buf_free(&x->data);
-  free(x->id_buf);
+  sg_sse_reader_free(&x->events_in);
   free(x->event_id);
   free(x);
 }
@@ -236,7 +212,7 @@ xfer_t *sg__http_xfer_new(sg_http_link_t *l, xfer_kind_t kind, const char *last_
   x->kind = kind;
   x->retry_ms = -1;
   sg_buf_init(&x->body);
-  sg_buf_init(&x->data);
+  sg_sse_reader_init(&x->events_in, MAX_BODY, MAX_BODY);
   x->easy = curl_easy_init();
   x->prev = l->xfers.prev;
   x->next = &l->xfers;
@@ -290,12 +266,8 @@ xfer_t *sg__http_xfer_new(sg_http_link_t *l, xfer_kind_t kind, const char *last_
 /* Completes what a successful transfer's body held. */
 static void flush_body(xfer_t *x) {
   if (x->sse) {
-    parse_sse(x);
     /* A stream that ends without a blank line still ends its last event. */
-    if (x->body.len > 0 && x->body.len < MAX_BODY) {
-      sg_buf_append(&x->body, "\n\n", 2);
-      parse_sse(x);
-    }
+    sg_sse_reader_finish(&x->events_in, on_sse_event, x);
   } else if (x->body.len > 0) {
     got_message(x, x->body.data, x->body.len);
   }
@@ -304,6 +276,10 @@ static void flush_body(xfer_t *x) {
 /* Says in why what went wrong with a transfer that failed or was refused. */
 static void describe(xfer_t *x, CURLcode res, long status, char *why, size_t size) {
   sg_http_link_t *l = x->link;
+  if (res != CURLE_OK && x->bad) {
+    snprintf(why, size, "at %s %s", l->url, x->bad);
+    return;
+  }
   if (res != CURLE_OK) {
     snprintf(why, size, "is unreachable at %s: %s", l->url,
              x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
@@ -328,10 +304,9 @@ static int refusal_answer(xfer_t *x) {
       sg_json_parse(x->body.data, x->body.len, &lim, &msg, err, sizeof err) != 0)
     return 0;
   json_t *id = json_object_get(msg, "id");
-  int ok = json_is_object(json_object_get(msg, "error")) &&
-           json_object_get(msg, "result") == NULL &&
-           (id == NULL || json_is_null(id) ||
-            (json_is_integer(id) && json_integer_value(id) == x->id));
+  int ok =
+      json_is_object(json_object_get(msg, "error")) && json_object_get(msg, "result") == NULL &&
+      (id == NULL || json_is_null(id) || (json_is_integer(id) && json_integer_value(id) == x->id));
   if (ok) {
     /* Errors found before the body was read may not name the request. */
     json_object_set_new(msg, "id", json_integer(x->id));
@@ -495,8 +470,10 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp) {
   (void)multi;
   sg_http_link_t *l = userp;
   if (l->multi_gone) return 0;
-  if (timeout_ms < 0) uv_timer_stop(&l->timer);
-  else uv_timer_start(&l->timer, timeout_cb, (uint64_t)timeout_ms, 0);
+  if (timeout_ms < 0)
+    uv_timer_stop(&l->timer);
+  else
+    uv_timer_start(&l->timer, timeout_cb, (uint64_t)timeout_ms, 0);
   return 0;
 }
 
@@ -626,7 +603,9 @@ void sg_http_link_forget(sg_http_link_t *l, int64_t id) {
     }
 }
 
-const char *sg_http_link_session(const sg_http_link_t *l) { return l->session; }
+const char *sg_http_link_session(const sg_http_link_t *l) {
+  return l->session;
+}
 
 static void handle_gone(sg_http_link_t *l) {
   if (--l->open_handles > 0) return;
@@ -636,7 +615,9 @@ static void handle_gone(sg_http_link_t *l) {
   if (done) done(arg);
 }
 
-static void timer_closed(uv_handle_t *h) { handle_gone(h->data); }
+static void timer_closed(uv_handle_t *h) {
+  handle_gone(h->data);
+}
 
 /* Every transfer is over: release curl and close the handles. */
 static void finish_close(sg_http_link_t *l) {

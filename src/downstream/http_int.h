@@ -18,11 +18,11 @@
 
 #include "core/buf.h"
 #include "downstream/http.h"
+#include "downstream/sse_reader.h"
 
 #define MAX_BODY (64u * 1024u * 1024u)
 #define MAX_ERROR_BODY 4096u /* enough for a JSON-RPC error in the body */
 #define DELETE_TIMEOUT_MS 2000L
-#define MAX_EVENT_ID 256u
 #define RESUME_ATTEMPTS 4 /* tries to resume one answer without new events */
 #define RESUME_FIRST_MS 250u
 #define LISTEN_FIRST_MS 500u
@@ -44,13 +44,13 @@ typedef struct xfer {
   int sse;      /* the answer is an event stream */
   int pending;  /* waits until due_ms (loop time) before it is added to curl */
   uint64_t due_ms;
-  int attempts;   /* RESUME: resumptions tried since events last came */
-  int events;     /* events dispatched by this transfer */
-  long retry_ms;  /* the server's "retry:" for this stream, -1 when none */
-  char *id_buf;   /* SSE: the last "id:" field read */
-  char *event_id; /* SSE: the id of the last event dispatched (or inherited) */
-  sg_buf_t body;  /* unparsed bytes received */
-  sg_buf_t data;  /* SSE: the data lines of the event being read */
+  int attempts;              /* RESUME: resumptions tried since events last came */
+  int events;                /* events dispatched by this transfer */
+  long retry_ms;             /* the server's "retry:" for this stream, -1 when none */
+  char *event_id;            /* SSE: the id of the last event dispatched (or inherited) */
+  sg_buf_t body;             /* the answer when not an event stream, or the start of a refusal */
+  sg_sse_reader_t events_in; /* SSE: the answer's event stream */
+  const char *bad;           /* why the body was refused, when it was */
   char errbuf[CURL_ERROR_SIZE];
 } xfer_t;
 
