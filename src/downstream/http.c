@@ -362,7 +362,7 @@ static void xfer_done(xfer_t *x, CURLcode res) {
   }
   /* The stream ended before the response: cut, or closed by the server, which may then
    * replay the rest after the last event id it gave. */
-  if (x->event_id && sg__http_resume(x) == 0) return;
+  if (x->event_id && !x->bad && sg__http_resume(x) == 0) return; /* a replay would be refused too */
   if (x->kind == X_RESUME) {
     snprintf(msg, sizeof msg,
              "cut its answer to the request, and %d attempts to resume it failed%s%s",

@@ -103,6 +103,9 @@ void sg__http_listen_ended(xfer_t *x, CURLcode res, long status) {
     l->listen_warned = 1;
     sg_warn("downstream at %s answered HTTP %ld to the GET for its stream; trying again in %llu ms",
             l->url, status, (unsigned long long)delay);
+  } else if (x->bad) {
+    sg_warn("downstream at %s %s on its stream; reopening it in %llu ms", l->url, x->bad,
+            (unsigned long long)delay);
   } else {
     sg_debug("downstream at %s: its stream ended (%s); reopening in %llu ms", l->url,
              res != CURLE_OK ? curl_easy_strerror(res) : "closed by the server",

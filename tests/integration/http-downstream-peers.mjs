@@ -43,12 +43,20 @@ export async function startEverything() {
 }
 
 // A pass-through proxy that records each request's method and headers and the text of
-// its answer (event streams included, as they are piped back).
-export async function startProxy(target) {
+// its answer (event streams included, as they are piped back). With answer, a POST
+// whose body answer(body, res) takes (it returns true) is answered by the proxy itself.
+export async function startProxy(target, { answer } = {}) {
   const seen = [];
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     const entry = { method: req.method, url: req.url, headers: { ...req.headers }, status: 0, body: '' };
     seen.push(entry);
+    let body;
+    if (answer && req.method === 'POST') {
+      const parts = [];
+      for await (const part of req) parts.push(part);
+      body = Buffer.concat(parts);
+      if (answer(body.toString(), res)) return;
+    }
     const up = request({ host: '127.0.0.1', port: target, method: req.method, path: req.url,
       headers: req.headers }, (ur) => {
       entry.status = ur.statusCode;
@@ -58,7 +66,8 @@ export async function startProxy(target) {
     });
     up.on('error', () => { res.writeHead(502); res.end(); });
     res.on('close', () => up.destroy());
-    req.pipe(up);
+    if (body) up.end(body);
+    else req.pipe(up);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return { seen, port: server.address().port, stop: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };

@@ -159,3 +159,49 @@ test('an answer cut where the server will not resume it fails the call with down
     await proxy.stop();
   }
 });
+
+// What a downstream sends is bounded: an event-stream line over 64 MiB ends the answer
+// (with no resumption, whose replay would be refused again) and fails the call saying
+// so, with nothing of it passed on; the gateway then serves calls again.
+test('an answer whose event-stream line passes the limit fails the call, and calls go on', async () => {
+  const FLOOD = 'flood-the-gateway';
+  const proxy = await startProxy(everything.port, {
+    answer(body, res) {
+      if (!body.includes(FLOOD)) return false;
+      const { id } = JSON.parse(body);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('id: flood-1\ndata: {"jsonrpc":"2.0","id":' + id + ',"result":{"content":[{"type":"text","text":"');
+      const mib = 'x'.repeat(1 << 20);
+      let sent = 0;
+      const more = () => {
+        while (sent < 65) {
+          sent++;
+          if (!res.write(mib)) { res.once('drain', more); return; }
+        }
+        res.end('"}]}}\n\n');
+      };
+      res.on('error', () => {});
+      more();
+      return true;
+    },
+  });
+  const world = httpWorld(`http://127.0.0.1:${proxy.port}/mcp`);
+  const gw = await connect(world, { role: 'viewer', extraArgs: ['--secrets', world.secrets] });
+  try {
+    const e = await refusal(gw.client.callTool({ name: 'echo', arguments: { message: FLOOD } }));
+    assert.equal(e.data?.reason, 'downstream_unavailable', JSON.stringify(e));
+    assert.match(e.message, /sent an event-stream line longer than the limit/);
+    assert.ok(e.message.length < 2000);
+    // No GET resumed the refused answer.
+    assert.equal(proxy.seen.filter((s) => s.method === 'GET' && s.headers['last-event-id']).length, 0);
+    await until(async () => {
+      try {
+        const r = await gw.client.callTool({ name: 'echo', arguments: { message: 'after the flood' } });
+        return r.content[0].text === 'Echo: after the flood';
+      } catch { return false; }
+    }, { timeoutMs: 30000, stepMs: 250 });
+  } finally {
+    await gw.client.close();
+    await proxy.stop();
+  }
+});
