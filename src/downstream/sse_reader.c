@@ -105,10 +105,19 @@ int sg_sse_reader_feed(sg_sse_reader_t *r, const char *bytes, size_t len, sg_sse
     r->cr_pending = 0;
     if (bytes[0] == '\n') pos = 1; /* the "\n" of a "\r\n" cut between pieces */
   }
+  /* The next "\n" at or after pos, found once for all the lines before it: lines ended
+     by "\r" alone do not make the search start again. */
+  const char *nl = NULL;
   while (pos < len) {
     const char *start = bytes + pos;
-    size_t left = len - pos, n = 0;
-    while (n < left && start[n] != '\n' && start[n] != '\r') n++;
+    size_t left = len - pos;
+    if (nl == NULL || nl < start) {
+      nl = memchr(start, '\n', left);
+      if (nl == NULL) nl = bytes + len;
+    }
+    size_t n = (size_t)(nl - start);
+    const char *cr = memchr(start, '\r', n);
+    if (cr) n = (size_t)(cr - start);
     if (n == left) {
       /* No line end in this piece: keep the start of the line. */
       if (r->line.len + n > r->max_line) return -1;
