@@ -182,6 +182,14 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata) {
   size_t vlen = (size_t)(buf + len - v);
   if (nlen == 14 && strncasecmp(buf, "mcp-session-id", 14) == 0 && vlen > 0 &&
       x->link->session == NULL) {
+    /* MCP: visible ASCII only. One that could not be sent back as it came is refused
+       rather than sent altered. */
+    int usable = vlen <= MAX_SESSION_ID;
+    for (size_t i = 0; usable && i < vlen; i++) usable = v[i] >= 0x21 && v[i] <= 0x7e;
+    if (!usable) {
+      x->bad = "sent an Mcp-Session-Id that is not 1 to 1024 visible ASCII characters";
+      return 0;
+    }
     x->link->session = strndup(v, vlen);
   } else if (nlen == 12 && strncasecmp(buf, "content-type", 12) == 0) {
     x->sse = vlen >= 17 && strncasecmp(v, "text/event-stream", 17) == 0;
@@ -230,7 +238,7 @@ xfer_t *sg__http_xfer_new(sg_http_link_t *l, xfer_kind_t kind, const char *last_
     x->headers = curl_slist_append(x->headers, "Accept: text/event-stream");
   }
   for (char **h = l->headers; *h; h++) x->headers = curl_slist_append(x->headers, *h);
-  char line[512];
+  char line[64 + MAX_SESSION_ID];
   if (l->session) {
     snprintf(line, sizeof line, "Mcp-Session-Id: %s", l->session);
     x->headers = curl_slist_append(x->headers, line);

@@ -23,6 +23,7 @@
 #define MAX_BODY (64u * 1024u * 1024u)
 #define MAX_ERROR_BODY 4096u /* enough for a JSON-RPC error in the body */
 #define DELETE_TIMEOUT_MS 2000L
+#define MAX_SESSION_ID 1024u
 #define RESUME_ATTEMPTS 4 /* tries to resume one answer without new events */
 #define RESUME_FIRST_MS 250u
 #define LISTEN_FIRST_MS 500u
@@ -50,7 +51,7 @@ typedef struct xfer {
   char *event_id;            /* SSE: the id of the last event dispatched (or inherited) */
   sg_buf_t body;             /* the answer when not an event stream, or the start of a refusal */
   sg_sse_reader_t events_in; /* SSE: the answer's event stream */
-  const char *bad;           /* why the body was refused, when it was */
+  const char *bad;           /* why what the server sent was refused, when it was */
   char errbuf[CURL_ERROR_SIZE];
 } xfer_t;
 

@@ -44,8 +44,9 @@ export async function startEverything() {
 
 // A pass-through proxy that records each request's method and headers and the text of
 // its answer (event streams included, as they are piped back). With answer, a POST
-// whose body answer(body, res) takes (it returns true) is answered by the proxy itself.
-export async function startProxy(target, { answer } = {}) {
+// whose body answer(body, res) takes (it returns true) is answered by the proxy itself;
+// with headers, the server's answer headers pass through it.
+export async function startProxy(target, { answer, headers = (h) => h } = {}) {
   const seen = [];
   const server = createServer(async (req, res) => {
     const entry = { method: req.method, url: req.url, headers: { ...req.headers }, status: 0, body: '' };
@@ -60,7 +61,7 @@ export async function startProxy(target, { answer } = {}) {
     const up = request({ host: '127.0.0.1', port: target, method: req.method, path: req.url,
       headers: req.headers }, (ur) => {
       entry.status = ur.statusCode;
-      res.writeHead(ur.statusCode, ur.headers);
+      res.writeHead(ur.statusCode, headers({ ...ur.headers }));
       ur.on('data', (d) => { entry.body += d; });
       ur.pipe(res);
     });

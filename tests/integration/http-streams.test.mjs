@@ -205,3 +205,23 @@ test('an answer whose event-stream line passes the limit fails the call, and cal
     await proxy.stop();
   }
 });
+
+// A session id MCP does not allow (visible ASCII only) is refused, not sent back altered:
+// the downstream is unavailable, saying why.
+test('a downstream whose session id is not visible ASCII is refused', async () => {
+  const proxy = await startProxy(everything.port, {
+    headers: (h) => (h['mcp-session-id'] ? { ...h, 'mcp-session-id': `${h['mcp-session-id']}\tx` } : h),
+  });
+  const world = httpWorld(`http://127.0.0.1:${proxy.port}/mcp`);
+  const gw = await connect(world, { role: 'viewer', extraArgs: ['--secrets', world.secrets] });
+  try {
+    const e = await refusal(gw.client.callTool({ name: 'echo', arguments: { message: 'hi' } }));
+    assert.equal(e.data?.reason, 'downstream_unavailable', JSON.stringify(e));
+    assert.match(e.message, /sent an Mcp-Session-Id that is not 1 to 1024 visible ASCII characters/);
+    // Nothing was sent with the altered id.
+    assert.equal(proxy.seen.filter((s) => s.headers['mcp-session-id']).length, 0);
+  } finally {
+    await gw.client.close();
+    await proxy.stop();
+  }
+});
