@@ -158,7 +158,6 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
       x->bad = "sent an event-stream line longer than the limit, or memory ran out";
       return 0;
     }
-    if (x->events_in.retry_ms >= 0) x->retry_ms = x->events_in.retry_ms;
   } else if (x->body.len + n > MAX_BODY || sg_buf_append(&x->body, ptr, n) != 0) {
     x->bad = "sent a body larger than the limit, or memory ran out";
     return 0;
@@ -218,7 +217,6 @@ xfer_t *sg__http_xfer_new(sg_http_link_t *l, xfer_kind_t kind, const char *last_
   if (x == NULL) return NULL;
   x->link = l;
   x->kind = kind;
-  x->retry_ms = -1;
   sg_buf_init(&x->body);
   sg_sse_reader_init(&x->events_in, MAX_BODY, MAX_BODY);
   x->easy = curl_easy_init();

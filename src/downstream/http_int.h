@@ -47,10 +47,9 @@ typedef struct xfer {
   uint64_t due_ms;
   int attempts;              /* RESUME: resumptions tried since events last came */
   int events;                /* events dispatched by this transfer */
-  long retry_ms;             /* the server's "retry:" for this stream, -1 when none */
   char *event_id;            /* SSE: the id of the last event dispatched (or inherited) */
   sg_buf_t body;             /* the answer when not an event stream, or the start of a refusal */
-  sg_sse_reader_t events_in; /* SSE: the answer's event stream */
+  sg_sse_reader_t events_in; /* SSE: the answer's event stream, and its "retry:" */
   const char *bad;           /* why what the server sent was refused, when it was */
   char errbuf[CURL_ERROR_SIZE];
 } xfer_t;

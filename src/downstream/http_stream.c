@@ -41,10 +41,9 @@ static void schedule(xfer_t *x, uint64_t delay_ms) {
 /* The delay before a stream is opened again: the server's "retry:" when it gave one
  * (bounded, so that a server cannot make scopegate spin or wait forever), else ours. */
 static uint64_t retry_delay(const xfer_t *x, uint64_t ours) {
-  if (x->retry_ms < 0) return ours;
-  return x->retry_ms < 100                      ? 100
-         : (uint64_t)x->retry_ms > RETRY_MAX_MS ? RETRY_MAX_MS
-                                                : (uint64_t)x->retry_ms;
+  long ms = x->events_in.retry_ms;
+  if (ms < 0) return ours;
+  return ms < 100 ? 100 : (uint64_t)ms > RETRY_MAX_MS ? RETRY_MAX_MS : (uint64_t)ms;
 }
 
 /* Asks again for the rest of x's answer (GET with Last-Event-ID) after a delay. Returns
@@ -58,7 +57,7 @@ int sg__http_resume(xfer_t *x) {
   r->has_id = 1;
   r->id = x->id;
   r->attempts = attempts;
-  r->retry_ms = x->retry_ms;
+  r->events_in.retry_ms = x->events_in.retry_ms; /* a stream's "retry:" holds for its resumption */
   uint64_t delay = retry_delay(x, (uint64_t)RESUME_FIRST_MS << (attempts - 1));
   sg_debug(
       "downstream at %s: the answer to request %lld was cut; resuming after event %s in %llu ms",

@@ -1,7 +1,8 @@
 /*
  * Reader of a downstream's event stream (see sse_reader.h). A line is handled where it
  * lies when it arrives whole in one piece; only the start of a line cut between pieces
- * is copied, and its bytes are not scanned again when the rest arrives.
+ * is copied, and its bytes are not scanned again when the rest arrives: each byte is
+ * looked at by one search for "\n" and at most one for "\r".
  */
 #include "downstream/sse_reader.h"
 
@@ -91,9 +92,9 @@ static int read_line(sg_sse_reader_t *r, const char *line, size_t len, sg_sse_ev
   return 0;
 }
 
-/* Ends the line held in r->line. */
+/* Ends the line held in r->line, which is not empty. */
 static int read_held_line(sg_sse_reader_t *r, sg_sse_event_fn fn, void *arg) {
-  int rc = read_line(r, r->line.data ? r->line.data : "", r->line.len, fn, arg);
+  int rc = read_line(r, r->line.data, r->line.len, fn, arg);
   r->line.len = 0;
   return rc;
 }
@@ -118,19 +119,12 @@ int sg_sse_reader_feed(sg_sse_reader_t *r, const char *bytes, size_t len, sg_sse
     size_t n = (size_t)(nl - start);
     const char *cr = memchr(start, '\r', n);
     if (cr) n = (size_t)(cr - start);
-    if (n == left) {
-      /* No line end in this piece: keep the start of the line. */
-      if (r->line.len + n > r->max_line) return -1;
-      return sg_buf_append(&r->line, start, n) != 0 ? -1 : 0;
-    }
-    int rc;
-    if (r->line.len) {
-      if (r->line.len + n > r->max_line || sg_buf_append(&r->line, start, n) != 0) return -1;
-      rc = read_held_line(r, fn, arg);
-    } else {
-      if (n > r->max_line) return -1;
-      rc = read_line(r, start, n, fn, arg);
-    }
+    if (r->line.len + n > r->max_line) return -1;
+    /* No line end in this piece: keep the start of the line. */
+    if (n == left) return sg_buf_append(&r->line, start, n) != 0 ? -1 : 0;
+    int rc = r->line.len
+                 ? (sg_buf_append(&r->line, start, n) != 0 ? -1 : read_held_line(r, fn, arg))
+                 : read_line(r, start, n, fn, arg);
     if (rc != 0) return -1;
     pos += n + 1;
     if (start[n] == '\r') {

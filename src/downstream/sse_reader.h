@@ -4,7 +4,7 @@
  * "data:", "id:" and "retry:" fields, and an empty line ends an event. The stream is
  * untrusted, so a line longer than max_line fails the stream, and an event whose data
  * grows past max_data is dropped when it ends (its data is no longer kept meanwhile).
- * Each byte is scanned for a line end once, however the stream is cut.
+ * However the stream is cut, each byte is searched at most twice for a line end.
  */
 #ifndef SG_DOWNSTREAM_SSE_READER_H
 #define SG_DOWNSTREAM_SSE_READER_H
