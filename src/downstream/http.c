@@ -168,6 +168,9 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
   return n;
 }
 
+static const char bad_session_id[] =
+    "sent an Mcp-Session-Id that is not 1 to " SG_SPELL(MAX_SESSION_ID) " visible ASCII characters";
+
 static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata) {
   xfer_t *x = userdata;
   size_t n = size * nitems;
@@ -186,7 +189,7 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata) {
     int usable = vlen <= MAX_SESSION_ID;
     for (size_t i = 0; usable && i < vlen; i++) usable = v[i] >= 0x21 && v[i] <= 0x7e;
     if (!usable) {
-      x->bad = "sent an Mcp-Session-Id that is not 1 to 1024 visible ASCII characters";
+      x->bad = bad_session_id;
       return 0;
     }
     x->link->session = strndup(v, vlen);

@@ -23,7 +23,10 @@
 #define MAX_BODY (64u * 1024u * 1024u)
 #define MAX_ERROR_BODY 4096u /* enough for a JSON-RPC error in the body */
 #define DELETE_TIMEOUT_MS 2000L
-#define MAX_SESSION_ID 1024u
+/* Spelled without a suffix: the refusal message quotes it (SG_SPELL). */
+#define MAX_SESSION_ID 1024
+#define SG_SPELL_(x) #x
+#define SG_SPELL(x) SG_SPELL_(x)
 #define RESUME_ATTEMPTS 4 /* tries to resume one answer without new events */
 #define RESUME_FIRST_MS 250u
 #define LISTEN_FIRST_MS 500u
