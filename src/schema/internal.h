@@ -334,6 +334,7 @@ typedef struct {
      once the switch has matched that constant (see prepare.c); node NULL when there is
      none. */
   sg__edge_t *matched;
+  size_t *matched_at; /* per alternative with a copy: the id of P among its names */
 } sg__switch_t;
 
 struct sg__node {

@@ -325,8 +325,9 @@ static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg
     unsigned char *bound = sg__arena_alloc(a, n);
     unsigned char *rivals = sg__arena_alloc(a, n);
     sg__edge_t *matched = sg__arena_alloc(a, n * sizeof *matched);
+    size_t *matched_at = sg__arena_alloc(a, n * sizeof *matched_at);
     if (sw == NULL || tag == NULL || cand == NULL || bound == NULL || rivals == NULL ||
-        matched == NULL)
+        matched == NULL || matched_at == NULL)
       return SG_ENOMEM;
     sw->always = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
     sw->depth_below = SG__MAX_DEPTH;
@@ -372,6 +373,7 @@ static int switch_for(sg__arena_t *a, const sg__edge_t *alts, size_t n, const sg
     for (size_t i = 0; i < n; i++)
       if (alts[i].node->boolean >= 0 || !(alts[i].node->types & SG__T_OBJECT)) sw->objects = 0;
     sw->matched = matched;
+    sw->matched_at = matched_at;
     sw->name = name;
     sw->hash = sg__key_hash(name.s, name.len, &sw->head);
     sw->tags = tag;
@@ -412,6 +414,7 @@ static int matched_for(sg__arena_t *a, const sg__switch_t *sw, const sg__edge_t 
     *copy = *alt;
     copy->props = props;
     sw->matched[i] = (sg__edge_t){alts[i].path, copy};
+    sw->matched_at[i] = at;
   }
   return 0;
 }

@@ -144,6 +144,13 @@ typedef struct {
   /* sg__node_t.evaluated was used in place of working out what was evaluated, which
      enters fewer nodes; legacy turns that off (see sg_schema_validate). */
   int used_evaluated, legacy;
+  /* The object a switch found its name P at the first member of, and that member, when
+     the alternative entered is the switch's copy lead_node (sg__switch_t.matched), whose
+     P holds for any value: plain_object_pass then starts at the second member. */
+  json_t *lead_obj;
+  void *lead_it;
+  const sg__node_t *lead_node;
+  size_t lead_at;
   /* A stack of the values of declared properties, one frame per object being validated
      (see v_object); an object that does not fit is validated with lookups instead. */
   size_t nvals;
@@ -2038,7 +2045,16 @@ static inline __attribute__((always_inline)) int plain_object_pass(vctx_t *c, co
   uint64_t seen = 0, deep = 0;
   const sg__node_t *add = n->additional.node;
   int rest = 0;
-  for (void *it = json_object_iter(inst); it; it = json_object_iter_next(inst, it)) {
+  void *it;
+  if (c->lead_node == n && c->lead_obj == inst) {
+    /* The first member is P, whose schema here is {} (see lead_node). */
+    seen = (uint64_t)1 << c->lead_at;
+    it = json_object_iter_next(inst, c->lead_it);
+    c->lead_node = NULL;
+  } else {
+    it = json_object_iter(inst);
+  }
+  for (; it; it = json_object_iter_next(inst, it)) {
     const char *key = json_object_iter_key(it);
     size_t len = json_object_iter_key_len(it), id = 0;
     uint64_t head = sg__head(key, len);
@@ -2258,8 +2274,9 @@ static inline int switch_settles(vctx_t *c, const sg__switch_t *sw, size_t ran, 
   return 1;
 }
 
-/* The instance member a switch looks at (NULL when absent). */
-static json_t *switch_member(const vctx_t *c, const sg__switch_t *sw, json_t *inst) {
+/* The instance member a switch looks at (NULL when absent); *first is set to its
+   iterator when it was read as the object's first member. */
+static json_t *switch_member(const vctx_t *c, const sg__switch_t *sw, json_t *inst, void **first) {
   const view_t *v = c->view;
   if (v && v->obj == inst && v->index) {
     const member_t *m = view_get(v, sw->name.s, sw->name.len, sw->head, sw->hash);
@@ -2281,17 +2298,19 @@ static json_t *switch_member(const vctx_t *c, const sg__switch_t *sw, json_t *in
     if (i == 8) return json_object_getn(inst, sw->name.s, sw->name.len);
     const char *k = json_object_iter_key(it);
     size_t len = json_object_iter_key_len(it);
-    if (len == sw->name.len && sg__head(k, len) == sw->head && sg__rest_eq(k, sw->name.s, len))
+    if (len == sw->name.len && sg__head(k, len) == sw->head && sg__rest_eq(k, sw->name.s, len)) {
+      if (i == 0) *first = it;
       return json_object_iter_value(it);
+    }
   }
   return NULL;
 }
 
 /* The string the switch compares with the alternatives' tags; s NULL when the member is
    absent or not a string. */
-static sg__str_t switch_value(const vctx_t *c, const sg__switch_t *sw, json_t *inst) {
+static sg__str_t switch_value(const vctx_t *c, const sg__switch_t *sw, json_t *inst, void **first) {
   sg__str_t t = {NULL, 0, 0};
-  json_t *v = switch_member(c, sw, inst);
+  json_t *v = switch_member(c, sw, inst, first);
   if (v && json_is_string(v)) {
     t.s = json_string_value(v);
     t.len = json_string_length(v);
@@ -2303,12 +2322,14 @@ static sg__str_t switch_value(const vctx_t *c, const sg__switch_t *sw, json_t *i
 /* The alternatives of n alternatives worth probing: all of them, but for those the switch
    shows to fail (see sg__switch_t). Skipping those leaves the outcome as it was: the
    checks they would run before failing cannot hit a limit, and the depth kept in hand
-   means that nothing skipped comes near the depth limit either. */
-static uint64_t candidates(const vctx_t *c, const sg__switch_t *sw, size_t n, json_t *inst) {
+   means that nothing skipped comes near the depth limit either. *first is set as
+   switch_member sets it. */
+static uint64_t candidates(const vctx_t *c, const sg__switch_t *sw, size_t n, json_t *inst,
+                           void **first) {
   if (sw == NULL || c->legacy || c->depth >= sw->depth_below || !json_is_object(inst))
     return n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
   uint64_t cand = sw->always;
-  sg__str_t v = switch_value(c, sw, inst);
+  sg__str_t v = switch_value(c, sw, inst, first);
   if (v.s)
     for (size_t k = 0; k < sw->ntags; k++) {
       const sg__str_t *t = &sw->tags[k];
@@ -2350,19 +2371,33 @@ static inline const sg__edge_t *entered_edge(const vctx_t *c, const sg__switch_t
   return &alts[ran];
 }
 
+/* Before entering e, the edge entered_edge chose for alternative ran: when e is the
+   switch's copy and the switch read P as the object's first member (first), lets the copy
+   start after it (vctx_t.lead_node). */
+static inline void lead(vctx_t *c, const sg__switch_t *sw, const sg__edge_t *e, size_t ran,
+                        json_t *inst, void *first) {
+  if (first && e == &sw->matched[ran]) {
+    c->lead_obj = inst;
+    c->lead_it = first;
+    c->lead_node = e->node;
+    c->lead_at = sw->matched_at[ran];
+  }
+}
+
 /* anyOf and oneOf. */
 static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const sg__node_t *n,
                                                                 json_t *inst, const ipath_t *ip,
                                                                 const kpath_t *kp,
                                                                 const scope_t *sc) {
   if (n->nany_of) {
-    uint64_t cand = candidates(c, n->any_switch, n->nany_of, inst), untried = cand;
+    void *first = NULL;
+    uint64_t cand = candidates(c, n->any_switch, n->nany_of, inst, &first), untried = cand;
     size_t i, rest = 64, ran = entered_alternative(c, cand, n->nany_of);
     if (ran < n->nany_of) {
-      i = descend_fast(c, entered_edge(c, n->any_switch, n->any_of, ran, inst), inst, ip, kp, sc) &&
-                  !c->aborted
-              ? ran
-              : n->nany_of;
+      const sg__edge_t *e = entered_edge(c, n->any_switch, n->any_of, ran, inst);
+      lead(c, n->any_switch, e, ran, inst, first);
+      i = descend_fast(c, e, inst, ip, kp, sc) && !c->aborted ? ran : n->nany_of;
+      c->lead_node = NULL;
     } else {
       while ((i = next_alternative(&untried, &rest, n->nany_of)) < n->nany_of)
         if (probe_fast(c, &n->any_of[i], inst, ip, kp, sc)) break;
@@ -2376,13 +2411,16 @@ static inline __attribute__((always_inline)) int v_alternatives(vctx_t *c, const
     }
   }
   if (n->none_of) {
-    uint64_t cand = candidates(c, n->one_switch, n->none_of, inst), untried = cand;
+    void *lead_it = NULL;
+    uint64_t cand = candidates(c, n->one_switch, n->none_of, inst, &lead_it), untried = cand;
     size_t first = 0, count = 0, i, rest = 64, ran = entered_alternative(c, cand, n->none_of);
     if (ran < n->none_of) {
       /* The other alternatives fail: entering this one settles it. */
-      if (descend_fast(c, entered_edge(c, n->one_switch, n->one_of, ran, inst), inst, ip, kp, sc) &&
-          !c->aborted)
-        return 1;
+      const sg__edge_t *e = entered_edge(c, n->one_switch, n->one_of, ran, inst);
+      lead(c, n->one_switch, e, ran, inst, lead_it);
+      int held = descend_fast(c, e, inst, ip, kp, sc) && !c->aborted;
+      c->lead_node = NULL;
+      if (held) return 1;
       untried = 0;
       rest = n->none_of;
     }
