@@ -144,13 +144,6 @@ typedef struct {
   /* sg__node_t.evaluated was used in place of working out what was evaluated, which
      enters fewer nodes; legacy turns that off (see sg_schema_validate). */
   int used_evaluated, legacy;
-  /* The object a switch found its name P at the first member of, and that member, when
-     the alternative entered is the switch's copy lead_node (sg__switch_t.matched), whose
-     P holds for any value: plain_object_pass then starts at the second member. */
-  json_t *lead_obj;
-  void *lead_it;
-  const sg__node_t *lead_node;
-  size_t lead_at;
   /* A stack of the values of declared properties, one frame per object being validated
      (see v_object); an object that does not fit is validated with lookups instead. */
   size_t nvals;
@@ -161,6 +154,13 @@ typedef struct {
   size_t nmembers, nindex;
   member_t members[256];
   uint16_t index[1024];
+  /* The object a switch found its name P at the first member of, and that member, when
+     the alternative entered is the switch's copy lead_node (sg__switch_t.matched), whose
+     P holds for any value: plain_object_pass then starts at the second member. */
+  json_t *lead_obj;
+  void *lead_it;
+  const sg__node_t *lead_node;
+  size_t lead_at;
 } vctx_t;
 
 /* Whether a failure now would be the error reported; when not, messages are not built. */
@@ -2749,6 +2749,7 @@ static int validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t *e
   memset(&c, 0, offsetof(vctx_t, vals));
   c.view = NULL;
   c.nmembers = c.nindex = 0;
+  c.lead_node = NULL;
   c.out = err;
   c.sink = sink;
   c.sink_data = sink_data;
@@ -2773,6 +2774,7 @@ static int validate(const sg_schema_t *s, json_t *instance, sg_schema_error_t *e
     memset(&c, 0, offsetof(vctx_t, vals));
     c.view = NULL;
     c.nmembers = c.nindex = 0;
+    c.lead_node = NULL;
     c.out = err;
     c.dynamic = c.halt = s->dynamic;
     c.legacy = 1;
