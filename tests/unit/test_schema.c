@@ -502,6 +502,26 @@ static void test_all_any_one_not(void) {
            "additionalProperties");
   fails_at(s, "{\"kind\":\"square\"}", "", "/oneOf", "oneOf");
   sg_schema_free(s);
+  /* When "kind" is the first member, the alternative starts after it: what follows is
+     checked all the same, and so is an object whose "kind" comes later. */
+  s = compile(
+      "{\"$defs\":{\"n\":{\"anyOf\":["
+      "{\"type\":\"object\",\"properties\":{\"kind\":{\"const\":\"box\"},"
+      "\"in\":{\"$ref\":\"#/$defs/n\"}},\"required\":[\"kind\",\"in\"],"
+      "\"additionalProperties\":false},"
+      "{\"type\":\"object\",\"properties\":{\"kind\":{\"const\":\"leaf\"},"
+      "\"v\":{\"type\":\"integer\"}},\"required\":[\"kind\",\"v\"],"
+      "\"additionalProperties\":false}]}},\"$ref\":\"#/$defs/n\"}");
+  valid(s, "{\"kind\":\"box\",\"in\":{\"kind\":\"leaf\",\"v\":1}}");
+  valid(s, "{\"in\":{\"v\":1,\"kind\":\"leaf\"},\"kind\":\"box\"}");
+  fails_at(s, "{\"kind\":\"box\",\"in\":{\"kind\":\"box\",\"in\":{\"kind\":\"leaf\",\"v\":\"x\"}}}",
+           "/in/in/v",
+           "/$ref/anyOf/0/properties/in/$ref/anyOf/0/properties/in/$ref/anyOf/1/properties/v/type",
+           "type");
+  fails_at(s, "{\"kind\":\"leaf\",\"v\":1,\"kind2\":1}", "/kind2",
+           "/$ref/anyOf/1/additionalProperties", "additionalProperties");
+  fails_at(s, "{\"v\":\"x\",\"kind\":\"leaf\"}", "/v", "/$ref/anyOf/1/properties/v/type", "type");
+  sg_schema_free(s);
   /* Members and items whose alternatives are all leaves hold or fail as when their
      alternatives are entered one by one: oneOf still counts every alternative, a pattern
      only PCRE2 can tell is asked in its turn, and the node's own keywords still apply. */
