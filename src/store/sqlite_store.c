@@ -283,10 +283,16 @@ fail:
 static int check_schema(sg_store_t *st, char *errbuf, size_t errlen) {
   int app = 0, version = 0, tables = 0;
   int readonly = (st->flags & SG_STORE_READONLY) != 0;
-  if (query_int(st->db, "PRAGMA application_id", &app) != SQLITE_OK ||
+  /* The three are read in one transaction: another process creating the schema of the
+   * same new file commits them together, and reading them apart could see its tables
+   * and version but not yet its application id (and call the file someone else's). */
+  if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+      query_int(st->db, "PRAGMA application_id", &app) != SQLITE_OK ||
       query_int(st->db, "PRAGMA user_version", &version) != SQLITE_OK ||
-      query_int(st->db, "SELECT count(*) FROM sqlite_master", &tables) != SQLITE_OK) {
+      query_int(st->db, "SELECT count(*) FROM sqlite_master", &tables) != SQLITE_OK ||
+      sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
     db_err(st->db, errbuf, errlen, "cannot read database", st->path);
+    if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return SG_EIO;
   }
   int fresh = app == 0 && version == 0 && tables == 0;
@@ -314,6 +320,27 @@ static int check_schema(sg_store_t *st, char *errbuf, size_t errlen) {
     return SG_EIO;
   }
   return migrate(st, errbuf, errlen);
+}
+
+/* Puts the database in WAL mode and writes the mode it is in to mode ("" when the pragma
+ * failed). The switch needs the file to itself, and SQLite reports "database is locked" at
+ * once, without waiting, when another process is opening or switching the same file
+ * meanwhile (two gateways started together on a new store): so it is retried here, for as
+ * long as the busy timeout would have waited. */
+static void switch_to_wal(sqlite3 *db, int timeout_ms, char *mode, size_t len) {
+  for (int waited = 0;; waited += 10) {
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(s);
+    mode[0] = '\0';
+    if (rc == SQLITE_ROW) {
+      const unsigned char *m = sqlite3_column_text(s, 0);
+      snprintf(mode, len, "%s", m ? (const char *)m : "");
+    }
+    sqlite3_finalize(s);
+    if ((rc & 0xff) != SQLITE_BUSY || waited >= timeout_ms) return;
+    sqlite3_sleep(10);
+  }
 }
 
 static int prepare(sg_store_t *st, const char *sql, sqlite3_stmt **out, char *errbuf,
@@ -377,13 +404,7 @@ int sg_store_open_ex(const char *path, const sg_store_options_t *opts, sg_store_
   if (!readonly) {
     /* WAL lets readers and one writer work at once, and makes a commit one sequential
      * write. The mode is stored in the file, so read-only openers see it too. */
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW) {
-      const unsigned char *m = sqlite3_column_text(s, 0);
-      snprintf(mode, sizeof mode, "%s", m ? (const char *)m : "");
-    }
-    sqlite3_finalize(s);
+    switch_to_wal(st->db, timeout, mode, sizeof mode);
     /* An in-memory database (":memory:") reports "memory"; it has no file to share. */
     if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0) {
       if (mode[0] == '\0')

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -546,6 +547,55 @@ static void client_text_is_bounded(void) {
   sg_store_close(st);
   rows_free(&rows);
   tmp_done(&t);
+}
+
+/* Gateways started together on a new file (the first start of a deployment with several
+ * gateways, or clients that each start their own): each process must find the file either
+ * empty or a finished scopegate database, whoever creates the schema and switches it to
+ * WAL; none may call it someone else's or give up on a lock another opener holds for a
+ * moment. Each opens two handles, as serve does; the processes are released at once, many
+ * times over, since the window is narrow. */
+static void processes_opening_a_new_file_at_once_all_succeed(void) {
+  enum { ROUNDS = 50, OPENERS = 6 };
+  for (int round = 0; round < ROUNDS; round++) {
+    tmp_t t;
+    tmp_init(&t);
+    int gate[2];
+    CHECK_INT_EQ(pipe(gate), 0);
+    pid_t pids[OPENERS];
+    for (int i = 0; i < OPENERS; i++) {
+      pids[i] = fork();
+      CHECK(pids[i] >= 0);
+      if (pids[i] == 0) {
+        char byte, err[512] = "", call_id[16];
+        close(gate[1]);
+        (void)!read(gate[0], &byte, 1); /* returns when the parent closes its end */
+        sg_store_t *st = NULL, *second = NULL;
+        int rc = sg_store_open(t.db, &st, err, sizeof err);
+        if (rc == 0) rc = sg_store_open(t.db, &second, err, sizeof err);
+        snprintf(call_id, sizeof call_id, "p%d", i);
+        sg_audit_decision_t d = {.call_id = call_id, .decision = "allow", .reason = "ok"};
+        if (rc == 0 && (rc = sg_store_audit_decision(st, &d)) != 0)
+          snprintf(err, sizeof err, "%s", sg_store_errmsg(st));
+        if (rc != 0) fprintf(stderr, "opener %d: %s\n", i, err);
+        sg_store_close(second);
+        sg_store_close(st);
+        _exit(rc == 0 ? 0 : 1);
+      }
+    }
+    close(gate[0]);
+    close(gate[1]);
+    int failed = 0;
+    for (int i = 0; i < OPENERS; i++) {
+      int status = 0;
+      CHECK_INT_EQ(waitpid(pids[i], &status, 0), pids[i]);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) failed++;
+    }
+    CHECK_INT_EQ(failed, 0);
+    CHECK_INT_EQ(raw_int(t.db, "SELECT count(*) FROM audit_events"), OPENERS);
+    tmp_done(&t);
+    if (failed) break;
+  }
 }
 
 /* Two gateways on one file: both append, and each sees the other's events. */
@@ -1183,6 +1233,8 @@ const sg_test_t sg_suite_store[] = {
     {"write_fails_when_files_cannot_grow", write_fails_when_files_cannot_grow},
     {"invalid_events_are_rejected", invalid_events_are_rejected},
     {"client_text_is_bounded", client_text_is_bounded},
+    {"processes_opening_a_new_file_at_once_all_succeed",
+     processes_opening_a_new_file_at_once_all_succeed},
     {"two_handles_share_a_file", two_handles_share_a_file},
     {"appends_checkpoint_by_default", appends_checkpoint_by_default},
     {"manual_checkpoint_moves_work_off_the_appender",
