@@ -13,8 +13,16 @@ const findings = (r) => r.stdout.split('\n').filter(Boolean).map((l) => JSON.par
 
 test('stats reports unused grants per role and a subject whose denial rate rose', async () => {
   const world = makeWorld();
-  const [alice, bob] = await Promise.all([connect(world, { role: 'viewer', subject: 'alice' }),
+  // Both start at once on the new store; if one fails, the other is closed before failing
+  // (a client left open would keep the test running until its timeout).
+  const started = await Promise.allSettled([connect(world, { role: 'viewer', subject: 'alice' }),
     connect(world, { role: 'editor', subject: 'bob' })]);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.filter((s) => s.status === 'fulfilled').map((s) => s.value.client.close()));
+    throw failed.reason;
+  }
+  const [alice, bob] = started.map((s) => s.value);
   const pause = () => new Promise((r) => setTimeout(r, 20));
   let start, middle, end;
   try {
