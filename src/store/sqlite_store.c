@@ -323,10 +323,10 @@ static int check_schema(sg_store_t *st, char *errbuf, size_t errlen) {
 }
 
 /* Puts the database in WAL mode and writes the mode it is in to mode ("" when the pragma
- * failed). The switch needs the file to itself, and SQLite reports "database is locked" at
- * once, without waiting, when another process is opening or switching the same file
- * meanwhile (two gateways started together on a new store): so it is retried here, for as
- * long as the busy timeout would have waited. */
+ * failed). While other processes open, switch or close the same file (gateways started
+ * together on a new store), the switch can fail with "database is locked" at once, without
+ * the busy handler being asked (a plain reader of the old journal is waited for as usual):
+ * so it is retried here, sleeping up to the busy timeout in all. */
 static void switch_to_wal(sqlite3 *db, int timeout_ms, char *mode, size_t len) {
   for (int waited = 0;; waited += 10) {
     sqlite3_stmt *s = NULL;
